@@ -1,0 +1,168 @@
+/**
+ * Benchmark: the GPU engine, the CPU engine on all cores and a vectorized NumPy peer
+ * (bench/peer_numpy.py), side by side in one invocation, on one scenario and sample count.
+ *
+ *   npm run bench -- [--json] [--samples N] [--scenario FILE] [--engines gpu,cpu,numpy]
+ *
+ * Speeds are model evaluations per second of the whole run (pilot and aggregation included). The
+ * peer is also a third implementation of the model: its quantiles must agree with the engines'
+ * within Monte Carlo error (it draws its own random numbers).
+ */
+import { spawnSync } from 'node:child_process';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { availableParallelism, cpus, tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { simulate, type RunResult } from '../src/analysis/index.js';
+import { createCpuEngine, createGpuEngine, findAdapter } from '../src/engine/index.js';
+import { flagshipScenario, packageRoot, packageVersion } from '../src/paths.js';
+import { buildPlan } from '../src/plan/index.js';
+import { loadScenario } from '../src/scenario/index.js';
+
+interface Args {
+  json: boolean;
+  samples: number;
+  scenario: string;
+  engines: string[];
+}
+
+function parseArgs(argv: string[]): Args {
+  const args: Args = { json: false, samples: 4_000_000, scenario: flagshipScenario(), engines: ['gpu', 'cpu', 'numpy'] };
+  for (let i = 0; i < argv.length; i++) {
+    const a = argv[i]!;
+    const next = () => {
+      const v = argv[++i];
+      if (v === undefined) throw new Error(`${a} needs a value`);
+      return v;
+    };
+    if (a === '--json') args.json = true;
+    else if (a === '--samples') args.samples = Number(next());
+    else if (a === '--scenario') args.scenario = next();
+    else if (a === '--engines') args.engines = next().split(',');
+    else throw new Error(`unknown option ${a}`);
+  }
+  if (!Number.isInteger(args.samples) || args.samples < 1) throw new Error('--samples: expected a positive integer');
+  return args;
+}
+
+interface EngineFigures {
+  samples_per_s: number;
+  elapsed_s: number;
+  adapter?: string;
+  software?: boolean;
+  threads?: number;
+  p10?: number;
+  p50?: number;
+  p90?: number;
+  note?: string;
+}
+
+const METRIC = 'cost_per_mtok_output';
+
+function figures(r: RunResult): EngineFigures {
+  const s = r.cells[0]!.metrics[METRIC]!;
+  return { samples_per_s: r.samples_per_s, elapsed_s: r.elapsed_s, p10: s.p10, p50: s.p50, p90: s.p90 };
+}
+
+async function main(): Promise<void> {
+  const args = parseArgs(process.argv.slice(2));
+  const plan = buildPlan(await loadScenario(args.scenario), { samples: args.samples });
+  const log = (m: string) => process.stderr.write(`bench: ${m}\n`);
+  const engines: Record<string, EngineFigures> = {};
+  const quantiles = args.samples <= 2 ** 21 ? 'exact' : 'hist';
+
+  if (args.engines.includes('gpu')) {
+    const adapter = await findAdapter();
+    if (!adapter) {
+      log('no GPU adapter: the GPU engine is not measured');
+    } else {
+      const engine = await createGpuEngine({ adapter });
+      try {
+        // A short warm-up compiles the pipelines outside the timed run.
+        await simulate({ ...plan, samples: 65536 }, engine, packageVersion(), { quantiles });
+        const { result } = await simulate(plan, engine, packageVersion(), { quantiles });
+        engines.gpu = { ...figures(result), adapter: engine.info.adapter, software: engine.info.software };
+        log(`gpu: ${(result.samples_per_s / 1e6).toFixed(2)} M samples/s`);
+      } finally {
+        await engine.dispose();
+      }
+    }
+  }
+  if (args.engines.includes('cpu')) {
+    const threads = availableParallelism();
+    const engine = createCpuEngine({ threads });
+    try {
+      await simulate({ ...plan, samples: 65536 }, engine, packageVersion(), { quantiles });
+      const { result } = await simulate(plan, engine, packageVersion(), { quantiles });
+      engines.cpu = { ...figures(result), threads };
+      log(`cpu: ${(result.samples_per_s / 1e6).toFixed(2)} M samples/s on ${threads} threads`);
+    } finally {
+      await engine.dispose();
+    }
+  }
+  if (args.engines.includes('numpy')) {
+    const dir = mkdtempSync(join(tmpdir(), 'cptsim-bench-'));
+    try {
+      const planFile = join(dir, 'plan.json');
+      writeFileSync(planFile, JSON.stringify(plan));
+      const py = spawnSync('python3', [join(packageRoot(), 'bench', 'peer_numpy.py'), planFile, String(args.samples)], {
+        encoding: 'utf8',
+        maxBuffer: 64 * 1024 * 1024,
+      });
+      if (py.status !== 0) {
+        log(`numpy peer failed: ${(py.stderr || py.error?.message || '').trim().split('\n').pop()}`);
+      } else {
+        const r = JSON.parse(py.stdout.trim().split('\n').pop()!) as {
+          samples_per_s: number;
+          elapsed_s: number;
+          quantiles: Record<string, { p10: number; p50: number; p90: number }>;
+        };
+        const q = r.quantiles[METRIC]!;
+        engines.numpy = { samples_per_s: r.samples_per_s, elapsed_s: r.elapsed_s, p10: q.p10, p50: q.p50, p90: q.p90 };
+        log(`numpy: ${(r.samples_per_s / 1e6).toFixed(2)} M samples/s`);
+      }
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  }
+
+  const ratios: Record<string, number> = {};
+  const e = engines;
+  if (e.gpu && e.cpu) ratios.gpu_over_cpu = e.gpu.samples_per_s / e.cpu.samples_per_s;
+  if (e.gpu && e.numpy) ratios.gpu_over_numpy = e.gpu.samples_per_s / e.numpy.samples_per_s;
+  if (e.cpu && e.numpy) ratios.cpu_over_numpy = e.cpu.samples_per_s / e.numpy.samples_per_s;
+
+  // Agreement of the three implementations on the headline metric's quantiles.
+  const agreement: Record<string, number> = {};
+  const names = Object.keys(engines);
+  for (let i = 0; i < names.length; i++) {
+    for (let j = i + 1; j < names.length; j++) {
+      const a = engines[names[i]!]!;
+      const b = engines[names[j]!]!;
+      agreement[`${names[i]}_vs_${names[j]}`] = Math.max(
+        ...(['p10', 'p50', 'p90'] as const).map((k) => Math.abs(a[k]! / b[k]! - 1)),
+      );
+    }
+  }
+
+  const out = {
+    scenario: plan.name,
+    samples: args.samples,
+    machine: `${cpus()[0]?.model ?? 'unknown CPU'}, ${availableParallelism()} cores`,
+    engines,
+    ratios,
+    quantile_agreement: { metric: METRIC, max_relative_difference_p10_p50_p90: agreement },
+  };
+  if (args.json) {
+    process.stdout.write(JSON.stringify(out, null, 2) + '\n');
+  } else {
+    for (const [k, v] of Object.entries(engines)) {
+      process.stdout.write(`${k.padEnd(6)} ${(v.samples_per_s / 1e6).toFixed(2).padStart(8)} M samples/s  P50 ${v.p50?.toFixed(4)}\n`);
+    }
+    for (const [k, v] of Object.entries(ratios)) process.stdout.write(`${k}: ${v.toFixed(2)}x\n`);
+  }
+}
+
+main().catch((err: unknown) => {
+  process.stderr.write(`bench: ${(err as Error).message}\n`);
+  process.exitCode = 1;
+});

@@ -1,0 +1,13 @@
+export { emptyPartial, mergePartials, histBin, binEdge } from './partial.js';
+export {
+  QUANTILES,
+  QUANTILE_KEYS,
+  sortedQuantile,
+  histQuantile,
+  summarize,
+  histSpecsFromPilot,
+  shiftsFromPilot,
+  type QuantileKey,
+  type Stats,
+  type MetricSummary,
+} from './summary.js';

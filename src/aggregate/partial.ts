@@ -1,0 +1,86 @@
+import { HIST_BINS, HIST_STRIDE, type HistSpec, type Partial } from '../engine/types.js';
+
+/** An empty Partial for `cells` x `metrics`, ready to accumulate into. */
+export function emptyPartial(
+  cells: number,
+  metrics: number,
+  mode: 'exact' | 'hist',
+  shift?: Float64Array,
+): Partial {
+  const n = cells * metrics;
+  return {
+    cells,
+    metrics,
+    samples: 0,
+    infeasible: new Float64Array(cells),
+    sloMiss: new Float64Array(cells),
+    count: new Float64Array(n),
+    sum: new Float64Array(n),
+    sumSq: new Float64Array(n),
+    shift: shift ? Float64Array.from(shift) : new Float64Array(n),
+    min: new Float64Array(n).fill(Infinity),
+    max: new Float64Array(n).fill(-Infinity),
+    hist: mode === 'hist' ? new Float64Array(n * HIST_STRIDE) : null,
+    values: mode === 'exact' ? Array.from({ length: n }, () => new Float32Array(0)) : null,
+  };
+}
+
+/**
+ * Merges two partials of the same plan and request shape. Counts and sums add (order-free);
+ * exact values are concatenated, so `a` must cover the lower sample indices.
+ */
+export function mergePartials(a: Partial, b: Partial): Partial {
+  if (a.cells !== b.cells || a.metrics !== b.metrics) {
+    throw new Error(`cannot merge partials of different shapes (${a.cells}x${a.metrics} and ${b.cells}x${b.metrics})`);
+  }
+  if ((a.hist === null) !== (b.hist === null) || (a.values === null) !== (b.values === null)) {
+    throw new Error('cannot merge an exact partial with a histogram partial');
+  }
+  for (let i = 0; i < a.shift.length; i++) {
+    if (a.shift[i] !== b.shift[i]) throw new Error('cannot merge partials summed about different shifts');
+  }
+  const add = (x: Float64Array, y: Float64Array) => x.map((v, i) => v + y[i]!);
+  return {
+    cells: a.cells,
+    metrics: a.metrics,
+    samples: a.samples + b.samples,
+    infeasible: add(a.infeasible, b.infeasible),
+    sloMiss: add(a.sloMiss, b.sloMiss),
+    count: add(a.count, b.count),
+    sum: add(a.sum, b.sum),
+    sumSq: add(a.sumSq, b.sumSq),
+    shift: a.shift,
+    min: a.min.map((v, i) => Math.min(v, b.min[i]!)),
+    max: a.max.map((v, i) => Math.max(v, b.max[i]!)),
+    hist: a.hist && b.hist ? add(a.hist, b.hist) : null,
+    values:
+      a.values && b.values
+        ? a.values.map((va, i) => {
+            const vb = b.values![i]!;
+            const out = new Float32Array(va.length + vb.length);
+            out.set(va, 0);
+            out.set(vb, va.length);
+            return out;
+          })
+        : null,
+  };
+}
+
+/**
+ * The histogram bin of x (0 underflow, 1..HIST_BINS, HIST_BINS+1 overflow), as both engines
+ * compute it (src/engine/types.ts).
+ */
+export function histBin(spec: HistSpec, x: number): number {
+  const t = spec.log
+    ? (Math.log2(x) - Math.log2(spec.lo)) / (Math.log2(spec.hi) - Math.log2(spec.lo))
+    : (x - spec.lo) / (spec.hi - spec.lo);
+  if (!(t >= 0)) return 0;
+  if (t >= 1) return HIST_BINS + 1;
+  return 1 + Math.floor(t * HIST_BINS);
+}
+
+/** Lower edge of bin k in 1..HIST_BINS+1 (k = HIST_BINS + 1 gives hi). */
+export function binEdge(spec: HistSpec, k: number): number {
+  const t = (k - 1) / HIST_BINS;
+  return spec.log ? spec.lo * Math.pow(spec.hi / spec.lo, t) : spec.lo + (spec.hi - spec.lo) * t;
+}

@@ -1,0 +1,147 @@
+/**
+ * A Monte Carlo run of a plan on an engine, from sample indices to summaries: the pilot that
+ * shapes the histograms, the main pass (in chunks when asked), and the per-cell summaries.
+ */
+import {
+  QUANTILE_KEYS,
+  histSpecsFromPilot,
+  mergePartials,
+  shiftsFromPilot,
+  summarize,
+  type Stats,
+} from '../aggregate/index.js';
+import type { BackendInfo, Engine, HistSpec, Partial } from '../engine/types.js';
+import { HIST_BINS } from '../engine/types.js';
+import { cellCount, cellPoint } from '../plan/cells.js';
+import type { Plan } from '../plan/types.js';
+
+/** Sample-cells up to which quantiles come from sorting every value (both engines keep them). */
+export const EXACT_MAX_SAMPLE_CELLS = 2 ** 21;
+/** Samples per cell in the pilot that sets histogram ranges and sum shifts. */
+export const PILOT_SAMPLES = 16384;
+
+export interface SimulateOptions {
+  /** 'auto' (default): exact when samples x cells <= EXACT_MAX_SAMPLE_CELLS. */
+  quantiles?: 'auto' | 'exact' | 'hist';
+  /** Split the main pass into engine calls of at most this many samples (results do not change). */
+  chunkSamples?: number;
+  onProgress?: (doneSamples: number, totalSamples: number) => void;
+  /** Clock for elapsed time; injectable for tests. */
+  now?: () => number;
+}
+
+export interface CellResult {
+  point: Record<string, number>;
+  samples: number;
+  infeasible_fraction: number;
+  /** Present when the scenario states an SLO: fraction of feasible samples that miss it. */
+  slo_miss_fraction?: number;
+  metrics: Record<string, Stats>;
+}
+
+export interface RunResult {
+  cptsim: string;
+  scenario: string;
+  seed: string;
+  samples: number;
+  backend: { kind: BackendInfo['kind']; adapter: string; software: boolean; threads?: number };
+  elapsed_s: number;
+  /** Model evaluations per second: samples x cells / elapsed_s. */
+  samples_per_s: number;
+  quantiles:
+    | { method: 'exact' }
+    | { method: 'histogram'; bins: number; relative_error_bound: number };
+  cells: CellResult[];
+}
+
+export interface Simulation {
+  result: RunResult;
+  partial: Partial;
+  hist: HistSpec[] | null;
+}
+
+export async function simulate(
+  plan: Plan,
+  engine: Engine,
+  version: string,
+  options: SimulateOptions = {},
+): Promise<Simulation> {
+  const now = options.now ?? (() => performance.now() / 1000);
+  const t0 = now();
+  const cells = cellCount(plan);
+  const n = plan.samples;
+  const mode =
+    options.quantiles === 'exact' || options.quantiles === 'hist'
+      ? options.quantiles
+      : n * cells <= EXACT_MAX_SAMPLE_CELLS
+        ? 'exact'
+        : 'hist';
+
+  let hist: HistSpec[] | null = null;
+  let shift: Float64Array | undefined;
+  if (mode === 'hist') {
+    const pilot = await engine.run(plan, { start: 0, count: Math.min(n, PILOT_SAMPLES), mode: 'exact' });
+    hist = histSpecsFromPilot(pilot);
+    shift = shiftsFromPilot(pilot);
+  }
+
+  const chunk = Math.max(4, Math.floor((options.chunkSamples ?? n) / 4) * 4);
+  let partial: Partial | null = null;
+  for (let start = 0; start < n || partial === null; start += chunk) {
+    const count = Math.min(chunk, n - start);
+    const part: Partial = await engine.run(plan, {
+      start,
+      count,
+      mode,
+      ...(hist ? { hist } : {}),
+      ...(shift ? { shift } : {}),
+      onProgress: (done) => options.onProgress?.(start + done, n),
+    });
+    partial = partial ? mergePartials(partial, part) : part;
+    options.onProgress?.(start + count, n);
+  }
+  const elapsed = Math.max(now() - t0, 1e-9);
+
+  const summaries = summarize(partial, hist);
+  const nm = plan.metrics.length;
+  let bound = 0;
+  const cellResults: CellResult[] = [];
+  for (let c = 0; c < cells; c++) {
+    const metrics: Record<string, Stats> = {};
+    plan.metrics.forEach((m, k) => {
+      const s = summaries[c * nm + k]!;
+      metrics[m] = s.stats;
+      bound = Math.max(bound, s.quantileErrorBound);
+    });
+    const infeasible = partial.infeasible[c]!;
+    const feasible = n - infeasible;
+    const cell: CellResult = {
+      point: cellPoint(plan, c),
+      samples: n,
+      infeasible_fraction: n ? infeasible / n : 0,
+      metrics,
+    };
+    if (plan.config.sloTokensPerSPerUser || plan.config.sloTtft) {
+      cell.slo_miss_fraction = feasible ? partial.sloMiss[c]! / feasible : 0;
+    }
+    cellResults.push(cell);
+  }
+
+  const result: RunResult = {
+    cptsim: version,
+    scenario: plan.name,
+    seed: plan.seed,
+    samples: n,
+    backend: { ...engine.info },
+    elapsed_s: elapsed,
+    samples_per_s: (n * cells) / elapsed,
+    quantiles:
+      mode === 'exact'
+        ? { method: 'exact' }
+        : { method: 'histogram', bins: HIST_BINS, relative_error_bound: bound },
+    cells: cellResults,
+  };
+  return { result, partial, hist };
+}
+
+export { QUANTILE_KEYS };

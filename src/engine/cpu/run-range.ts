@@ -1,0 +1,115 @@
+/**
+ * The CPU engine's inner loop: samples [start, start + count) of every cell of a plan, drawn,
+ * evaluated with the CPU reference model and accumulated into a Partial. Plain f64 arithmetic;
+ * no allocation per sample. Runs on a worker thread or, for one thread, in the calling thread.
+ */
+import { emptyPartial, histBin } from '../../aggregate/index.js';
+import { FEASIBLE, SLO_MISS, evaluate } from '../../model/index.js';
+import { METRIC, METRIC_COUNT, SLOT_COUNT } from '../../model/slots.js';
+import { cellCount, cellDists } from '../../plan/cells.js';
+import type { Plan } from '../../plan/types.js';
+import { sampleQuad } from '../../sampling/index.js';
+import { HIST_STRIDE, type Partial, type RunRequest } from '../types.js';
+
+export type RangeRequest = Omit<RunRequest, 'onProgress'>;
+
+/** Grows exact-mode value lists without reallocating per sample. */
+class FloatList {
+  data: Float32Array;
+  length = 0;
+  constructor(capacity: number) {
+    this.data = new Float32Array(Math.max(16, capacity));
+  }
+  push(x: number): void {
+    if (this.length === this.data.length) {
+      const next = new Float32Array(this.data.length * 2);
+      next.set(this.data);
+      this.data = next;
+    }
+    this.data[this.length++] = x;
+  }
+  toArray(): Float32Array {
+    return this.data.slice(0, this.length);
+  }
+}
+
+export function runRange(plan: Plan, req: RangeRequest, onQuads?: (samplesDone: number) => void): Partial {
+  const cells = cellCount(plan);
+  const metricIds = plan.metrics.map((m) => METRIC[m]);
+  const nm = metricIds.length;
+  const part = emptyPartial(cells, nm, req.mode, req.shift);
+  part.samples = req.count;
+  if (req.count === 0) return part;
+  const hist = part.hist;
+  const specs = req.hist;
+  if (req.mode === 'hist' && (!specs || specs.length !== cells * nm)) {
+    throw new Error(`hist mode needs ${cells * nm} histogram specs`);
+  }
+  const lists = req.mode === 'exact' ? Array.from({ length: cells * nm }, () => new FloatList(req.count)) : null;
+
+  // Per cell, the constants of that cell (fixed inputs and swept values); random inputs are drawn
+  // once per quad and shared by every cell (common random numbers).
+  const random = plan.inputs.filter((inp) => inp.sweepAxis === null && inp.dist.kind !== 'const');
+  const x = Array.from({ length: 4 }, () => new Float64Array(SLOT_COUNT));
+  for (const inp of plan.inputs) {
+    if (inp.dist.kind === 'const') for (const xj of x) xj[inp.slot] = inp.dist.value;
+  }
+  // Swept slots, and their value in each cell.
+  const swept = Int32Array.from(plan.inputs.filter((inp) => inp.sweepAxis !== null), (inp) => inp.slot);
+  const sweptValues = Array.from({ length: cells }, (_, c) => {
+    const cd = cellDists(plan, c);
+    return Float64Array.from(swept, (s) => {
+      const d = cd[s]!;
+      return d.kind === 'const' ? d.value : NaN;
+    });
+  });
+  const drawn = new Float64Array(4);
+  const out = new Float64Array(METRIC_COUNT);
+  const key = plan.key;
+
+  const end = req.start + req.count;
+  const q0 = Math.floor(req.start / 4);
+  const q1 = Math.ceil(end / 4);
+  const progressEvery = Math.max(1, Math.floor(65536 / Math.max(1, cells)));
+  for (let q = q0; q < q1; q++) {
+    for (let r = 0; r < random.length; r++) {
+      const inp = random[r]!;
+      sampleQuad(inp.dist, key, inp.streamId, q, drawn);
+      x[0]![inp.slot] = drawn[0]!;
+      x[1]![inp.slot] = drawn[1]!;
+      x[2]![inp.slot] = drawn[2]!;
+      x[3]![inp.slot] = drawn[3]!;
+    }
+    const jLo = Math.max(0, req.start - 4 * q);
+    const jHi = Math.min(4, end - 4 * q);
+    for (let c = 0; c < cells; c++) {
+      const sv = sweptValues[c]!;
+      for (let j = jLo; j < jHi; j++) {
+        const xj = x[j]!;
+        for (let s = 0; s < swept.length; s++) xj[swept[s]!] = sv[s]!;
+        const flags = evaluate(xj, plan.config, out);
+        if ((flags & FEASIBLE) === 0) {
+          part.infeasible[c]!++;
+          continue;
+        }
+        if (flags & SLO_MISS) part.sloMiss[c]!++;
+        const base = c * nm;
+        for (let k = 0; k < nm; k++) {
+          const v = out[metricIds[k]!]!;
+          const i = base + k;
+          const d = v - part.shift[i]!;
+          part.count[i]!++;
+          part.sum[i]! += d;
+          part.sumSq[i]! += d * d;
+          if (v < part.min[i]!) part.min[i] = v;
+          if (v > part.max[i]!) part.max[i] = v;
+          if (hist) hist[i * HIST_STRIDE + histBin(specs![i]!, v)]!++;
+          else lists![i]!.push(v);
+        }
+      }
+    }
+    if (onQuads && (q - q0 + 1) % progressEvery === 0) onQuads(Math.min(req.count, 4 * (q + 1) - req.start));
+  }
+  if (lists) part.values = lists.map((l) => l.toArray());
+  return part;
+}

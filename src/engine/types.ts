@@ -1,0 +1,82 @@
+import type { Plan } from '../plan/types.js';
+
+/**
+ * The shape of a histogram for one (cell, metric): HIST_BINS bins between lo and hi, spaced
+ * evenly in log2(x) when `log`, else evenly in x; plus one underflow bin (index 0) and one
+ * overflow bin (index HIST_BINS + 1). Both engines compute the bin the same way:
+ *   t = log ? (log2(x) - log2(lo)) / (log2(hi) - log2(lo)) : (x - lo) / (hi - lo)
+ *   bin = t < 0 ? 0 : t >= 1 ? HIST_BINS + 1 : 1 + floor(t * HIST_BINS)
+ */
+export interface HistSpec {
+  lo: number;
+  hi: number;
+  log: boolean;
+}
+
+export const HIST_BINS = 4096;
+/** Bins stored per (cell, metric), with the underflow and overflow bins. */
+export const HIST_STRIDE = HIST_BINS + 2;
+
+export interface RunRequest {
+  /** First sample index (inclusive) and number of samples: every cell runs the same indices. */
+  start: number;
+  count: number;
+  /**
+   * 'exact': return every feasible sample's metric values (for sorting). 'hist': stream into
+   * histograms shaped by `hist`, one spec per (cell, metric), index `cell * metrics + m`.
+   */
+  mode: 'exact' | 'hist';
+  hist?: HistSpec[];
+  /**
+   * Per (cell, metric) reference values subtracted before summing, so that sum and sum of
+   * squares keep their precision when the spread is small against the mean.
+   */
+  shift?: Float64Array;
+  /** Called now and then with the number of samples (per cell) finished so far. */
+  onProgress?: (done: number) => void;
+}
+
+/**
+ * A mergeable summary of a range of samples (DESIGN.md "Partial"). Arrays indexed
+ * `cell * metrics + m` unless said otherwise; m is the position in plan.metrics.
+ */
+export interface Partial {
+  cells: number;
+  metrics: number;
+  /** Samples run per cell (feasible or not). */
+  samples: number;
+  /** Per cell: samples left out because the model did not fit in memory. */
+  infeasible: Float64Array;
+  /** Per cell: feasible samples that missed a stated SLO. */
+  sloMiss: Float64Array;
+  /** Per (cell, metric): values counted, and sums of (x - shift) and (x - shift)^2, in f64. */
+  count: Float64Array;
+  sum: Float64Array;
+  sumSq: Float64Array;
+  shift: Float64Array;
+  min: Float64Array;
+  max: Float64Array;
+  /** 'hist' mode: counts, HIST_STRIDE per (cell, metric). */
+  hist: Float64Array | null;
+  /**
+   * 'exact' mode: per (cell, metric), the feasible samples' values in sample-index order (the
+   * same length for every metric of a cell).
+   */
+  values: Float32Array[] | null;
+}
+
+export interface BackendInfo {
+  kind: 'cpu' | 'gpu';
+  /** GPU: adapter description; CPU: e.g. `2 worker threads`. */
+  adapter: string;
+  software: boolean;
+  threads?: number;
+}
+
+/** Both engines implement this; the rest of cptsim cannot tell them apart. */
+export interface Engine {
+  readonly info: BackendInfo;
+  run(plan: Plan, request: RunRequest): Promise<Partial>;
+  /** Releases threads or device objects; the process can exit afterwards. */
+  dispose(): Promise<void>;
+}

@@ -1,0 +1,160 @@
+/**
+ * The model's input vector: every numeric input of MODEL.md has one slot, in this fixed order.
+ * The CPU model (src/model), the GPU model (shaders/model.wgsl) and the plan builder all index
+ * inputs by these numbers, so this file and the `const SLOT_*` block of shaders/model.wgsl must
+ * change together (a test checks that they agree).
+ *
+ * `path` is the field's place in a scenario file; it is also what a distribution's random
+ * stream is keyed by (DESIGN.md "Determinism"), so renaming a path changes that input's draws.
+ */
+
+export const MAX_DRAFT_TOKENS = 8;
+
+const acceptanceSlots = Array.from({ length: MAX_DRAFT_TOKENS }, (_, i) => ({
+  name: `acceptance_p${i + 1}`,
+  path: `serving.speculative.acceptance_by_position[${i}]`,
+}));
+
+/** name: the model's name for the input; path: where it lives in a scenario file. */
+export const SLOT_DEFS = [
+  // Accelerator (catalog entry, every field overridable). peak_tflops is the catalog's
+  // peak_tflops[compute] for the model's compute precision.
+  { name: 'peak_tflops', path: 'accelerator.peak_tflops' },
+  { name: 'hbm_gb', path: 'accelerator.hbm_gb' },
+  { name: 'hbm_tb_per_s', path: 'accelerator.hbm_tb_per_s' },
+  { name: 'it_power_kw_per_gpu', path: 'accelerator.it_power_kw_per_gpu' },
+  // Model architecture (catalog entry) and precision.
+  { name: 'params_total', path: 'model.params_total' },
+  { name: 'params_active', path: 'model.params_active' },
+  { name: 'layers', path: 'model.layers' },
+  { name: 'heads', path: 'model.heads' },
+  { name: 'kv_heads', path: 'model.kv_heads' },
+  { name: 'head_dim', path: 'model.head_dim' },
+  { name: 'experts', path: 'model.experts' },
+  { name: 'experts_per_token', path: 'model.experts_per_token' },
+  { name: 'kv_lora_rank', path: 'model.kv_lora_rank' },
+  { name: 'qk_rope_head_dim', path: 'model.qk_rope_head_dim' },
+  { name: 'weight_bits', path: 'model.weight_bits' },
+  { name: 'kv_bits', path: 'model.kv_bits' },
+  // Workload.
+  { name: 'input_tokens', path: 'workload.input_tokens' },
+  { name: 'output_tokens', path: 'workload.output_tokens' },
+  { name: 'prefix_cache_hit_rate', path: 'workload.prefix_cache_hit_rate' },
+  // Serving.
+  { name: 'gpus_per_replica', path: 'serving.gpus_per_replica' },
+  { name: 'batch_size', path: 'serving.batch_size' },
+  { name: 'utilization', path: 'serving.utilization' },
+  { name: 'mfu_prefill', path: 'serving.mfu_prefill' },
+  { name: 'mfu_decode', path: 'serving.mfu_decode' },
+  { name: 'mbu_decode', path: 'serving.mbu_decode' },
+  { name: 'step_overhead_ms', path: 'serving.step_overhead_ms' },
+  { name: 'hbm_usable_fraction', path: 'serving.hbm_usable_fraction' },
+  { name: 'draft_tokens', path: 'serving.speculative.draft_tokens' },
+  { name: 'acceptance_rate', path: 'serving.speculative.acceptance_rate' },
+  { name: 'draft_cost_ratio', path: 'serving.speculative.draft_cost_ratio' },
+  ...acceptanceSlots,
+  { name: 'prefill_gpus', path: 'serving.disaggregated.prefill_gpus' },
+  { name: 'disagg_mfu_prefill', path: 'serving.disaggregated.mfu_prefill' },
+  { name: 'slo_min_tokens_per_s_per_user', path: 'serving.slo.min_tokens_per_s_per_user' },
+  { name: 'slo_max_ttft_s', path: 'serving.slo.max_ttft_s' },
+  // Throughput, measured mode.
+  { name: 'measured_output_tokens_per_s_per_gpu', path: 'throughput.output_tokens_per_s_per_gpu' },
+  { name: 'measured_tokens_per_s_per_user', path: 'throughput.tokens_per_s_per_user' },
+  { name: 'measured_ttft_s', path: 'throughput.ttft_s' },
+  // Costs.
+  { name: 'capex_usd_per_gpu', path: 'costs.capex_usd_per_gpu' },
+  { name: 'life_years', path: 'costs.life_years' },
+  { name: 'cost_of_capital', path: 'costs.cost_of_capital' },
+  { name: 'residual_fraction', path: 'costs.residual_fraction' },
+  { name: 'maintenance_fraction_per_year', path: 'costs.maintenance_fraction_per_year' },
+  { name: 'opex_usd_per_gpu_year', path: 'costs.opex_usd_per_gpu_year' },
+  { name: 'colocation_usd_per_kw_month', path: 'costs.colocation_usd_per_kw_month' },
+  { name: 'facility_capex_usd_per_mw', path: 'costs.facility_capex_usd_per_mw' },
+  { name: 'facility_life_years', path: 'costs.facility_life_years' },
+  { name: 'pue', path: 'costs.pue' },
+  { name: 'power_price_usd_per_kwh', path: 'costs.power_price_usd_per_kwh' },
+  { name: 'idle_power_fraction', path: 'costs.idle_power_fraction' },
+  { name: 'cloud_usd_per_gpu_hour', path: 'costs.cloud_usd_per_gpu_hour' },
+] as const;
+
+export type SlotName = (typeof SLOT_DEFS)[number]['name'];
+export const SLOT_COUNT = SLOT_DEFS.length;
+
+/** Slot index by name: `SLOT.batch_size`. */
+export const SLOT = Object.fromEntries(SLOT_DEFS.map((d, i) => [d.name, i])) as Record<SlotName, number>;
+
+/**
+ * Choices that are not numbers. They select branches of the model and are the same for every
+ * sample and cell of a run. On the GPU they travel as u32 in a uniform, in this field order.
+ */
+export interface ModelConfig {
+  /** 0 roofline, 1 measured. */
+  throughput: 0 | 1;
+  /** 0 owned, 1 cloud. */
+  pricing: 0 | 1;
+  /** 0 GQA (kv_heads x head_dim), 1 MLA (kv_lora_rank + qk_rope_head_dim). */
+  attention: 0 | 1;
+  /** 0 none, 1 colocation_usd_per_kw_month, 2 owned facility (facility_capex_usd_per_mw). */
+  facility: 0 | 1 | 2;
+  /** 0 no speculative decoding, 1 constant acceptance_rate, 2 acceptance_by_position. */
+  speculative: 0 | 1 | 2;
+  /** 0 colocated prefill and decode, 1 disaggregated. */
+  disaggregated: 0 | 1;
+  /** 1 when serving.slo.min_tokens_per_s_per_user is set. */
+  sloTokensPerSPerUser: 0 | 1;
+  /** 1 when serving.slo.max_ttft_s is set. */
+  sloTtft: 0 | 1;
+  /** Measured mode: 1 when throughput.tokens_per_s_per_user is given. */
+  measuredUserRate: 0 | 1;
+  /** Measured mode: 1 when throughput.ttft_s is given. */
+  measuredTtft: 0 | 1;
+}
+
+export const CONFIG_FIELDS = [
+  'throughput',
+  'pricing',
+  'attention',
+  'facility',
+  'speculative',
+  'disaggregated',
+  'sloTokensPerSPerUser',
+  'sloTtft',
+  'measuredUserRate',
+  'measuredTtft',
+] as const satisfies readonly (keyof ModelConfig)[];
+
+/** The built-in metrics of MODEL.md, in the fixed order both engines write them. */
+export const METRICS = [
+  'cost_per_mtok_output',
+  'cost_per_mtok_total',
+  'cost_per_mtok_capital',
+  'cost_per_mtok_energy',
+  'cost_per_mtok_facility',
+  'cost_per_mtok_opex',
+  'output_tokens_per_s_per_gpu',
+  'output_tokens_per_s_per_mw',
+  'joules_per_output_token',
+  'cost_usd_per_gpu_hour',
+  'tpot_ms',
+  'tokens_per_s_per_user',
+  'ttft_s',
+  'batch_effective',
+] as const;
+
+export type MetricName = (typeof METRICS)[number];
+export const METRIC_COUNT = METRICS.length;
+export const METRIC = Object.fromEntries(METRICS.map((m, i) => [m, i])) as Record<MetricName, number>;
+
+/**
+ * Which metrics a configuration defines. Measured mode has no batch and only the latencies the
+ * user gave; every other metric exists in every mode.
+ */
+export function metricsFor(config: ModelConfig): MetricName[] {
+  return METRICS.filter((m) => {
+    if (config.throughput === 0) return true;
+    if (m === 'batch_effective') return false;
+    if (m === 'tpot_ms' || m === 'tokens_per_s_per_user') return config.measuredUserRate === 1;
+    if (m === 'ttft_s') return config.measuredTtft === 1;
+    return true;
+  });
+}

@@ -1,0 +1,3 @@
+export { fmt, pct, table, csvField } from './format.js';
+export { formatRunTable, formatRunJson, formatRunCsv, runHeader, type TableOptions } from './run.js';
+export { formatExplainTable, formatExplainJson } from './explain.js';

@@ -1,0 +1,88 @@
+/** The `run` result as a table, CSV or JSON (DESIGN.md's JSON result is the stable contract). */
+import type { RunResult } from '../analysis/index.js';
+import { QUANTILE_KEYS } from '../aggregate/index.js';
+import { csvField, fmt, pct, table } from './format.js';
+
+export interface TableOptions {
+  /** For sweeps: the metric shown per cell (default cost_per_mtok_output). */
+  metric?: string;
+}
+
+function describeBackend(r: RunResult): string {
+  return r.backend.kind === 'gpu'
+    ? `gpu (${r.backend.adapter}${r.backend.software ? ', software' : ''})`
+    : `cpu (${r.backend.adapter})`;
+}
+
+export function runHeader(r: RunResult): string {
+  const q =
+    r.quantiles.method === 'exact'
+      ? 'quantiles exact'
+      : `quantiles from ${r.quantiles.bins}-bin histograms (relative error <= ${r.quantiles.relative_error_bound.toExponential(1)})`;
+  return [
+    `${r.scenario}`,
+    `${r.samples.toLocaleString('en-US')} samples${r.cells.length > 1 ? ` x ${r.cells.length} cells` : ''}, seed "${r.seed}", ` +
+      `${describeBackend(r)}, ${r.elapsed_s.toFixed(2)} s (${fmt(r.samples_per_s)} samples/s), ${q}`,
+  ].join('\n');
+}
+
+export function formatRunTable(r: RunResult, opts: TableOptions = {}): string {
+  const out = [runHeader(r), ''];
+  if (r.cells.length === 1) {
+    const cell = r.cells[0]!;
+    const rows = Object.entries(cell.metrics).map(([name, s]) => [
+      name,
+      fmt(s.mean),
+      fmt(s.p10),
+      fmt(s.p50),
+      fmt(s.p90),
+      fmt(s.sd),
+    ]);
+    out.push(table(rows, ['metric', 'mean', 'P10', 'P50', 'P90', 'sd']));
+    out.push('', feasibilityLine(cell.infeasible_fraction, cell.slo_miss_fraction));
+  } else {
+    const metric = opts.metric ?? 'cost_per_mtok_output';
+    const axes = Object.keys(r.cells[0]!.point);
+    const rows = r.cells.map((cell) => {
+      const s = cell.metrics[metric];
+      return [
+        ...axes.map((a) => fmt(cell.point[a]!)),
+        ...(s ? [fmt(s.mean), fmt(s.p10), fmt(s.p50), fmt(s.p90)] : ['-', '-', '-', '-']),
+        pct(cell.infeasible_fraction),
+        ...(cell.slo_miss_fraction !== undefined ? [pct(cell.slo_miss_fraction)] : []),
+      ];
+    });
+    const sloHeader = r.cells[0]!.slo_miss_fraction !== undefined ? ['SLO miss'] : [];
+    out.push(`${metric} by cell:`, '');
+    out.push(table(rows, [...axes, 'mean', 'P10', 'P50', 'P90', 'infeasible', ...sloHeader]));
+  }
+  return out.join('\n') + '\n';
+}
+
+function feasibilityLine(infeasible: number, sloMiss: number | undefined): string {
+  const parts = [`infeasible samples (model does not fit in memory): ${pct(infeasible)}`];
+  if (sloMiss !== undefined) parts.push(`SLO missed by ${pct(sloMiss)} of feasible samples`);
+  return parts.join('; ');
+}
+
+export function formatRunJson(r: RunResult): string {
+  return JSON.stringify(r, null, 2) + '\n';
+}
+
+const STAT_KEYS = ['mean', 'sd', 'stderr', 'min', ...QUANTILE_KEYS, 'max'] as const;
+
+export function formatRunCsv(r: RunResult): string {
+  const axes = Object.keys(r.cells[0]?.point ?? {});
+  const header = ['cell', ...axes, 'metric', ...STAT_KEYS, 'samples', 'infeasible_fraction'];
+  const lines = [header.map(csvField).join(',')];
+  r.cells.forEach((cell, c) => {
+    for (const [name, s] of Object.entries(cell.metrics)) {
+      lines.push(
+        [c, ...axes.map((a) => cell.point[a]!), name, ...STAT_KEYS.map((k) => s[k]), cell.samples, cell.infeasible_fraction]
+          .map(csvField)
+          .join(','),
+      );
+    }
+  });
+  return lines.join('\n') + '\n';
+}
