@@ -70,10 +70,11 @@ describe('histogram quantiles', () => {
   const hist = accumulate(values, 'hist', spec);
   const sorted = Float64Array.from(values).sort();
 
-  it('pads the pilot range and rounds it out to powers of two', () => {
-    expect(Number.isInteger(Math.log2(spec.lo))).toBe(true);
-    expect(Number.isInteger(Math.log2(spec.hi))).toBe(true);
-    expect(spec.lo).toBeLessThanOrEqual(Math.min(...values.slice(0, 16384)) / 2);
+  it('pads the pilot range by at least a quarter octave and rounds it out to quarter octaves', () => {
+    expect(Number.isInteger(4 * Math.log2(spec.lo))).toBe(true);
+    expect(Number.isInteger(4 * Math.log2(spec.hi))).toBe(true);
+    expect(spec.lo).toBeLessThanOrEqual(Math.min(...values.slice(0, 16384)) / 2 ** 0.25);
+    expect(spec.hi).toBeGreaterThanOrEqual(Math.max(...values.slice(0, 16384)) * 2 ** 0.25);
   });
 
   it('agrees with exact quantiles within the stated binning bound', () => {

@@ -116,9 +116,10 @@ export function summarize(partial: Partial, hist: HistSpec[] | null): MetricSumm
 }
 
 /**
- * Histogram shapes from a pilot run's exact values. Bounds are padded by a factor of two and
- * rounded out to powers of two, so that an engine's last-bit differences in the pilot almost never
- * change the bins: GPU and CPU runs of one scenario then bin alike.
+ * Histogram shapes from a pilot run's exact values. Bounds get a margin and are rounded out to a
+ * coarse grid (quarter octaves for log bins), so that an engine's last-bit differences in the
+ * pilot almost never change the bins: GPU and CPU runs of one scenario then bin alike. Values
+ * beyond the pilot's range still count, in the underflow and overflow bins.
  */
 export function histSpecsFromPilot(pilot: Partial): HistSpec[] {
   if (!pilot.values) throw new Error('a pilot run must be exact');
@@ -132,7 +133,12 @@ export function histSpecsFromPilot(pilot: Partial): HistSpec[] {
     }
     if (!(min <= max)) return { lo: 1, hi: 2, log: true };
     if (min > 0) {
-      return { lo: 2 ** (Math.floor(Math.log2(min)) - 1), hi: 2 ** (Math.ceil(Math.log2(max)) + 1), log: true };
+      // At least a quarter octave of margin on each side, rounded out to quarter octaves.
+      return {
+        lo: 2 ** ((Math.floor(4 * Math.log2(min)) - 1) / 4),
+        hi: 2 ** ((Math.ceil(4 * Math.log2(max)) + 1) / 4),
+        log: true,
+      };
     }
     const span = max - min > 0 ? max - min : Math.max(Math.abs(max), 1);
     const grid = 2 ** Math.ceil(Math.log2(span));

@@ -1,0 +1,42 @@
+/** The cost model's public face: the input/metric layout (slots.ts) and the CPU reference (model.ts). */
+export {
+  MAX_DRAFT_TOKENS,
+  SLOT_DEFS,
+  SLOT_COUNT,
+  SLOT,
+  CONFIG_FIELDS,
+  METRICS,
+  METRIC_COUNT,
+  METRIC,
+  metricsFor,
+} from './slots.js';
+export type { SlotName, ModelConfig, MetricName } from './slots.js';
+export {
+  FEASIBLE,
+  SLO_MISS,
+  HOURS_PER_YEAR,
+  evaluate,
+  explain,
+  kvBytesPerToken,
+  kvReplication,
+  isMoe,
+  sharedParams,
+  expertParams,
+  expertsTouched,
+  hbmBytesUsable,
+  batchMax,
+  stepBytes,
+  stepFlops,
+  stepTimeS,
+  stepBound,
+  draftTokensUsed,
+  specTokensPerStep,
+  prefillFlops,
+  capitalRecoveryFactor,
+  capitalUsdPerGpuHour,
+  averageItKw,
+  energyUsdPerGpuHour,
+  facilityUsdPerGpuHour,
+  costPerMtok,
+} from './model.js';
+export type { ExplainValues, StepShape } from './model.js';

@@ -1,0 +1,151 @@
+/**
+ * The catalogs of accelerators and models shipped in the package (scenarios/catalog/*.yaml):
+ * a YAML map from id to entry, each number with its source cited in the file.
+ */
+
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { packageRoot } from '../paths.js';
+import { RuntimeError } from '../errors.js';
+import { Issues } from './issues.js';
+import type { NumericValue } from './numeric.js';
+import { parseNumeric } from './numeric.js';
+import { RANGES, checkRange } from './ranges.js';
+import type { Range } from './ranges.js';
+import type { SourceNode } from './source.js';
+import { describeNode, parseSource } from './source.js';
+import { didYouMean } from './suggest.js';
+import { PRECISIONS } from './defaults.js';
+
+export type Attention = 'gqa' | 'mla';
+
+export interface CatalogEntry {
+  id: string;
+  name: string;
+  /** Numeric fields by their key within the entry: `hbm_gb`, `peak_tflops.fp8`. */
+  numbers: Map<string, NumericValue>;
+  /** Models only. */
+  attention: Attention | undefined;
+}
+
+export interface Catalog {
+  accelerators: Map<string, CatalogEntry>;
+  models: Map<string, CatalogEntry>;
+  /** Paths (or names) of the files the entries came from, for messages. */
+  acceleratorsFile: string;
+  modelsFile: string;
+}
+
+/** Keys that carry documentation only and may hold anything. */
+const FREE_KEYS = ['sources', 'notes'];
+
+const ACCELERATOR_NUMBERS = ['hbm_gb', 'hbm_tb_per_s', 'tdp_w', 'it_power_kw_per_gpu', 'capex_usd_per_gpu'] as const;
+const ACCELERATOR_KEYS = ['name', 'peak_tflops', ...ACCELERATOR_NUMBERS, ...FREE_KEYS];
+
+const MODEL_NUMBERS = [
+  'params_total', 'params_active', 'layers', 'hidden', 'heads', 'kv_heads', 'head_dim',
+  'experts', 'experts_per_token', 'kv_lora_rank', 'qk_rope_head_dim',
+] as const;
+const MODEL_KEYS = ['name', 'attention', ...MODEL_NUMBERS, ...FREE_KEYS];
+
+function rangeFor(key: string): Range {
+  const name = key.startsWith('peak_tflops.') ? 'peak_tflops' : key;
+  return RANGES[name as keyof typeof RANGES];
+}
+
+function readNumberField(node: SourceNode, key: string, path: string, entry: CatalogEntry, issues: Issues): void {
+  const before = issues.count;
+  const v = parseNumeric(node, path, issues, false);
+  if (!v) return;
+  checkRange(path, v, rangeFor(key), issues);
+  if (issues.count === before) entry.numbers.set(key, v);
+}
+
+function parseEntries(root: SourceNode, kind: 'accelerator' | 'model', issues: Issues): Map<string, CatalogEntry> {
+  const out = new Map<string, CatalogEntry>();
+  if (root.kind !== 'map') {
+    issues.add('', `expected a mapping from ${kind} id to entry, got ${describeNode(root)}`, root.line);
+    return out;
+  }
+  const keys = kind === 'accelerator' ? ACCELERATOR_KEYS : MODEL_KEYS;
+  for (const { key: id, value, line } of root.entries) {
+    if (value.kind !== 'map') {
+      issues.add(id, `expected a mapping of ${kind} fields, got ${describeNode(value)}`, line);
+      continue;
+    }
+    const entry: CatalogEntry = { id, name: id, numbers: new Map(), attention: undefined };
+    for (const e of value.entries) {
+      const path = `${id}.${e.key}`;
+      if (!keys.includes(e.key)) {
+        issues.add(path, `unknown key${didYouMean(e.key, keys)}`, e.line);
+      } else if (FREE_KEYS.includes(e.key)) {
+        // Documentation: not read.
+      } else if (e.key === 'name') {
+        if (e.value.kind === 'scalar' && typeof e.value.value === 'string') entry.name = e.value.value;
+        else issues.add(path, `expected a string, got ${describeNode(e.value)}`, e.line);
+      } else if (e.key === 'attention') {
+        if (e.value.kind === 'scalar' && (e.value.value === 'gqa' || e.value.value === 'mla')) entry.attention = e.value.value;
+        else issues.add(path, `expected gqa or mla, got ${describeNode(e.value)}`, e.line);
+      } else if (e.key === 'peak_tflops') {
+        if (e.value.kind !== 'map') {
+          issues.add(path, `expected a mapping {bf16, fp8, fp4}, got ${describeNode(e.value)}`, e.line);
+          continue;
+        }
+        for (const p of e.value.entries) {
+          if (!(PRECISIONS as readonly string[]).includes(p.key)) {
+            issues.add(`${path}.${p.key}`, `unknown precision${didYouMean(p.key, PRECISIONS)} (expected ${PRECISIONS.join(', ')})`, p.line);
+          } else readNumberField(p.value, `peak_tflops.${p.key}`, `${path}.${p.key}`, entry, issues);
+        }
+      } else {
+        readNumberField(e.value, e.key, path, entry, issues);
+      }
+    }
+    out.set(id, entry);
+  }
+  return out;
+}
+
+/** Parses the two catalog files' text. Problems are InputErrors naming the catalog file. */
+export function parseCatalog(
+  acceleratorsText: string,
+  modelsText: string,
+  files: { accelerators: string; models: string } = { accelerators: 'accelerators.yaml', models: 'models.yaml' },
+): Catalog {
+  const read = (text: string, file: string, kind: 'accelerator' | 'model'): Map<string, CatalogEntry> => {
+    const issues = new Issues();
+    const entries = parseEntries(parseSource(text, file), kind, issues);
+    issues.throwIfAny(file);
+    return entries;
+  };
+  return {
+    accelerators: read(acceleratorsText, files.accelerators, 'accelerator'),
+    models: read(modelsText, files.models, 'model'),
+    acceleratorsFile: files.accelerators,
+    modelsFile: files.models,
+  };
+}
+
+/** scenarios/catalog in the package (found from src/ under tests and from dist/src/ when built). */
+export function defaultCatalogDir(): string {
+  return join(packageRoot(), 'scenarios', 'catalog');
+}
+
+const cache = new Map<string, Catalog>();
+
+/** Loads (once per folder) accelerators.yaml and models.yaml from a catalog folder. */
+export function loadCatalog(dir: string = defaultCatalogDir()): Catalog {
+  const hit = cache.get(dir);
+  if (hit) return hit;
+  const files = { accelerators: join(dir, 'accelerators.yaml'), models: join(dir, 'models.yaml') };
+  const readText = (file: string): string => {
+    try {
+      return readFileSync(file, 'utf8');
+    } catch (e) {
+      // The catalog ships with the package: a missing one is a broken install, not bad input.
+      throw new RuntimeError(`cannot read the catalog ${file}: ${e instanceof Error ? e.message : String(e)}`);
+    }
+  };
+  const catalog = parseCatalog(readText(files.accelerators), readText(files.models), files);
+  cache.set(dir, catalog);
+  return catalog;
+}

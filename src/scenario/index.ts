@@ -1,0 +1,13 @@
+export { loadScenario, parseScenario } from './load.js';
+export type { ScenarioOptions } from './resolve.js';
+export { DEFAULT_SEED } from './resolve.js';
+export type { Scenario, ScenarioInput, InputSource } from './types.js';
+export type { NumericSpec, NumericValue, Support } from './numeric.js';
+export { Z95, lognormalFromP5P95, supportOf, constantOf } from './numeric.js';
+export type { Catalog, CatalogEntry, Attention } from './catalog.js';
+export { loadCatalog, parseCatalog, defaultCatalogDir } from './catalog.js';
+export type { Precision } from './defaults.js';
+export { DEFAULTS, DEFAULT_COMPUTE, CLOUD_DEFAULT_PUE, PRECISIONS } from './defaults.js';
+export type { Range } from './ranges.js';
+export { RANGES, describeRange } from './ranges.js';
+export { DEFAULT_SAMPLES, MAX_SAMPLES } from './schema.js';

@@ -1,0 +1,35 @@
+import { readFile } from 'node:fs/promises';
+import { InputError } from '../errors.js';
+import { Issues } from './issues.js';
+import type { ScenarioOptions } from './resolve.js';
+import { resolveScenario } from './resolve.js';
+import { readStructure } from './schema.js';
+import { parseSource } from './source.js';
+import type { Scenario } from './types.js';
+
+/**
+ * Parses and validates scenario text (YAML, or JSON by extension or content). Every problem
+ * found is reported together in one InputError whose lines name the file, line and field.
+ */
+export function parseScenario(text: string, file: string, options: ScenarioOptions = {}): Scenario {
+  const root = parseSource(text, file);
+  const issues = new Issues();
+  const raw = readStructure(root, issues);
+  const scenario = root.kind === 'map' ? resolveScenario(raw, file, issues, options) : undefined;
+  issues.throwIfAny(file);
+  if (!scenario) throw new InputError([{ path: '', message: 'is not a valid scenario' }], file);
+  return scenario;
+}
+
+/** Reads a scenario file. A missing or unreadable file is an InputError (exit 2). */
+export async function loadScenario(path: string, options: ScenarioOptions = {}): Promise<Scenario> {
+  let text: string;
+  try {
+    text = await readFile(path, 'utf8');
+  } catch (e) {
+    const code = (e as NodeJS.ErrnoException).code;
+    const why = code === 'ENOENT' ? 'no such file' : code === 'EISDIR' ? 'is a folder, not a file' : e instanceof Error ? e.message : String(e);
+    throw new InputError([{ path: '', message: `cannot read the scenario: ${why}` }], path);
+  }
+  return parseScenario(text, path, options);
+}

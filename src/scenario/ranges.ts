@@ -1,0 +1,162 @@
+/**
+ * Physical ranges of every numeric field, checked against the whole support of its value (every
+ * value a distribution can draw, every value of a sweep). Nothing is clamped: a value outside its
+ * range is an error the user must fix.
+ */
+
+import type { SlotName } from '../model/slots.js';
+import { MAX_DRAFT_TOKENS } from '../model/slots.js';
+import type { Issues } from './issues.js';
+import type { NumericValue } from './numeric.js';
+import { supportOf } from './numeric.js';
+
+export interface Range {
+  min: number;
+  /** True when min itself is not allowed (`> 0` rather than `>= 0`). */
+  minOpen: boolean;
+  max: number;
+  maxOpen: boolean;
+}
+
+const positive: Range = { min: 0, minOpen: true, max: Infinity, maxOpen: false };
+const nonNegative: Range = { min: 0, minOpen: false, max: Infinity, maxOpen: false };
+/** Shares of a whole that may be zero: hit rates, residual values, idle power, acceptance. */
+const fraction: Range = { min: 0, minOpen: false, max: 1, maxOpen: false };
+/** Efficiencies and utilization: zero would mean no work is ever done (and divides by zero). */
+const efficiency: Range = { min: 0, minOpen: true, max: 1, maxOpen: false };
+
+/** Extra fields that are not model inputs but are accepted and checked (catalog data). */
+export type ExtraField = 'tdp_w' | 'hidden';
+
+export const RANGES: Record<SlotName | ExtraField, Range> = {
+  peak_tflops: positive,
+  hbm_gb: positive,
+  hbm_tb_per_s: positive,
+  // Power sits in denominators (tokens per MW, joules per token): a GPU that draws nothing is not one.
+  it_power_kw_per_gpu: positive,
+  tdp_w: positive,
+  params_total: positive,
+  params_active: positive,
+  layers: positive,
+  hidden: positive,
+  heads: positive,
+  kv_heads: positive,
+  head_dim: positive,
+  // 1 is a dense model; MoE needs more than one expert.
+  experts: { min: 1, minOpen: false, max: Infinity, maxOpen: false },
+  experts_per_token: positive,
+  kv_lora_rank: positive,
+  qk_rope_head_dim: nonNegative,
+  // Usual values are 16, 8 and 4; anything from just above 0 to 32 bits is accepted for studies
+  // of other formats (e.g. 6-bit weights).
+  weight_bits: { min: 0, minOpen: true, max: 32, maxOpen: false },
+  kv_bits: { min: 0, minOpen: true, max: 32, maxOpen: false },
+  input_tokens: positive,
+  // Output tokens divide the request's cost: a request must produce at least some.
+  output_tokens: positive,
+  prefix_cache_hit_rate: fraction,
+  gpus_per_replica: positive,
+  batch_size: positive,
+  utilization: efficiency,
+  mfu_prefill: efficiency,
+  mfu_decode: efficiency,
+  mbu_decode: efficiency,
+  step_overhead_ms: nonNegative,
+  hbm_usable_fraction: efficiency,
+  // 0 draft tokens is plain decoding (useful as the first value of a sweep); the model's loop has
+  // room for MAX_DRAFT_TOKENS per-position acceptances.
+  draft_tokens: { min: 0, minOpen: false, max: MAX_DRAFT_TOKENS, maxOpen: false },
+  acceptance_rate: fraction,
+  draft_cost_ratio: nonNegative,
+  acceptance_p1: fraction,
+  acceptance_p2: fraction,
+  acceptance_p3: fraction,
+  acceptance_p4: fraction,
+  acceptance_p5: fraction,
+  acceptance_p6: fraction,
+  acceptance_p7: fraction,
+  acceptance_p8: fraction,
+  prefill_gpus: positive,
+  disagg_mfu_prefill: efficiency,
+  slo_min_tokens_per_s_per_user: positive,
+  slo_max_ttft_s: positive,
+  measured_output_tokens_per_s_per_gpu: positive,
+  measured_tokens_per_s_per_user: positive,
+  measured_ttft_s: positive,
+  capex_usd_per_gpu: nonNegative,
+  life_years: positive,
+  // At 100% a year the capital recovery factor stops meaning anything useful.
+  cost_of_capital: { min: 0, minOpen: false, max: 1, maxOpen: true },
+  residual_fraction: fraction,
+  maintenance_fraction_per_year: fraction,
+  opex_usd_per_gpu_year: nonNegative,
+  colocation_usd_per_kw_month: nonNegative,
+  facility_capex_usd_per_mw: nonNegative,
+  facility_life_years: positive,
+  // Power usage effectiveness is total facility power over IT power: 1 at best.
+  pue: { min: 1, minOpen: false, max: Infinity, maxOpen: false },
+  power_price_usd_per_kwh: nonNegative,
+  idle_power_fraction: fraction,
+  cloud_usd_per_gpu_hour: nonNegative,
+};
+
+/** `>= 1`, `> 0`, `in [0, 1]`, `in (0, 1]`. */
+export function describeRange(r: Range): string {
+  if (r.max === Infinity) return `${r.minOpen ? '>' : '>='} ${r.min}`;
+  return `in ${r.minOpen ? '(' : '['}${r.min}, ${r.max}${r.maxOpen ? ')' : ']'}`;
+}
+
+function inRange(x: number, r: Range): boolean {
+  return (r.minOpen ? x > r.min : x >= r.min) && (r.maxOpen ? x < r.max : x <= r.max);
+}
+
+/**
+ * Checks a value's whole support against a range. Messages:
+ * `costs.pue: expected a number >= 1, got 0.8` (a number),
+ * `serving.utilization.uniform: the upper bound 1.2 is above the largest allowed value 1`.
+ */
+export function checkRange(path: string, value: NumericValue, range: Range, issues: Issues): void {
+  const { spec } = value;
+  const expected = `expected a number ${describeRange(range)}`;
+  if (spec.kind === 'dist' && spec.dist.kind === 'const') {
+    if (!inRange(spec.dist.value, range)) issues.add(path, `${expected}, got ${spec.dist.value}`, value.line);
+    return;
+  }
+  if (spec.kind === 'sweep') {
+    spec.values.forEach((v, i) => {
+      if (!inRange(v, range)) issues.add(`${value.where}[${i}]`, `${expected}, got ${v}`, value.line);
+    });
+    return;
+  }
+  if (spec.dist.kind === 'discrete') {
+    spec.dist.values.forEach((v, i) => {
+      if (!inRange(v, range)) issues.add(`${value.where}.values[${i}]`, `${expected}, got ${v}`, value.line);
+    });
+    return;
+  }
+  const s = supportOf(spec);
+  const where = value.where;
+  if (spec.dist.kind === 'normal' && ((s.lo === -Infinity && range.min > -Infinity) || (s.hi === Infinity && range.max < Infinity))) {
+    issues.add(where, `a normal is unbounded: give min/max so every draw is ${describeRange(range)}`, value.line);
+    return;
+  }
+  if (spec.dist.kind === 'lognormal') {
+    // A lognormal draws from (0, inf): fine above 0, wrong for bounded or >= 1 fields.
+    if (range.max < Infinity) {
+      issues.add(where, `a lognormal is unbounded above, but the largest allowed value is ${range.max}; use a bounded distribution (uniform, triangular, pert, beta)`, value.line);
+    } else if (range.min > 0) {
+      issues.add(where, `a lognormal takes values down to 0, below the smallest allowed value ${range.min}; use a bounded distribution (uniform, triangular, pert, beta)`, value.line);
+    }
+    return;
+  }
+  if (s.lo < range.min || (s.lo === range.min && range.minOpen && !s.loOpen)) {
+    issues.add(where, s.lo < range.min
+      ? `the lower bound ${s.lo} is below the smallest allowed value ${range.min}`
+      : `the lower bound ${s.lo} must be above ${range.min} (${expected})`, value.line);
+  }
+  if (s.hi > range.max || (s.hi === range.max && range.maxOpen)) {
+    issues.add(where, s.hi > range.max
+      ? `the upper bound ${s.hi} is above the largest allowed value ${range.max}`
+      : `the upper bound ${s.hi} must be below ${range.max} (${expected})`, value.line);
+  }
+}

@@ -1,0 +1,182 @@
+/**
+ * The shape of a scenario file, and the first pass over it: every key known, every value of the
+ * right type. The shape is built from src/model/slots.ts (each slot's path is a field), plus the
+ * choices and descriptive fields that are not model inputs.
+ */
+
+import { MAX_DRAFT_TOKENS, SLOT_DEFS } from '../model/slots.js';
+import { PRECISIONS } from './defaults.js';
+import type { Issues } from './issues.js';
+import type { NumericValue } from './numeric.js';
+import { parseNumeric } from './numeric.js';
+import type { SourceNode } from './source.js';
+import { describeNode } from './source.js';
+import { closest, didYouMean } from './suggest.js';
+
+export type Field =
+  | { t: 'number' }
+  | { t: 'string' }
+  | { t: 'enum'; values: readonly string[] }
+  | { t: 'section'; fields: Record<string, Field> }
+  | { t: 'numberList'; max: number }
+  | { t: 'seed' }
+  | { t: 'samples' };
+
+/** The most samples a run may ask for: 2^40 keeps sample indices exact in f64 and in the RNG counter's two words. */
+export const MAX_SAMPLES = 2 ** 40;
+export const DEFAULT_SAMPLES = 1_000_000;
+
+const NUMBER: Field = { t: 'number' };
+const section = (fields: Record<string, Field>): Field => ({ t: 'section', fields });
+
+function buildSchema(): Record<string, Field> {
+  const top: Record<string, Field> = {
+    name: { t: 'string' },
+    description: { t: 'string' },
+    seed: { t: 'seed' },
+    samples: { t: 'samples' },
+  };
+  const sectionAt = (parts: string[]): Record<string, Field> => {
+    let fields = top;
+    for (const p of parts) {
+      fields[p] ??= section({});
+      const f = fields[p]!;
+      if (f.t !== 'section') throw new Error(`slot path clash at ${p}`);
+      fields = f.fields;
+    }
+    return fields;
+  };
+  for (const def of SLOT_DEFS) {
+    if (def.path.includes('[')) continue; // acceptance_by_position[i]: the list below
+    const parts = def.path.split('.');
+    const key = parts.pop()!;
+    sectionAt(parts)[key] = NUMBER;
+  }
+  // Not model inputs: catalog references, choices and descriptive values.
+  Object.assign(sectionAt(['accelerator']), {
+    catalog: { t: 'string' },
+    name: { t: 'string' },
+    tdp_w: NUMBER,
+    peak_tflops: section(Object.fromEntries(PRECISIONS.map((p) => [p, NUMBER]))),
+  });
+  Object.assign(sectionAt(['model']), {
+    catalog: { t: 'string' },
+    name: { t: 'string' },
+    compute: { t: 'enum', values: PRECISIONS },
+    attention: { t: 'enum', values: ['gqa', 'mla'] },
+    hidden: NUMBER,
+  });
+  sectionAt(['serving', 'speculative'])['acceptance_by_position'] = { t: 'numberList', max: MAX_DRAFT_TOKENS };
+  sectionAt(['throughput'])['mode'] = { t: 'enum', values: ['roofline', 'measured'] };
+  sectionAt(['costs'])['pricing'] = { t: 'enum', values: ['owned', 'cloud'] };
+  return top;
+}
+
+export const SCHEMA: Record<string, Field> = buildSchema();
+
+/** What the first pass found, by dotted path. */
+export interface RawScenario {
+  strings: Map<string, { value: string; line: number | undefined }>;
+  /** Numeric fields in file order (Map keeps insertion order); list items as `path[i]`. */
+  numbers: Map<string, { value: NumericValue; order: number }>;
+  /** Sections present (and their line): `serving.speculative`. */
+  sections: Map<string, number | undefined>;
+  /** Number lists present: their length and line. */
+  lists: Map<string, { length: number; line: number | undefined }>;
+  /** Paths whose value was unreadable: later "is required" messages for them would only repeat it. */
+  broken: Set<string>;
+  seed: string | undefined;
+  samples: number | undefined;
+}
+
+export function readStructure(root: SourceNode, issues: Issues): RawScenario {
+  const raw: RawScenario = {
+    strings: new Map(),
+    numbers: new Map(),
+    sections: new Map(),
+    lists: new Map(),
+    broken: new Set(),
+    seed: undefined,
+    samples: undefined,
+  };
+  if (root.kind !== 'map') {
+    issues.add('', `expected a mapping of sections (name, accelerator, model, workload, serving, throughput, costs) at the top level, got ${describeNode(root)}`, root.line);
+    return raw;
+  }
+  let order = 0;
+  const fail = (path: string, message: string, line: number | undefined): void => {
+    issues.add(path, message, line);
+    raw.broken.add(path);
+  };
+
+  const walk = (node: SourceNode, fields: Record<string, Field>, prefix: string): void => {
+    if (node.kind !== 'map') return;
+    const known = Object.keys(fields);
+    for (const { key, value, line } of node.entries) {
+      const path = prefix ? `${prefix}.${key}` : key;
+      const field = fields[key];
+      if (!field) {
+        // With a likely intended key, name it; otherwise list the keys this place accepts.
+        const meant = closest(key, known);
+        fail(path, meant !== undefined ? `unknown key${didYouMean(key, known)}` : `unknown key (expected one of ${known.join(', ')})`, line);
+        // A misspelling of a required key must not also be reported as that key missing.
+        if (meant !== undefined) raw.broken.add(prefix ? `${prefix}.${meant}` : meant);
+        continue;
+      }
+      const scalar = value.kind === 'scalar' ? value.value : undefined;
+      switch (field.t) {
+        case 'number': {
+          const before = issues.count;
+          const v = parseNumeric(value, path, issues);
+          if (v) raw.numbers.set(path, { value: v, order: order++ });
+          else if (issues.count > before) raw.broken.add(path);
+          break;
+        }
+        case 'string':
+          if (typeof scalar === 'string' && scalar.trim() !== '') raw.strings.set(path, { value: scalar, line });
+          else fail(path, `expected a non-empty string, got ${describeNode(value)}`, line);
+          break;
+        case 'enum':
+          if (typeof scalar === 'string' && field.values.includes(scalar)) raw.strings.set(path, { value: scalar, line });
+          else {
+            const hint = typeof scalar === 'string' ? didYouMean(scalar, field.values) : '';
+            fail(path, `expected one of ${field.values.join(', ')}, got ${describeNode(value)}${hint}`, line);
+          }
+          break;
+        case 'seed':
+          if ((typeof scalar === 'string' && scalar !== '') || (typeof scalar === 'number' && Number.isFinite(scalar))) {
+            raw.seed = String(scalar);
+          } else fail(path, `expected a string or a number, got ${describeNode(value)}`, line);
+          break;
+        case 'samples':
+          if (typeof scalar === 'number' && Number.isInteger(scalar) && scalar >= 1 && scalar <= MAX_SAMPLES) raw.samples = scalar;
+          else fail(path, `expected a positive integer no larger than 2^40, got ${describeNode(value)}`, line);
+          break;
+        case 'section':
+          if (value.kind !== 'map') {
+            fail(path, `expected a mapping of ${Object.keys(field.fields).join(', ')}, got ${describeNode(value)}`, line);
+          } else {
+            raw.sections.set(path, line);
+            walk(value, field.fields, path);
+          }
+          break;
+        case 'numberList':
+          if (value.kind !== 'seq' || value.items.length === 0 || value.items.length > field.max) {
+            fail(path, `expected a list of 1 to ${field.max} values (one per draft position), got ${describeNode(value)}${value.kind === 'seq' ? ` of ${value.items.length}` : ''}`, line);
+            break;
+          }
+          raw.lists.set(path, { length: value.items.length, line });
+          value.items.forEach((item, i) => {
+            const p = `${path}[${i}]`;
+            const before = issues.count;
+            const v = parseNumeric(item, p, issues);
+            if (v) raw.numbers.set(p, { value: v, order: order++ });
+            else if (issues.count > before) raw.broken.add(p);
+          });
+          break;
+      }
+    }
+  };
+  walk(root, SCHEMA, '');
+  return raw;
+}
