@@ -10,6 +10,9 @@ import type { Scenario } from '../scenario/index.js';
 import { MAX_SAMPLES } from '../scenario/index.js';
 import type { Plan, PlanInput, SweepAxis } from './types.js';
 
+/** Sweep cells one plan may have: each cell is a full Monte Carlo run of its own. */
+export const MAX_CELLS = 100_000;
+
 export interface PlanOverrides {
   /** Replaces the scenario's `samples` (e.g. the CLI's --samples). */
   samples?: number;
@@ -30,6 +33,13 @@ export function buildPlan(scenario: Scenario, overrides: PlanOverrides = {}): Pl
     return input && input.value.spec.kind === 'sweep' ? [{ slot, input, values: input.value.spec.values }] : [];
   }).sort((a, b) => (a.input.order ?? Infinity) - (b.input.order ?? Infinity));
   const axes: SweepAxis[] = swept.map(({ slot, input, values }) => ({ path: input.origin, slot, values: [...values] }));
+  const cells = axes.reduce((n, a) => n * a.values.length, 1);
+  if (cells > MAX_CELLS) {
+    throw new InputError(
+      [{ path: axes.map((a) => a.path).join(' x '), message: `the sweep has ${cells.toLocaleString('en-US')} cells; at most ${MAX_CELLS.toLocaleString('en-US')} are allowed (use fewer sweep values)` }],
+      scenario.file,
+    );
+  }
   const axisOfSlot = new Map(swept.map(({ slot }, axis) => [slot, axis]));
 
   const inputs: PlanInput[] = SLOT_DEFS.map((def, slot): PlanInput => {

@@ -1,0 +1,183 @@
+/**
+ * The `cptsim` command end to end, as a user runs it: the built CLI in a child process.
+ * (`npm test` builds dist/ first.)
+ */
+import { spawnSync } from 'node:child_process';
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, describe, expect, it } from 'vitest';
+import { METRICS } from '../src/model/slots.js';
+
+const root = join(import.meta.dirname, '..');
+const cli = join(root, 'dist', 'src', 'cli.js');
+const tmp = mkdtempSync(join(tmpdir(), 'cptsim-cli-'));
+afterAll(() => rmSync(tmp, { recursive: true, force: true }));
+
+function cptsim(...args: string[]) {
+  const r = spawnSync(process.execPath, [cli, ...args], { cwd: root, encoding: 'utf8', timeout: 120_000 });
+  return { code: r.status, stdout: r.stdout, stderr: r.stderr };
+}
+
+const examples = readdirSync(join(root, 'scenarios'))
+  .filter((f) => f.endsWith('.yaml'))
+  .map((f) => join('scenarios', f));
+
+describe('cptsim run', () => {
+  it.each(examples)('runs %s and prints DESIGN.md\'s JSON shape', (file) => {
+    const r = cptsim('run', file, '--samples', '20000', '--backend', 'cpu', '--format', 'json');
+    expect(r.stderr).toBe('');
+    expect(r.code).toBe(0);
+    const j = JSON.parse(r.stdout);
+    expect(Object.keys(j)).toEqual(
+      expect.arrayContaining(['cptsim', 'scenario', 'seed', 'samples', 'backend', 'elapsed_s', 'samples_per_s', 'cells']),
+    );
+    expect(j.samples).toBe(20000);
+    expect(j.backend).toMatchObject({ kind: 'cpu', software: false });
+    expect(j.cells.length).toBeGreaterThanOrEqual(1);
+    for (const cell of j.cells) {
+      expect(cell.samples).toBe(20000);
+      expect(cell.infeasible_fraction).toBeGreaterThanOrEqual(0);
+      expect(cell.infeasible_fraction).toBeLessThan(1);
+      const m = cell.metrics.cost_per_mtok_output;
+      expect(Object.keys(m)).toEqual(['mean', 'sd', 'stderr', 'min', 'max', 'p1', 'p5', 'p10', 'p25', 'p50', 'p75', 'p90', 'p95', 'p99'].sort((a, b) => Object.keys(m).indexOf(a) - Object.keys(m).indexOf(b)));
+      expect(m.min).toBeLessThanOrEqual(m.p1);
+      expect(m.p1).toBeLessThanOrEqual(m.p50);
+      expect(m.p50).toBeLessThanOrEqual(m.p99);
+      expect(m.p99).toBeLessThanOrEqual(m.max);
+      for (const name of Object.keys(cell.metrics)) expect(METRICS).toContain(name);
+    }
+    if (j.cells.length === 1) expect(j.cells[0].point).toEqual({});
+  });
+
+  it('runs the flagship example when no file is given, and says which file and how to copy it', () => {
+    const r = cptsim('run', '--samples', '4000', '--backend', 'cpu');
+    expect(r.code).toBe(0);
+    expect(r.stderr).toMatch(/flagship example .*h100-llama70b-fp8-owned\.yaml/);
+    expect(r.stderr).toMatch(/cp .*h100-llama70b-fp8-owned\.yaml my-scenario\.yaml/);
+    expect(r.stdout).toMatch(/cost_per_mtok_output/);
+  });
+
+  it('prints one row per cell for a sweep, in row-major order', () => {
+    const file = examples.find((f) => f.includes('b200-deepseek'))!;
+    const r = cptsim('run', file, '--samples', '4000', '--backend', 'cpu', '--format', 'csv');
+    expect(r.code).toBe(0);
+    const lines = r.stdout.trim().split('\n');
+    expect(lines[0]).toMatch(/^cell,serving\.batch_size,metric,mean,sd,stderr,min,p1,/);
+    const batch = lines.slice(1).filter((l) => l.includes(',cost_per_mtok_output,')).map((l) => Number(l.split(',')[1]));
+    expect(batch.length).toBeGreaterThan(1);
+    expect(batch).toEqual([...batch].sort((a, b) => a - b));
+  });
+
+  it('writes --out files whole, and none when the input is bad', () => {
+    const good = join(tmp, 'good.json');
+    expect(cptsim('run', examples[0]!, '--samples', '4000', '--backend', 'cpu', '--format', 'json', '--out', good).code).toBe(0);
+    expect(JSON.parse(readFileSync(good, 'utf8')).samples).toBe(4000);
+    const bad = join(tmp, 'bad.json');
+    const r = cptsim('run', 'test/fixtures/bad/negative-price.yaml', '--format', 'json', '--out', bad);
+    expect(r.code).toBe(2);
+    expect(existsSync(bad)).toBe(false);
+    expect(readdirSync(tmp).filter((f) => f.endsWith('.tmp'))).toEqual([]);
+  });
+
+  it('gives the same numbers for the same seed and sample count, whatever the thread count', () => {
+    const a = JSON.parse(cptsim('run', examples[0]!, '--samples', '30000', '--backend', 'cpu', '--threads', '1', '--format', 'json').stdout);
+    const b = JSON.parse(cptsim('run', examples[0]!, '--samples', '30000', '--backend', 'cpu', '--threads', '2', '--format', 'json').stdout);
+    expect(b.cells).toEqual(a.cells);
+  });
+});
+
+describe('cptsim explain', () => {
+  const intermediates = [
+    'kv_bytes_per_token', 'kv_replication', 'shared_params', 'expert_params', 'experts_touched', 'weight_bytes',
+    'batch_max', 'batch_effective', 't_step_s', 't_cycle_s', 'spec_tokens_per_step', 't_prefill_s', 't_request_s',
+    'bound', 'capital_recovery_factor', 'capital_usd_per_gpu_hour', 'maintenance_usd_per_gpu_hour',
+    'opex_usd_per_gpu_hour', 'energy_usd_per_gpu_hour', 'facility_usd_per_gpu_hour', 'cost_usd_per_gpu_hour',
+  ];
+  it.each(examples)('explains %s with every intermediate quantity', (file) => {
+    const r = cptsim('explain', file, '--format', 'json');
+    expect(r.code).toBe(0);
+    const j = JSON.parse(r.stdout);
+    for (const cell of j.cells) {
+      expect(cell.values.cost_per_mtok_output).toBeGreaterThan(0);
+      if (file.includes('measured')) continue;
+      for (const k of intermediates) expect(cell.values).toHaveProperty(k);
+      expect(['memory', 'compute']).toContain(cell.values.bound);
+    }
+    const table = cptsim('explain', file);
+    expect(table.code).toBe(0);
+    expect(table.stdout).toMatch(/cost_per_mtok_output/);
+  });
+
+  it('shows why a cell is infeasible', () => {
+    const file = join(tmp, 'too-small.yaml');
+    writeFileSync(
+      file,
+      readFileSync(join(root, 'scenarios', 'h100-llama70b-fp8-owned.yaml'), 'utf8').replace('gpus_per_replica: 8', 'gpus_per_replica: 1')
+        .replace('weight_bits: 8', 'weight_bits: 16'),
+    );
+    const j = JSON.parse(cptsim('explain', file, '--format', 'json').stdout);
+    expect(j.cells[0].values).toMatchObject({ infeasible: true });
+    // 70.6e9 parameters at 2 bytes against 80 GB x 0.9 usable.
+    expect(j.cells[0].values.weight_bytes).toBeGreaterThan(80e9 * 0.9);
+    expect(j.cells[0].values.batch_max).toBeLessThan(1);
+  });
+});
+
+describe('cptsim validate', () => {
+  it('accepts every example', () => {
+    const r = cptsim('validate', ...examples);
+    expect(r.code).toBe(0);
+    expect(r.stdout.match(/^ok /gm)).toHaveLength(examples.length);
+  });
+});
+
+describe('bad input: exit code 2 and a message naming the file and the field, no stack trace', () => {
+  const cases: [string, RegExp][] = [
+    ['syntax-error.yaml', /syntax-error\.yaml:\d+: YAML syntax error/],
+    ['syntax-error.json', /syntax-error\.json:\d+: JSON syntax error/],
+    ['negative-price.yaml', /negative-price\.yaml:\d+: costs\.power_price_usd_per_kwh: expected a number >= 0/],
+    ['unknown-key.yaml', /unknown-key\.yaml:\d+: serving\.batch_sise: unknown key; did you mean `batch_size`/],
+    ['reversed-bounds.yaml', /reversed-bounds\.yaml:\d+: serving\.mbu_decode\.uniform: .*increasing/],
+    ['unknown-catalog.yaml', /unknown-catalog\.yaml:\d+: accelerator\.catalog: unknown accelerator/],
+    ['text-for-number.yaml', /text-for-number\.yaml:\d+: serving\.batch_size: expected a number/],
+    ['unknown-distribution.yaml', /unknown-distribution\.yaml:\d+: .*unknown distribution `unifrom`; did you mean `uniform`/],
+    ['empty.yaml', /empty\.yaml: the file is empty/],
+    ['utilization-above-1.yaml', /serving\.utilization/],
+    ['fp4-on-h100.yaml', /model\.compute: h100-sxm has no fp4/],
+    ['missing-costs.yaml', /costs: is required/],
+  ];
+  it.each(cases)('%s', (name, message) => {
+    for (const command of ['run', 'validate', 'explain']) {
+      const r = cptsim(command, join('test', 'fixtures', 'bad', name), ...(command === 'run' ? ['--backend', 'cpu'] : []));
+      expect(r.code).toBe(2);
+      expect(r.stderr).toMatch(message);
+      expect(r.stderr).not.toMatch(/\n\s+at /);
+      expect(r.stdout).toBe('');
+    }
+  });
+
+  it('a missing file', () => {
+    const r = cptsim('run', 'no/such/file.yaml');
+    expect(r.code).toBe(2);
+    expect(r.stderr).toMatch(/no\/such\/file\.yaml/);
+  });
+
+  it.each([['0'], ['-5'], ['abc'], ['1.5'], ['1e13']])('--samples %s', (n) => {
+    const r = cptsim('run', examples[0]!, '--samples', n);
+    expect(r.code).toBe(2);
+    expect(r.stderr).toMatch(/--samples/);
+    expect(r.stderr).toMatch(/whole number of samples/);
+  });
+
+  it('an unknown --backend and an unknown command', () => {
+    expect(cptsim('run', examples[0]!, '--backend', 'tpu').code).toBe(2);
+    expect(cptsim('frobnicate').code).toBe(2);
+  });
+
+  it('an unknown --metric for a sweep table', () => {
+    const r = cptsim('run', examples[0]!, '--samples', '100', '--backend', 'cpu', '--metric', 'cost_per_banana');
+    expect(r.code).toBe(2);
+    expect(r.stderr).toMatch(/--metric: expected one of/);
+  });
+});
