@@ -3,13 +3,13 @@
  * evaluated with the CPU reference model and accumulated into a Partial. Plain f64 arithmetic;
  * no allocation per sample. Runs on a worker thread or, for one thread, in the calling thread.
  */
-import { emptyPartial, histBin } from '../../aggregate/index.js';
+import { emptyPartial } from '../../aggregate/index.js';
 import { FEASIBLE, SLO_MISS, evaluate } from '../../model/index.js';
 import { METRIC, METRIC_COUNT, SLOT_COUNT } from '../../model/slots.js';
 import { cellCount, cellDists } from '../../plan/cells.js';
 import type { Plan } from '../../plan/types.js';
-import { sampleQuad } from '../../sampling/index.js';
-import { HIST_STRIDE, type Partial, type RunRequest } from '../types.js';
+import { prepareDist, samplePreparedQuad } from '../../sampling/index.js';
+import { HIST_BINS, HIST_STRIDE, type Partial, type RunRequest } from '../types.js';
 
 export type RangeRequest = Omit<RunRequest, 'onProgress'>;
 
@@ -45,11 +45,24 @@ export function runRange(plan: Plan, req: RangeRequest, onQuads?: (samplesDone: 
   if (req.mode === 'hist' && (!specs || specs.length !== cells * nm)) {
     throw new Error(`hist mode needs ${cells * nm} histogram specs`);
   }
+  // Histogram bins as an affine map of x or log2(x), precomputed per (cell, metric).
+  const histOrigin = new Float64Array(cells * nm);
+  const histScale = new Float64Array(cells * nm);
+  const histLog = new Uint8Array(cells * nm);
+  if (specs) {
+    specs.forEach((h, i) => {
+      histLog[i] = h.log ? 1 : 0;
+      histOrigin[i] = h.log ? Math.log2(h.lo) : h.lo;
+      histScale[i] = HIST_BINS / (h.log ? Math.log2(h.hi) - Math.log2(h.lo) : h.hi - h.lo);
+    });
+  }
   const lists = req.mode === 'exact' ? Array.from({ length: cells * nm }, () => new FloatList(req.count)) : null;
 
   // Per cell, the constants of that cell (fixed inputs and swept values); random inputs are drawn
   // once per quad and shared by every cell (common random numbers).
-  const random = plan.inputs.filter((inp) => inp.sweepAxis === null && inp.dist.kind !== 'const');
+  const random = plan.inputs
+    .filter((inp) => inp.sweepAxis === null && inp.dist.kind !== 'const')
+    .map((inp) => ({ slot: inp.slot, streamId: inp.streamId, prep: prepareDist(inp.dist) }));
   const x = Array.from({ length: 4 }, () => new Float64Array(SLOT_COUNT));
   for (const inp of plan.inputs) {
     if (inp.dist.kind === 'const') for (const xj of x) xj[inp.slot] = inp.dist.value;
@@ -74,7 +87,7 @@ export function runRange(plan: Plan, req: RangeRequest, onQuads?: (samplesDone: 
   for (let q = q0; q < q1; q++) {
     for (let r = 0; r < random.length; r++) {
       const inp = random[r]!;
-      sampleQuad(inp.dist, key, inp.streamId, q, drawn);
+      samplePreparedQuad(inp.prep, key, inp.streamId, q, drawn);
       x[0]![inp.slot] = drawn[0]!;
       x[1]![inp.slot] = drawn[1]!;
       x[2]![inp.slot] = drawn[2]!;
@@ -103,7 +116,12 @@ export function runRange(plan: Plan, req: RangeRequest, onQuads?: (samplesDone: 
           part.sumSq[i]! += d * d;
           if (v < part.min[i]!) part.min[i] = v;
           if (v > part.max[i]!) part.max[i] = v;
-          if (hist) hist[i * HIST_STRIDE + histBin(specs![i]!, v)]!++;
+          if (hist) {
+            const t = ((histLog[i] ? Math.log2(v) : v) - histOrigin[i]!) * histScale[i]!;
+            // !(t >= 0) also sends NaN (log of a non-positive value) to the underflow bin.
+            const bin = !(t >= 0) ? 0 : t >= HIST_BINS ? HIST_BINS + 1 : 1 + Math.floor(t);
+            hist[i * HIST_STRIDE + bin]!++;
+          }
           else lists![i]!.push(v);
         }
       }
