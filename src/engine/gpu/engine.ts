@@ -1,0 +1,563 @@
+/**
+ * The GPU engine: shaders/mc.wgsl on a WebGPU device. One pipeline per engine, buffers reused
+ * (and grown) across runs and chunks, two chunks in flight so that the host sums one chunk's
+ * partials while the device runs the next.
+ *
+ * A run goes: cells in passes (so that histograms and partials fit the binding limits), each pass
+ * in chunks of at most `chunkQuads` quads (one dispatch each, its workgroup count under the
+ * 65535 limit), each chunk's per-workgroup partials read back and added in f64. Histograms stay
+ * on the device until the pass ends (or 2^31 samples, before a u32 bin could overflow); exact
+ * values are read back per chunk and compacted to the feasible samples.
+ *
+ * Failures: shader compilation, validation and out-of-memory errors, uncaptured errors and device
+ * loss all reject the run in flight with a RuntimeError; a Partial is only returned when every
+ * chunk completed cleanly. Testing aid: the environment variable CPTSIM_GPU_FAULT forces a
+ * failure, `device-lost` (the device is destroyed right after the first chunk is submitted) or
+ * `shader` (the kernel is compiled with a syntax error, so creating the engine fails).
+ */
+import { emptyPartial } from '../../aggregate/index.js';
+import { CptsimError, RuntimeError } from '../../errors.js';
+import { METRIC_COUNT, SLOT_COUNT } from '../../model/index.js';
+import type { Plan } from '../../plan/types.js';
+import { HIST_STRIDE, type BackendInfo, type Engine, type Partial, type RunRequest } from '../types.js';
+import { dawnGlobals, describeAdapter, requireAdapter, requiredLimits, type AdapterSummary } from './device.js';
+import {
+  MAX_PLAN_METRICS,
+  MC_PARAMS_BYTES,
+  MODE_EXACT,
+  MODE_HIST,
+  MODEL_CONFIG_BYTES,
+  addPartials,
+  encodeMcParams,
+  encodeModelConfig,
+  encodeTables,
+  kernelPlan,
+  partialWords,
+  reshift,
+  splitChunks,
+  type Chunk,
+  type KernelPlan,
+  type Sums,
+} from './layout.js';
+import { mcShaderSource } from './shaders.js';
+
+export interface GpuEngineOptions {
+  /** The adapter to use (default: findAdapter()'s). */
+  adapter?: GPUAdapter;
+  /** Quads (4 samples) per dispatch; default by adapter kind. Results do not depend on it. */
+  chunkQuads?: number;
+  /** Invocations per workgroup, a power of two (default 64). */
+  workgroupSize?: number;
+  /** Upper bound on sweep cells per pass (default: what the binding limits allow); for tests. */
+  maxCellsPerPass?: number;
+  /** Samples a histogram collects on the device before it is read back (default 2^31); for tests. */
+  histFlushSamples?: number;
+}
+
+const FAULT_ENV = 'CPTSIM_GPU_FAULT';
+const DEFAULT_WORKGROUP_SIZE = 64;
+/**
+ * Default quads per dispatch: on lavapipe (2 cores, ~1.5e6 samples/s) 2^14 quads are ~40 ms, so
+ * progress comes often; on a datacenter GPU 2^24 quads (67M samples) keep the per-chunk costs
+ * (a ~1 MB partial readback, its f64 sum on the host, the map round trip) small against compute.
+ */
+const CHUNK_QUADS_SOFTWARE = 1 << 14;
+const CHUNK_QUADS_HARDWARE = 1 << 24;
+/** The kernel indexes a chunk's samples in u32 (4 * quads + lane). */
+const MAX_CHUNK_QUADS = 1 << 28;
+/** Workgroups per dispatch: enough to fill the device; each tile loop covers the rest. */
+const WORKGROUPS_SOFTWARE = 64;
+const WORKGROUPS_HARDWARE = 4096;
+const MAX_WORKGROUPS_PER_DIMENSION = 65535;
+/** Device memory the per-workgroup partials and the histograms may take. */
+const PARTIAL_BUDGET_BYTES = 64 << 20;
+const HIST_BUDGET_BYTES = 256 << 20;
+/** Samples a histogram takes before it is read back: no bin can pass 2^32 - 1. */
+const HIST_FLUSH_SAMPLES = 2 ** 31;
+
+/** A buffer that grows (by recreating it) when a run needs more than it has. */
+class GrowableBuffer {
+  buffer: GPUBuffer | null = null;
+  constructor(
+    private readonly device: GPUDevice,
+    private readonly usage: number,
+    private readonly label: string,
+  ) {}
+  /** Returns a buffer of at least `bytes` (rounded up to a multiple of 16, at least 16). */
+  ensure(bytes: number): GPUBuffer {
+    const need = Math.max(16, Math.ceil(bytes / 16) * 16);
+    if (!this.buffer || this.buffer.size < need) {
+      this.buffer?.destroy();
+      // Some headroom, so that a slightly larger next chunk does not reallocate.
+      const size = Math.max(need, Math.min(Math.ceil((need * 1.25) / 16) * 16, this.maxSize));
+      this.buffer = this.device.createBuffer({ size, usage: this.usage, label: this.label });
+    }
+    return this.buffer;
+  }
+  get maxSize(): number {
+    return this.device.limits.maxBufferSize;
+  }
+  destroy(): void {
+    this.buffer?.destroy();
+    this.buffer = null;
+  }
+}
+
+/** The buffers of one chunk in flight. */
+interface Slot {
+  uniform: GPUBuffer;
+  partials: GrowableBuffer;
+  partialsRead: GrowableBuffer;
+  exact: GrowableBuffer;
+  exactRead: GrowableBuffer;
+}
+
+/** State of one run, shared by its chunks. */
+interface RunState {
+  kp: KernelPlan;
+  mode: number;
+  sums: Sums;
+  part: Partial;
+  /** Exact mode: feasible values written so far per cell. */
+  exactFill: Int32Array | null;
+  pairTable: number;
+  randomTable: number;
+  key: readonly [number, number];
+}
+
+interface PassState {
+  cellFirst: number;
+  cells: number;
+}
+
+export async function createGpuEngine(options: GpuEngineOptions = {}): Promise<Engine> {
+  const adapter = await requireAdapter(options.adapter);
+  const summary = describeAdapter(adapter);
+  let device: GPUDevice;
+  try {
+    device = await adapter.requestDevice({ label: 'cptsim', requiredLimits: requiredLimits(adapter) });
+  } catch (e) {
+    throw new RuntimeError(`cannot open the GPU device (${summary.name}): ${(e as Error).message}`);
+  }
+  const engine = new GpuEngine(device, summary, options);
+  try {
+    await engine.init();
+  } catch (e) {
+    await engine.dispose();
+    throw e;
+  }
+  return engine;
+}
+
+class GpuEngine implements Engine {
+  readonly info: BackendInfo;
+  private device: GPUDevice | null;
+  private pipeline: GPUComputePipeline | null = null;
+  private layout: GPUBindGroupLayout | null = null;
+  private readonly workgroupSize: number;
+  private readonly chunkQuads: number;
+  private readonly maxWorkgroups: number;
+  private readonly fault: string | undefined;
+  private readonly maxCellsPerPass: number;
+  private readonly histFlushSamples: number;
+  /** Set when the device is lost (or destroyed by dispose): every later run fails with it. */
+  private lostMessage: string | null = null;
+  /** The first uncaptured error of the run in flight. */
+  private uncaptured: string | null = null;
+  private disposed = false;
+  /** Runs are serialized: they share the buffers. */
+  private queue: Promise<unknown> = Promise.resolve();
+
+  private configBuf: GPUBuffer | null = null;
+  private params: GrowableBuffer;
+  private tables: GrowableBuffer;
+  private hist: GrowableBuffer;
+  private histRead: GrowableBuffer;
+  private dummy: GPUBuffer;
+  private slots: Slot[];
+
+  constructor(device: GPUDevice, summary: AdapterSummary, options: GpuEngineOptions) {
+    this.device = device;
+    this.info = { kind: 'gpu', adapter: summary.name, software: summary.software };
+    this.workgroupSize = options.workgroupSize ?? DEFAULT_WORKGROUP_SIZE;
+    if (!Number.isInteger(this.workgroupSize) || this.workgroupSize < 1 || (this.workgroupSize & (this.workgroupSize - 1)) !== 0) {
+      throw new RangeError(`workgroupSize must be a power of two, got ${this.workgroupSize}`);
+    }
+    this.chunkQuads = Math.min(
+      MAX_CHUNK_QUADS,
+      Math.max(1, Math.floor(options.chunkQuads ?? (summary.software ? CHUNK_QUADS_SOFTWARE : CHUNK_QUADS_HARDWARE))),
+    );
+    this.maxWorkgroups = Math.min(
+      MAX_WORKGROUPS_PER_DIMENSION,
+      device.limits.maxComputeWorkgroupsPerDimension,
+      summary.software ? WORKGROUPS_SOFTWARE : WORKGROUPS_HARDWARE,
+    );
+    this.fault = process.env[FAULT_ENV] || undefined;
+    this.maxCellsPerPass = Math.max(1, Math.floor(options.maxCellsPerPass ?? Infinity));
+    this.histFlushSamples = Math.min(HIST_FLUSH_SAMPLES, Math.max(1, Math.floor(options.histFlushSamples ?? HIST_FLUSH_SAMPLES)));
+
+    const U = dawnGlobals.GPUBufferUsage;
+    const storage = U.STORAGE | U.COPY_DST;
+    this.params = new GrowableBuffer(device, storage, 'cptsim params');
+    this.tables = new GrowableBuffer(device, storage, 'cptsim tables');
+    this.hist = new GrowableBuffer(device, U.STORAGE | U.COPY_SRC | U.COPY_DST, 'cptsim hist');
+    this.histRead = new GrowableBuffer(device, U.MAP_READ | U.COPY_DST, 'cptsim hist readback');
+    this.dummy = device.createBuffer({ size: 16, usage: U.STORAGE, label: 'cptsim unused binding' });
+    this.slots = [0, 1].map((i) => ({
+      uniform: device.createBuffer({ size: MC_PARAMS_BYTES, usage: U.UNIFORM | U.COPY_DST, label: `cptsim mc ${i}` }),
+      partials: new GrowableBuffer(device, U.STORAGE | U.COPY_SRC, `cptsim partials ${i}`),
+      partialsRead: new GrowableBuffer(device, U.MAP_READ | U.COPY_DST, `cptsim partials readback ${i}`),
+      exact: new GrowableBuffer(device, U.STORAGE | U.COPY_SRC, `cptsim exact ${i}`),
+      exactRead: new GrowableBuffer(device, U.MAP_READ | U.COPY_DST, `cptsim exact readback ${i}`),
+    }));
+
+    void device.lost.then((info) => {
+      if (!this.disposed && this.lostMessage === null) {
+        this.lostMessage = `the GPU device was lost (${info.reason}): ${info.message}`;
+      }
+    });
+    device.onuncapturederror = (ev: GPUUncapturedErrorEvent) => {
+      this.uncaptured ??= ev.error.message;
+    };
+  }
+
+  /** Compiles the kernel and builds its pipeline (once per engine). */
+  async init(): Promise<void> {
+    const device = this.live();
+    const storageBytes = this.workgroupSize * METRIC_COUNT * 16 + 16;
+    if (storageBytes > device.limits.maxComputeWorkgroupStorageSize) {
+      throw new RuntimeError(
+        `workgroup size ${this.workgroupSize} needs ${storageBytes} bytes of workgroup memory; the device has ${device.limits.maxComputeWorkgroupStorageSize}`,
+      );
+    }
+    let code = mcShaderSource();
+    if (this.fault === 'shader') code += '\nfn cptsim_forced_fault( {\n';
+    const COMPUTE = dawnGlobals.GPUShaderStage.COMPUTE;
+    const entries: GPUBindGroupLayoutEntry[] = [
+      { binding: 0, visibility: COMPUTE, buffer: { type: 'uniform' } },
+      { binding: 1, visibility: COMPUTE, buffer: { type: 'uniform' } },
+      { binding: 2, visibility: COMPUTE, buffer: { type: 'read-only-storage' } },
+      { binding: 3, visibility: COMPUTE, buffer: { type: 'read-only-storage' } },
+      { binding: 4, visibility: COMPUTE, buffer: { type: 'storage' } },
+      { binding: 5, visibility: COMPUTE, buffer: { type: 'storage' } },
+      { binding: 6, visibility: COMPUTE, buffer: { type: 'storage' } },
+    ];
+    device.pushErrorScope('validation');
+    const module = device.createShaderModule({ code, label: 'cptsim mc' });
+    this.layout = device.createBindGroupLayout({ entries, label: 'cptsim mc' });
+    const info = await module.getCompilationInfo();
+    const errors = info.messages.filter((m) => m.type === 'error');
+    const scopeError = await device.popErrorScope();
+    if (errors.length > 0 || scopeError) {
+      const text = errors.length > 0 ? errors.map((m) => `${m.lineNum}:${m.linePos} ${m.message}`).join('; ') : scopeError!.message;
+      throw new RuntimeError(`the GPU kernel failed to compile: ${text}`);
+    }
+    try {
+      this.pipeline = await device.createComputePipelineAsync({
+        label: 'cptsim mc',
+        layout: device.createPipelineLayout({ bindGroupLayouts: [this.layout] }),
+        compute: { module, entryPoint: 'mc_main', constants: { WG_SIZE: this.workgroupSize } },
+      });
+    } catch (e) {
+      throw new RuntimeError(`the GPU kernel failed to build: ${(e as Error).message}`);
+    }
+    this.configBuf = device.createBuffer({
+      size: MODEL_CONFIG_BYTES,
+      usage: dawnGlobals.GPUBufferUsage.UNIFORM | dawnGlobals.GPUBufferUsage.COPY_DST,
+      label: 'cptsim model config',
+    });
+  }
+
+  run(plan: Plan, request: RunRequest): Promise<Partial> {
+    const job = this.queue.then(() => this.runNow(plan, request));
+    this.queue = job.catch(() => undefined);
+    return job;
+  }
+
+  async dispose(): Promise<void> {
+    if (this.disposed) return;
+    await this.queue;
+    this.disposed = true;
+    const device = this.device;
+    this.device = null;
+    this.pipeline = null;
+    this.layout = null;
+    if (device) {
+      device.onuncapturederror = null;
+      device.destroy();
+    }
+    this.slots = [];
+    this.configBuf = null;
+  }
+
+  /** The device, or the reason there is none. */
+  private live(): GPUDevice {
+    if (this.disposed || !this.device) throw new RuntimeError('the GPU engine has been disposed');
+    if (this.lostMessage !== null) throw new RuntimeError(this.lostMessage);
+    return this.device;
+  }
+
+  private checkHealthy(): void {
+    this.live();
+    if (this.uncaptured !== null) throw new RuntimeError(`GPU error: ${this.uncaptured}`);
+  }
+
+  private async runNow(plan: Plan, request: RunRequest): Promise<Partial> {
+    this.live();
+    this.uncaptured = null;
+    try {
+      return await this.runChecked(plan, request);
+    } catch (e) {
+      // Leave no buffer mapped or half-written behind: the next run reallocates.
+      for (const s of this.slots) {
+        s.partialsRead.destroy();
+        s.exactRead.destroy();
+      }
+      this.histRead.destroy();
+      if (e instanceof CptsimError) throw e;
+      if (this.lostMessage !== null) throw new RuntimeError(this.lostMessage);
+      throw new RuntimeError(`GPU engine: ${(e as Error).message}`);
+    }
+  }
+
+  private async runChecked(plan: Plan, request: RunRequest): Promise<Partial> {
+    const device = this.live();
+    const kp = kernelPlan(plan);
+    const { cells, metrics } = kp;
+    const pairs = cells * metrics;
+    if (metrics > MAX_PLAN_METRICS) throw new RuntimeError(`the GPU engine takes at most ${MAX_PLAN_METRICS} metrics`);
+    if (kp.randomSlots.length > SLOT_COUNT) throw new RuntimeError('more random inputs than model slots');
+    if (request.mode === 'hist' && (!request.hist || request.hist.length !== pairs)) {
+      throw new RangeError(`hist mode needs ${pairs} histogram specs`);
+    }
+    const shift = request.shift ? Float64Array.from(request.shift) : new Float64Array(pairs);
+    const part = emptyPartial(cells, metrics, request.mode, shift);
+    part.samples = request.count;
+    if (request.count <= 0) return part;
+
+    const tables = encodeTables(plan, kp, shift, request.mode === 'hist' ? request.hist : undefined);
+    const queue = device.queue;
+    queue.writeBuffer(this.params.ensure(kp.params.byteLength), 0, kp.params);
+    queue.writeBuffer(this.tables.ensure(tables.words.byteLength), 0, tables.words);
+    queue.writeBuffer(this.configBuf!, 0, encodeModelConfig(plan.config));
+
+    const exact = request.mode === 'exact';
+    if (exact) part.values = Array.from({ length: pairs }, () => new Float32Array(request.count));
+    const state: RunState = {
+      kp,
+      mode: exact ? MODE_EXACT : MODE_HIST,
+      sums: part,
+      part,
+      exactFill: exact ? new Int32Array(cells) : null,
+      pairTable: tables.pairTable,
+      randomTable: tables.randomTable,
+      key: plan.key,
+    };
+
+    const passCells = this.cellsPerPass(metrics, exact);
+    let workDone = 0;
+    for (let cellFirst = 0; cellFirst < cells; cellFirst += passCells) {
+      const pass: PassState = { cellFirst, cells: Math.min(passCells, cells - cellFirst) };
+      const histBytes = pass.cells * metrics * HIST_STRIDE * 4;
+      if (!exact) {
+        const enc = device.createCommandEncoder();
+        enc.clearBuffer(this.hist.ensure(histBytes), 0, histBytes);
+        queue.submit([enc.finish()]);
+      }
+      const chunks = splitChunks(request.start, request.count, this.chunkQuadsFor(exact, pass.cells, metrics));
+      // At most two chunks in flight, one per slot; they settle in submission order.
+      const inflight: { done: Promise<void>; samples: number }[] = [];
+      const settleOldest = async () => {
+        const f = inflight.shift()!;
+        await f.done;
+        workDone += f.samples * pass.cells;
+        request.onProgress?.(Math.floor(workDone / cells));
+      };
+      let sinceFlush = 0;
+      for (let j = 0; j < chunks.length; j++) {
+        const chunk = chunks[j]!;
+        if (!exact && sinceFlush > 0 && sinceFlush + chunk.samples > this.histFlushSamples) {
+          while (inflight.length > 0) await settleOldest();
+          await this.flushHist(state, pass, true);
+          sinceFlush = 0;
+        }
+        if (inflight.length === 2) await settleOldest();
+        const done = this.submitChunk(state, pass, chunk, this.slots[j % 2]!);
+        // Handled here so that a failure of a later chunk is not reported as unhandled while an
+        // earlier one is awaited; the failure itself surfaces when this chunk is settled.
+        done.catch(() => undefined);
+        inflight.push({ done, samples: chunk.samples });
+        sinceFlush += chunk.samples;
+        if (j === 0 && this.fault === 'device-lost') {
+          this.lostMessage = `the GPU device was lost (destroyed by ${FAULT_ENV}=device-lost)`;
+          device.destroy();
+        }
+      }
+      while (inflight.length > 0) await settleOldest();
+      if (!exact) await this.flushHist(state, pass, false);
+    }
+    this.checkHealthy();
+
+    reshift(part, shift);
+    if (part.values && state.exactFill) {
+      const fill = state.exactFill;
+      part.values = part.values.map((v, i) => v.slice(0, fill[Math.floor(i / metrics)]!));
+    }
+    return part;
+  }
+
+  /** Cells per pass: the histograms, the exact buffer and one workgroup's partial must fit. */
+  private cellsPerPass(metrics: number, exact: boolean): number {
+    const maxBinding = this.live().limits.maxStorageBufferBindingSize;
+    let n = Math.floor(Math.min(maxBinding, PARTIAL_BUDGET_BYTES) / (partialWords(1, metrics) * 4));
+    if (exact) n = Math.min(n, Math.floor(maxBinding / ((metrics + 1) * 16)));
+    else n = Math.min(n, Math.floor(Math.min(maxBinding, HIST_BUDGET_BYTES) / (metrics * HIST_STRIDE * 4)));
+    return Math.max(1, Math.min(n, this.maxCellsPerPass));
+  }
+
+  /** Quads per dispatch: the engine's chunk size, less in exact mode if the values would not fit. */
+  private chunkQuadsFor(exact: boolean, cells: number, metrics: number): number {
+    if (!exact) return this.chunkQuads;
+    const maxBinding = this.live().limits.maxStorageBufferBindingSize;
+    return Math.max(1, Math.min(this.chunkQuads, Math.floor(maxBinding / ((cells * (metrics + 1)) * 16))));
+  }
+
+  private workgroupsFor(chunk: Chunk, pass: PassState, metrics: number): { workgroups: number; tiles: number } {
+    const byBudget = Math.floor(PARTIAL_BUDGET_BYTES / (partialWords(pass.cells, metrics) * 4));
+    const workgroups = Math.max(
+      1,
+      Math.min(Math.ceil(chunk.nQuads / this.workgroupSize), this.maxWorkgroups, byBudget),
+    );
+    return { workgroups, tiles: Math.ceil(chunk.nQuads / (workgroups * this.workgroupSize)) };
+  }
+
+  /** Encodes and submits one chunk; the promise settles when its results are added in. */
+  private submitChunk(state: RunState, pass: PassState, chunk: Chunk, slot: Slot): Promise<void> {
+    const device = this.live();
+    const { metrics } = state.kp;
+    const { workgroups, tiles } = this.workgroupsFor(chunk, pass, metrics);
+    const exact = state.mode === MODE_EXACT;
+    const exactStride = exact ? 4 * chunk.nQuads : 0;
+    device.queue.writeBuffer(
+      slot.uniform,
+      0,
+      encodeMcParams({
+        quadBase: chunk.quadStart,
+        nQuads: chunk.nQuads,
+        firstLane: chunk.firstLane,
+        lastLaneEnd: chunk.lastLaneEnd,
+        tiles,
+        cellFirst: pass.cellFirst,
+        cells: pass.cells,
+        metrics,
+        random: state.kp.randomSlots.length,
+        mode: state.mode,
+        exactStride,
+        key: state.key,
+        pairTable: state.pairTable,
+        randomTable: state.randomTable,
+        metricIds: state.kp.metricIds,
+      }),
+    );
+    const partialBytes = workgroups * partialWords(pass.cells, metrics) * 4;
+    const exactBytes = exact ? pass.cells * (metrics + 1) * exactStride * 4 : 0;
+    const partials = slot.partials.ensure(partialBytes);
+    const partialsRead = slot.partialsRead.ensure(partialBytes);
+    const exactBuf = exact ? slot.exact.ensure(exactBytes) : this.dummy;
+    const exactRead = exact ? slot.exactRead.ensure(exactBytes) : null;
+    const bindGroup = device.createBindGroup({
+      layout: this.layout!,
+      entries: [
+        { binding: 0, resource: { buffer: slot.uniform } },
+        { binding: 1, resource: { buffer: this.configBuf! } },
+        { binding: 2, resource: { buffer: this.params.buffer! } },
+        { binding: 3, resource: { buffer: this.tables.buffer! } },
+        { binding: 4, resource: { buffer: partials } },
+        { binding: 5, resource: { buffer: exact ? this.dummy : this.hist.buffer! } },
+        { binding: 6, resource: { buffer: exactBuf } },
+      ],
+    });
+
+    device.pushErrorScope('out-of-memory');
+    device.pushErrorScope('validation');
+    const enc = device.createCommandEncoder({ label: 'cptsim chunk' });
+    const pass_ = enc.beginComputePass();
+    pass_.setPipeline(this.pipeline!);
+    pass_.setBindGroup(0, bindGroup);
+    pass_.dispatchWorkgroups(workgroups);
+    pass_.end();
+    enc.copyBufferToBuffer(partials, 0, partialsRead, 0, partialBytes);
+    if (exactRead) enc.copyBufferToBuffer(exactBuf, 0, exactRead, 0, exactBytes);
+    device.queue.submit([enc.finish()]);
+    const validation = device.popErrorScope();
+    const oom = device.popErrorScope();
+
+    const mapped = Promise.all([
+      partialsRead.mapAsync(dawnGlobals.GPUMapMode.READ, 0, partialBytes),
+      exactRead ? exactRead.mapAsync(dawnGlobals.GPUMapMode.READ, 0, exactBytes) : Promise.resolve(),
+    ]);
+    // Marked handled now: if the error scopes fail first, this rejection must not go unhandled.
+    mapped.catch(() => undefined);
+    return (async () => {
+      const [errV, errM] = await Promise.all([validation, oom]);
+      const err = errV ?? errM;
+      if (err) throw new RuntimeError(`GPU error: ${err.message}`);
+      await mapped;
+      this.checkHealthy();
+      try {
+        const words = new Uint32Array(partialsRead.getMappedRange(0, partialBytes));
+        addPartials(state.sums, words, workgroups, pass.cellFirst, pass.cells, metrics);
+        if (exactRead) {
+          const ex = new Uint32Array(exactRead.getMappedRange(0, exactBytes));
+          compactExact(state, pass, chunk, ex, exactStride);
+        }
+      } finally {
+        partialsRead.unmap();
+        exactRead?.unmap();
+      }
+    })();
+  }
+
+  /** Adds the pass's device histograms into the Partial (and clears them when more follow). */
+  private async flushHist(state: RunState, pass: PassState, clear: boolean): Promise<void> {
+    const device = this.live();
+    const { metrics } = state.kp;
+    const bytes = pass.cells * metrics * HIST_STRIDE * 4;
+    const read = this.histRead.ensure(bytes);
+    const enc = device.createCommandEncoder();
+    enc.copyBufferToBuffer(this.hist.buffer!, 0, read, 0, bytes);
+    if (clear) enc.clearBuffer(this.hist.buffer!, 0, bytes);
+    device.queue.submit([enc.finish()]);
+    await read.mapAsync(dawnGlobals.GPUMapMode.READ, 0, bytes);
+    this.checkHealthy();
+    try {
+      const counts = new Uint32Array(read.getMappedRange(0, bytes));
+      const hist = state.part.hist!;
+      const offset = pass.cellFirst * metrics * HIST_STRIDE;
+      for (let i = 0; i < counts.length; i++) hist[offset + i]! += counts[i]!;
+    } finally {
+      read.unmap();
+    }
+  }
+}
+
+/** Appends a chunk's feasible samples, in index order, to each (cell, metric) value list. */
+function compactExact(state: RunState, pass: PassState, chunk: Chunk, words: Uint32Array, stride: number): void {
+  const { metrics } = state.kp;
+  const values = new Float32Array(words.buffer, words.byteOffset, words.length);
+  const fill = state.exactFill!;
+  const out = state.part.values!;
+  const sEnd = 4 * chunk.nQuads - (4 - chunk.lastLaneEnd);
+  const flagsBase = pass.cells * metrics * stride;
+  for (let c = 0; c < pass.cells; c++) {
+    const cell = pass.cellFirst + c;
+    let n = fill[cell]!;
+    const lists = out.slice(cell * metrics, (cell + 1) * metrics);
+    for (let s = chunk.firstLane; s < sEnd; s++) {
+      if ((words[flagsBase + c * stride + s]! & 1) === 0) continue;
+      for (let m = 0; m < metrics; m++) lists[m]![n] = values[(c * metrics + m) * stride + s]!;
+      n++;
+    }
+    fill[cell] = n;
+  }
+}

@@ -1,0 +1,273 @@
+/**
+ * What the host writes into and reads out of shaders/mc.wgsl's buffers, as pure functions: the
+ * uniform block, the tables, the split of a sample range into dispatches, and the f64 sums of the
+ * per-workgroup partials. The layouts are documented in the header of shaders/mc.wgsl.
+ */
+import { CONFIG_FIELDS, METRIC, SLOT_COUNT, type ModelConfig } from '../../model/index.js';
+import { cellCount, cellDists } from '../../plan/cells.js';
+import type { Plan } from '../../plan/types.js';
+import { encodeParams } from '../../sampling/index.js';
+import { HIST_BINS, type HistSpec } from '../types.js';
+
+/** Bytes of the McParams uniform block (mc.wgsl). */
+export const MC_PARAMS_BYTES = 128;
+/** Bytes of the ModelConfig uniform (10 u32, padded to 16). */
+export const MODEL_CONFIG_BYTES = 48;
+/** Metric ids the uniform block has room for (array<vec4<u32>, 4>). */
+export const MAX_PLAN_METRICS = 16;
+export const MODE_HIST = 1;
+export const MODE_EXACT = 2;
+/** Words per (cell, metric) in a workgroup's partial, and per cell for the counts. */
+export const PAIR_WORDS = 4;
+export const COUNT_WORDS = 3;
+/** Words per (cell, metric) of the pair table: shift, hist origin, hist scale, log flag. */
+export const PAIR_TABLE_WORDS = 4;
+
+export interface McParams {
+  /** Absolute index of the dispatch's first quad (below 2^53). */
+  quadBase: number;
+  nQuads: number;
+  firstLane: number;
+  lastLaneEnd: number;
+  tiles: number;
+  cellFirst: number;
+  cells: number;
+  metrics: number;
+  random: number;
+  mode: number;
+  exactStride: number;
+  key: readonly [number, number];
+  pairTable: number;
+  randomTable: number;
+  metricIds: readonly number[];
+}
+
+const TWO_POW_32 = 4294967296;
+
+/** The McParams uniform block, as mc.wgsl lays it out. */
+export function encodeMcParams(p: McParams): Uint32Array {
+  if (p.metricIds.length > MAX_PLAN_METRICS) {
+    throw new RangeError(`the GPU kernel takes at most ${MAX_PLAN_METRICS} metrics, got ${p.metricIds.length}`);
+  }
+  const u = new Uint32Array(MC_PARAMS_BYTES / 4);
+  u[0] = p.quadBase % TWO_POW_32;
+  u[1] = Math.floor(p.quadBase / TWO_POW_32);
+  u[2] = p.nQuads;
+  u[3] = p.firstLane;
+  u[4] = p.lastLaneEnd;
+  u[5] = p.tiles;
+  u[6] = p.cellFirst;
+  u[7] = p.cells;
+  u[8] = p.metrics;
+  u[9] = p.random;
+  u[10] = p.mode;
+  u[11] = p.exactStride;
+  u[12] = p.key[0] >>> 0;
+  u[13] = p.key[1] >>> 0;
+  u[14] = p.pairTable;
+  u[15] = p.randomTable;
+  p.metricIds.forEach((id, i) => {
+    u[16 + i] = id;
+  });
+  return u;
+}
+
+/** ModelConfig as u32 in CONFIG_FIELDS order (model.wgsl's struct). */
+export function encodeModelConfig(config: ModelConfig): Uint32Array {
+  const u = new Uint32Array(MODEL_CONFIG_BYTES / 4);
+  CONFIG_FIELDS.forEach((f, i) => {
+    u[i] = config[f];
+  });
+  return u;
+}
+
+/** The plan as the kernel sees it: which inputs are drawn, and the tables that do not change per chunk. */
+export interface KernelPlan {
+  cells: number;
+  metrics: number;
+  metricIds: number[];
+  /** Slots of the random inputs, in params-table entry order. */
+  randomSlots: number[];
+  params: Uint32Array;
+}
+
+/**
+ * Random inputs are the ones with a distribution that is not swept; everything else is a
+ * constant of its cell (the same split the CPU engine makes).
+ */
+export function kernelPlan(plan: Plan): KernelPlan {
+  const random = plan.inputs.filter((inp) => inp.sweepAxis === null && inp.dist.kind !== 'const');
+  return {
+    cells: cellCount(plan),
+    metrics: plan.metrics.length,
+    metricIds: plan.metrics.map((m) => METRIC[m]),
+    randomSlots: random.map((inp) => inp.slot),
+    params: encodeParams(
+      random.map((inp) => inp.dist),
+      random.map((inp) => inp.streamId),
+    ),
+  };
+}
+
+/**
+ * The tables buffer: every cell's slot values (f32; random slots hold 0), the random inputs'
+ * slots, and per (cell, metric) the shift and histogram mapping.
+ */
+export function encodeTables(
+  plan: Plan,
+  kp: KernelPlan,
+  shift: Float64Array,
+  hist: readonly HistSpec[] | undefined,
+): { words: Uint32Array; pairTable: number; randomTable: number } {
+  const pairs = kp.cells * kp.metrics;
+  const randomTable = kp.cells * SLOT_COUNT;
+  const pairTable = randomTable + kp.randomSlots.length;
+  const words = new Uint32Array(pairTable + pairs * PAIR_TABLE_WORDS);
+  const f = new Float32Array(words.buffer);
+  for (let c = 0; c < kp.cells; c++) {
+    const dists = cellDists(plan, c);
+    dists.forEach((d, i) => {
+      const slot = plan.inputs[i]!.slot;
+      if (d.kind === 'const') f[c * SLOT_COUNT + slot] = d.value;
+    });
+  }
+  kp.randomSlots.forEach((slot, r) => {
+    words[randomTable + r] = slot;
+  });
+  for (let i = 0; i < pairs; i++) {
+    const o = pairTable + i * PAIR_TABLE_WORDS;
+    f[o] = shift[i]!;
+    if (hist) {
+      const h = histMapping(hist[i]!, i);
+      f[o + 1] = h.origin;
+      f[o + 2] = h.scale;
+      words[o + 3] = h.log ? 1 : 0;
+    }
+  }
+  return { words, pairTable, randomTable };
+}
+
+/**
+ * A histogram as origin and scale: bin position = (x - origin) * scale in units of bins (x as
+ * log2(x) for log histograms), the f32 form of engine/types.ts's formula.
+ */
+export function histMapping(spec: HistSpec, pair: number): { origin: number; scale: number; log: boolean } {
+  const lo = spec.log ? Math.log2(spec.lo) : spec.lo;
+  const hi = spec.log ? Math.log2(spec.hi) : spec.hi;
+  const scale = HIST_BINS / (hi - lo);
+  const f32Scale = Math.fround(scale);
+  if (!(hi > lo) || !Number.isFinite(lo) || !Number.isFinite(f32Scale) || f32Scale <= 0) {
+    throw new RangeError(
+      `histogram ${pair}: expected finite lo < hi${spec.log ? ' with lo > 0' : ''}, got lo ${spec.lo}, hi ${spec.hi}`,
+    );
+  }
+  return { origin: lo, scale, log: spec.log };
+}
+
+/** One dispatch: quads [quadStart, quadStart + nQuads) with the valid lanes of its end quads. */
+export interface Chunk {
+  quadStart: number;
+  nQuads: number;
+  firstLane: number;
+  lastLaneEnd: number;
+  /** Valid samples in the chunk. */
+  samples: number;
+}
+
+/**
+ * Splits samples [start, start + count) into dispatches of at most `chunkQuads` quads. Sample i
+ * is lane i mod 4 of quad floor(i / 4), so a range that does not start or end on a multiple of 4
+ * has partial end quads.
+ */
+export function splitChunks(start: number, count: number, chunkQuads: number): Chunk[] {
+  if (count <= 0) return [];
+  const end = start + count;
+  const qFirst = Math.floor(start / 4);
+  const qEnd = Math.ceil(end / 4);
+  const chunks: Chunk[] = [];
+  for (let qa = qFirst; qa < qEnd; qa += chunkQuads) {
+    const qb = Math.min(qEnd, qa + chunkQuads);
+    const firstLane = qa === qFirst ? start - 4 * qFirst : 0;
+    const lastLaneEnd = qb === qEnd ? end - 4 * (qEnd - 1) : 4;
+    chunks.push({
+      quadStart: qa,
+      nQuads: qb - qa,
+      firstLane,
+      lastLaneEnd,
+      samples: 4 * (qb - qa) - firstLane - (4 - lastLaneEnd),
+    });
+  }
+  return chunks;
+}
+
+/** Words of one workgroup's partial for a pass of `cells` cells. */
+export function partialWords(cells: number, metrics: number): number {
+  return cells * (metrics * PAIR_WORDS + COUNT_WORDS);
+}
+
+/** The f64 accumulators one pass of cells adds its workgroups' partials into. */
+export interface Sums {
+  infeasible: Float64Array;
+  sloMiss: Float64Array;
+  count: Float64Array;
+  sum: Float64Array;
+  sumSq: Float64Array;
+  min: Float64Array;
+  max: Float64Array;
+}
+
+/**
+ * Adds `workgroups` partials (read back from the kernel) into the plan-wide sums, for the pass
+ * whose first cell is `cellFirst`. A workgroup without feasible samples of a cell carries the
+ * min/max identities, which are skipped.
+ */
+export function addPartials(
+  sums: Sums,
+  words: Uint32Array,
+  workgroups: number,
+  cellFirst: number,
+  cells: number,
+  metrics: number,
+): void {
+  const f = new Float32Array(words.buffer, words.byteOffset, words.length);
+  const stride = partialWords(cells, metrics);
+  const countBase = cells * metrics * PAIR_WORDS;
+  for (let w = 0; w < workgroups; w++) {
+    const base = w * stride;
+    for (let c = 0; c < cells; c++) {
+      const cell = cellFirst + c;
+      const o = base + countBase + c * COUNT_WORDS;
+      const feasible = words[o]!;
+      sums.infeasible[cell]! += words[o + 1]!;
+      sums.sloMiss[cell]! += words[o + 2]!;
+      if (feasible === 0) continue;
+      for (let m = 0; m < metrics; m++) {
+        const p = base + (c * metrics + m) * PAIR_WORDS;
+        const i = cell * metrics + m;
+        sums.count[i]! += feasible;
+        sums.sum[i]! += f[p]!;
+        sums.sumSq[i]! += f[p + 1]!;
+        const lo = f[p + 2]!;
+        const hi = f[p + 3]!;
+        if (lo < sums.min[i]!) sums.min[i] = lo;
+        if (hi > sums.max[i]!) sums.max[i] = hi;
+      }
+    }
+  }
+}
+
+/**
+ * The kernel sums x - s32 with s32 = fround(shift); this rewrites the sums about the requested
+ * f64 shift exactly (in f64): with e = s32 - shift,
+ *   sum(x - shift) = S1 + n e,   sum((x - shift)^2) = S2 + 2 e S1 + n e^2.
+ */
+export function reshift(sums: Sums, shift: Float64Array): void {
+  for (let i = 0; i < shift.length; i++) {
+    const e = Math.fround(shift[i]!) - shift[i]!;
+    if (e === 0) continue;
+    const n = sums.count[i]!;
+    const s1 = sums.sum[i]!;
+    sums.sum[i] = s1 + n * e;
+    sums.sumSq[i] = sums.sumSq[i]! + 2 * e * s1 + n * e * e;
+  }
+}
