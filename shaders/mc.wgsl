@@ -34,6 +34,7 @@
 // Table layouts (word offsets; "pair" = cell * n_metrics + m, with cell the plan's cell index):
 //   tables[cell * N_SLOTS + s]                     slot s's value in that cell (f32; random slots unused)
 //   tables[mc.random_table + r]                    slot of random input r (entry r of params)
+//   tables[mc.swept_table + k]                     slot of swept input k
 //   tables[mc.pair_table + 4 * pair + 0..3]        shift (f32), hist origin (f32: lo or log2(lo)),
 //                                                  hist scale (f32: HIST_BINS / (hi - lo), in log2 when
 //                                                  log), hist log flag (u32)
@@ -72,6 +73,8 @@ struct McParams {
   key: vec2<u32>,           // Philox key of the run
   pair_table: u32,
   random_table: u32,
+  swept_table: u32,
+  n_swept: u32,             // swept inputs: constant within a cell
   metric_ids: array<vec4<u32>, 4>,  // the plan's metrics as METRIC_* ids, 4 per vec4
 }
 
@@ -93,27 +96,29 @@ fn mc_metric_id(m: u32) -> u32 {
   return mc.metric_ids[m / 4u][m % 4u];
 }
 
-// The histogram bin of v for a (cell, metric) pair: 0 underflow, 1..HIST_BINS, HIST_BINS + 1
-// overflow. Non-positive values of a log histogram underflow, as log2 would send them there.
-fn mc_hist_bin(pair: u32, v: f32) -> u32 {
+// The histogram bins of a quad's values for a (cell, metric) pair: 0 underflow, 1..HIST_BINS,
+// HIST_BINS + 1 overflow. Non-positive values of a log histogram underflow, as log2 would send
+// them there.
+fn mc_hist_bins(pair: u32, v: vec4<f32>) -> vec4<u32> {
   let base = mc.pair_table + 4u * pair;
   let origin = bitcast<f32>(tables[base + 1u]);
   let scale = bitcast<f32>(tables[base + 2u]);
-  var pos = v;
+  var t_bins: vec4<f32>;
   if (tables[base + 3u] != 0u) {
-    if (!(v > 0.0)) {
-      return 0u;
-    }
-    pos = log2(v);
+    // max() keeps log2's argument positive; the select sends v <= 0 below the range.
+    t_bins = select(vec4<f32>(-1.0), (log2(max(v, vec4<f32>(1e-37))) - origin) * scale, v > vec4<f32>(0.0));
+  } else {
+    t_bins = (v - origin) * scale;
   }
-  let t_bins = (pos - origin) * scale;
-  if (t_bins >= f32(HIST_BINS)) {
-    return HIST_BINS + 1u;
-  }
-  if (t_bins >= 0.0) {
-    return 1u + min(u32(t_bins), HIST_BINS - 1u);
-  }
-  return 0u;
+  let inside = vec4<u32>(1u) + min(vec4<u32>(max(t_bins, vec4<f32>(0.0))), vec4<u32>(HIST_BINS - 1u));
+  return select(select(vec4<u32>(0u), inside, t_bins >= vec4<f32>(0.0)), vec4<u32>(HIST_BINS + 1u),
+    t_bins >= vec4<f32>(f32(HIST_BINS)));
+}
+
+// Adds lane values of one (cell, metric) to the invocation's running partial; `use` masks the
+// feasible lanes of the quad.
+fn mc_lane_sum(v: vec4<f32>, use_lane: vec4<bool>) -> f32 {
+  return dot(select(vec4<f32>(0.0), v, use_lane), vec4<f32>(1.0));
 }
 
 @compute @workgroup_size(WG_SIZE)
@@ -128,142 +133,177 @@ fn mc_main(
   let out_base = wid.x * (pairs * 4u + cells * 3u);
   let hist_on = (mc.mode & MC_MODE_HIST) != 0u;
   let exact_on = (mc.mode & MC_MODE_EXACT) != 0u;
+  // With one cell in the pass, each invocation keeps its partial over all tiles and the
+  // workgroup reduces once at the end; with several, it reduces each cell after each tile.
+  let reduce_per_tile = cells > 1u;
 
-  var draws: array<vec4<f32>, N_SLOTS>;
-  var x: array<f32, N_SLOTS>;
-  var out: array<f32, N_METRICS>;
+  var x: array<vec4<f32>, N_SLOTS>;
+  var out: array<vec4<f32>, N_METRICS>;
   var t_sum: array<f32, N_METRICS>;
   var t_sq: array<f32, N_METRICS>;
   var t_min: array<f32, N_METRICS>;
   var t_max: array<f32, N_METRICS>;
+  var n_feasible = 0u;
+  var n_infeasible = 0u;
+  var n_slo_miss = 0u;
+  for (var m = 0u; m < n_metrics; m++) {
+    t_sum[m] = 0.0;
+    t_sq[m] = 0.0;
+    t_min[m] = MC_F32_MAX;
+    t_max[m] = -MC_F32_MAX;
+  }
+  // The constants of the first cell; each cell sets its swept inputs, each quad its random ones.
+  for (var s = 0u; s < N_SLOTS; s++) {
+    x[s] = vec4<f32>(bitcast<f32>(tables[mc.cell_first * N_SLOTS + s]));
+  }
 
   for (var tile = 0u; tile < mc.tiles; tile++) {
     let rel = (tile * nwg.x + wid.x) * WG_SIZE + lid;
     let has_quad = rel < mc.n_quads;
-    var lane_lo = 0u;
+    // The quad's valid lanes: all four, but for the first and last quad of the dispatch.
+    var lane_lo = 4u;
     var lane_hi = 0u;
     if (has_quad) {
-      lane_hi = 4u;
-      if (rel == 0u) {
-        lane_lo = mc.first_lane;
-      }
-      if (rel + 1u == mc.n_quads) {
-        lane_hi = mc.last_lane_end;
-      }
+      lane_lo = select(0u, mc.first_lane, rel == 0u);
+      lane_hi = select(4u, mc.last_lane_end, rel + 1u == mc.n_quads);
       // The 64-bit quad index, with the carry of the low word.
       let q_lo = mc.quad_base.x + rel;
       let q_hi = mc.quad_base.y + select(0u, 1u, q_lo < rel);
       for (var r = 0u; r < mc.n_random; r++) {
-        draws[r] = sample_param_k(r, q_lo, q_hi, mc.key);
+        x[tables[mc.random_table + r]] = sample_param_k(r, q_lo, q_hi, mc.key);
       }
     }
+    let lanes = vec4<u32>(0u, 1u, 2u, 3u);
+    let valid = (lanes >= vec4<u32>(lane_lo)) & (lanes < vec4<u32>(lane_hi));
 
     for (var c = 0u; c < cells; c++) {
       let cell = mc.cell_first + c;
-      for (var s = 0u; s < N_SLOTS; s++) {
-        x[s] = bitcast<f32>(tables[cell * N_SLOTS + s]);
+      for (var k = 0u; k < mc.n_swept; k++) {
+        let s = tables[mc.swept_table + k];
+        x[s] = vec4<f32>(bitcast<f32>(tables[cell * N_SLOTS + s]));
       }
-      for (var m = 0u; m < n_metrics; m++) {
-        t_sum[m] = 0.0;
-        t_sq[m] = 0.0;
-        t_min[m] = MC_F32_MAX;
-        t_max[m] = -MC_F32_MAX;
+      let flags = model_eval4(&x, &out);
+      let feasible = valid & ((flags & vec4<u32>(MODEL_FEASIBLE)) != vec4<u32>(0u));
+      let slo_miss = feasible & ((flags & vec4<u32>(MODEL_SLO_MISS)) != vec4<u32>(0u));
+      n_feasible += dot(select(vec4<u32>(0u), vec4<u32>(1u), feasible), vec4<u32>(1u));
+      n_infeasible += dot(select(vec4<u32>(0u), vec4<u32>(1u), valid & !feasible), vec4<u32>(1u));
+      n_slo_miss += dot(select(vec4<u32>(0u), vec4<u32>(1u), slo_miss), vec4<u32>(1u));
+      let sample0 = 4u * rel;
+      if (exact_on) {
+        for (var lane = lane_lo; lane < lane_hi; lane++) {
+          exact_out[pairs * mc.exact_stride + c * mc.exact_stride + sample0 + lane] = flags[lane];
+        }
       }
-      var n_feasible = 0u;
-      var n_infeasible = 0u;
-      var n_slo_miss = 0u;
 
-      for (var lane = lane_lo; lane < lane_hi; lane++) {
-        for (var r = 0u; r < mc.n_random; r++) {
-          x[tables[mc.random_table + r]] = draws[r][lane];
-        }
-        let flags = model_eval(&x, &out);
-        let sample_index = 4u * rel + lane;
-        if (exact_on) {
-          exact_out[pairs * mc.exact_stride + c * mc.exact_stride + sample_index] = flags;
-        }
-        if ((flags & MODEL_FEASIBLE) == 0u) {
-          n_infeasible++;
-          continue;
-        }
-        n_feasible++;
-        if ((flags & MODEL_SLO_MISS) != 0u) {
-          n_slo_miss++;
-        }
+      if (any(feasible)) {
         for (var m = 0u; m < n_metrics; m++) {
           let v = out[mc_metric_id(m)];
           let pair = cell * n_metrics + m;
           let d = v - bitcast<f32>(tables[mc.pair_table + 4u * pair]);
-          t_sum[m] += d;
-          t_sq[m] += d * d;
-          t_min[m] = min(t_min[m], v);
-          t_max[m] = max(t_max[m], v);
+          t_sum[m] += mc_lane_sum(d, feasible);
+          t_sq[m] += mc_lane_sum(d * d, feasible);
+          let lo = select(vec4<f32>(MC_F32_MAX), v, feasible);
+          let hi = select(vec4<f32>(-MC_F32_MAX), v, feasible);
+          t_min[m] = min(t_min[m], min(min(lo.x, lo.y), min(lo.z, lo.w)));
+          t_max[m] = max(t_max[m], max(max(hi.x, hi.y), max(hi.z, hi.w)));
           let local_pair = c * n_metrics + m;
           if (hist_on) {
-            atomicAdd(&hist[local_pair * HIST_STRIDE + mc_hist_bin(pair, v)], 1u);
+            let row = local_pair * HIST_STRIDE;
+            let bins = mc_hist_bins(pair, v);
+            // Branch-free: an infeasible lane adds 0 (its bin is still a valid index).
+            let ones = select(vec4<u32>(0u), vec4<u32>(1u), feasible);
+            atomicAdd(&hist[row + bins.x], ones.x);
+            atomicAdd(&hist[row + bins.y], ones.y);
+            atomicAdd(&hist[row + bins.z], ones.z);
+            atomicAdd(&hist[row + bins.w], ones.w);
           }
           if (exact_on) {
-            exact_out[local_pair * mc.exact_stride + sample_index] = bitcast<u32>(v);
+            for (var lane = lane_lo; lane < lane_hi; lane++) {
+              exact_out[local_pair * mc.exact_stride + sample0 + lane] = bitcast<u32>(v[lane]);
+            }
           }
         }
       }
 
-      // Workgroup reduction of this cell: every metric in one tree.
-      for (var m = 0u; m < n_metrics; m++) {
-        let i = m * WG_SIZE + lid;
-        red_sum[i] = t_sum[m];
-        red_sq[i] = t_sq[m];
-        red_min[i] = t_min[m];
-        red_max[i] = t_max[m];
-      }
-      atomicAdd(&red_counts[0], n_feasible);
-      atomicAdd(&red_counts[1], n_infeasible);
-      atomicAdd(&red_counts[2], n_slo_miss);
-      workgroupBarrier();
-      for (var stride = WG_SIZE / 2u; stride > 0u; stride /= 2u) {
-        if (lid < stride) {
-          for (var m = 0u; m < n_metrics; m++) {
-            let i = m * WG_SIZE + lid;
-            red_sum[i] += red_sum[i + stride];
-            red_sq[i] += red_sq[i + stride];
-            red_min[i] = min(red_min[i], red_min[i + stride]);
-            red_max[i] = max(red_max[i], red_max[i + stride]);
-          }
+      if (reduce_per_tile || tile + 1u == mc.tiles) {
+        mc_reduce(lid, c, reduce_per_tile && tile > 0u, out_base, pairs, &t_sum, &t_sq, &t_min, &t_max, n_feasible, n_infeasible, n_slo_miss);
+        for (var m = 0u; m < n_metrics; m++) {
+          t_sum[m] = 0.0;
+          t_sq[m] = 0.0;
+          t_min[m] = MC_F32_MAX;
+          t_max[m] = -MC_F32_MAX;
         }
-        workgroupBarrier();
+        n_feasible = 0u;
+        n_infeasible = 0u;
+        n_slo_miss = 0u;
       }
-
-      // Invocation m < n_metrics writes metric m's partial; tiles after the first add to it.
-      if (lid < n_metrics) {
-        let i = lid * WG_SIZE;
-        let o = out_base + (c * n_metrics + lid) * 4u;
-        var s1 = red_sum[i];
-        var s2 = red_sq[i];
-        var lo = red_min[i];
-        var hi = red_max[i];
-        if (tile > 0u) {
-          s1 += bitcast<f32>(partials[o]);
-          s2 += bitcast<f32>(partials[o + 1u]);
-          lo = min(lo, bitcast<f32>(partials[o + 2u]));
-          hi = max(hi, bitcast<f32>(partials[o + 3u]));
-        }
-        partials[o] = bitcast<u32>(s1);
-        partials[o + 1u] = bitcast<u32>(s2);
-        partials[o + 2u] = bitcast<u32>(lo);
-        partials[o + 3u] = bitcast<u32>(hi);
-      }
-      if (lid == 0u) {
-        let o = out_base + pairs * 4u + c * 3u;
-        for (var k = 0u; k < 3u; k++) {
-          var n = atomicExchange(&red_counts[k], 0u);
-          if (tile > 0u) {
-            n += partials[o + k];
-          }
-          partials[o + k] = n;
-        }
-      }
-      // The next cell reuses the workgroup arrays and counters.
-      workgroupBarrier();
     }
   }
+}
+
+// Workgroup reduction of one cell's invocation partials (every metric in one tree), written to the
+// workgroup's partial of that cell in `partials`, or added to it when `accumulate` (a later tile
+// of the same dispatch). All invocations of the workgroup call it together.
+fn mc_reduce(
+  lid: u32, c: u32, accumulate: bool, out_base: u32, pairs: u32,
+  t_sum: ptr<function, array<f32, N_METRICS>>, t_sq: ptr<function, array<f32, N_METRICS>>,
+  t_min: ptr<function, array<f32, N_METRICS>>, t_max: ptr<function, array<f32, N_METRICS>>,
+  n_feasible: u32, n_infeasible: u32, n_slo_miss: u32,
+) {
+  let n_metrics = mc.n_metrics;
+  for (var m = 0u; m < n_metrics; m++) {
+    let i = m * WG_SIZE + lid;
+    red_sum[i] = (*t_sum)[m];
+    red_sq[i] = (*t_sq)[m];
+    red_min[i] = (*t_min)[m];
+    red_max[i] = (*t_max)[m];
+  }
+  atomicAdd(&red_counts[0], n_feasible);
+  atomicAdd(&red_counts[1], n_infeasible);
+  atomicAdd(&red_counts[2], n_slo_miss);
+  workgroupBarrier();
+  for (var stride = WG_SIZE / 2u; stride > 0u; stride /= 2u) {
+    if (lid < stride) {
+      for (var m = 0u; m < n_metrics; m++) {
+        let i = m * WG_SIZE + lid;
+        red_sum[i] += red_sum[i + stride];
+        red_sq[i] += red_sq[i + stride];
+        red_min[i] = min(red_min[i], red_min[i + stride]);
+        red_max[i] = max(red_max[i], red_max[i + stride]);
+      }
+    }
+    workgroupBarrier();
+  }
+
+  // Invocation m < n_metrics writes metric m's partial.
+  if (lid < n_metrics) {
+    let i = lid * WG_SIZE;
+    let o = out_base + (c * n_metrics + lid) * 4u;
+    var s1 = red_sum[i];
+    var s2 = red_sq[i];
+    var lo = red_min[i];
+    var hi = red_max[i];
+    if (accumulate) {
+      s1 += bitcast<f32>(partials[o]);
+      s2 += bitcast<f32>(partials[o + 1u]);
+      lo = min(lo, bitcast<f32>(partials[o + 2u]));
+      hi = max(hi, bitcast<f32>(partials[o + 3u]));
+    }
+    partials[o] = bitcast<u32>(s1);
+    partials[o + 1u] = bitcast<u32>(s2);
+    partials[o + 2u] = bitcast<u32>(lo);
+    partials[o + 3u] = bitcast<u32>(hi);
+  }
+  if (lid == 0u) {
+    let o = out_base + pairs * 4u + c * 3u;
+    for (var k = 0u; k < 3u; k++) {
+      var n = atomicExchange(&red_counts[k], 0u);
+      if (accumulate) {
+        n += partials[o + k];
+      }
+      partials[o + k] = n;
+    }
+  }
+  // The next reduction reuses the workgroup arrays and counters.
+  workgroupBarrier();
 }

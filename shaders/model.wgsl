@@ -1,6 +1,9 @@
-// model.wgsl -- the cost-per-token model of MODEL.md, one sample at a time, in f32.
+// model.wgsl -- the cost-per-token model of MODEL.md, four samples at a time (vec4 lanes), in f32.
 //
 // Provides
+//   fn model_eval4(x: ptr<function, array<vec4<f32>, N_SLOTS>>, out: ptr<function, array<vec4<f32>, N_METRICS>>) -> vec4<u32>
+//     the same for the four samples of a quad, one per lane (the Monte Carlo kernel's form);
+//     an infeasible lane's metrics are unspecified there.
 //   fn model_eval(x: ptr<function, array<f32, N_SLOTS>>, out: ptr<function, array<f32, N_METRICS>>) -> u32
 //     x:   the sample's input vector, indexed by the SLOT_* constants below (src/model/slots.ts order).
 //     out: the N_METRICS metric values, indexed by the METRIC_* constants (slots.ts METRICS order).
@@ -129,90 +132,83 @@ struct ModelConfig {
   measured_ttft: u32,
 }
 
+// The model works on the four samples of a quad at once (vec4<f32> lanes): one thread evaluates
+// a quad with no loop over lanes and no per-lane indexing, which is what lets a SIMD compiler
+// (llvmpipe) and a GPU alike keep the arithmetic in registers. Choices of the configuration are
+// uniform branches; anything that depends on a sample's values is a select().
+
 // log(1 + x) for x > -1. The library log is only accurate to an absolute 2^-21 near 1 (WGSL spec,
 // "Floating point accuracy"), far too coarse for a rate of a few percent, so small |x| uses the
 // series log1p(x) = 2 atanh(s), s = x / (2 + x): |s| <= 1/3 for |x| <= 0.5 and the terms up to
 // s^15 leave a truncation error below 1e-8 relative.
-fn model_log1p(x: f32) -> f32 {
-  if (abs(x) > 0.5) {
-    return log(1.0 + x);
-  }
+fn model_log1p(x: vec4<f32>) -> vec4<f32> {
   let s = x / (2.0 + x);
   let s2 = s * s;
   let poly = 1.0 + s2 * (1.0 / 3.0 + s2 * (1.0 / 5.0 + s2 * (1.0 / 7.0 + s2 * (1.0 / 9.0
     + s2 * (1.0 / 11.0 + s2 * (1.0 / 13.0 + s2 * (1.0 / 15.0)))))));
-  return 2.0 * s * poly;
+  return select(2.0 * s * poly, log(1.0 + x), abs(x) > vec4<f32>(0.5));
 }
 
-// exp(y) - 1, accurate for small |y| (the Taylor series through y^11 for |y| <= 0.5: truncation
-// below 1e-9 relative), where exp(y) - 1 would cancel.
-fn model_expm1(y: f32) -> f32 {
-  if (abs(y) > 0.5) {
-    return exp(y) - 1.0;
-  }
-  var term = y;
-  var sum = y;
-  for (var i = 2u; i <= 11u; i++) {
-    term = term * y / f32(i);
-    sum += term;
-  }
-  return sum;
+// exp(y) - 1, accurate for small |y| (the Taylor series through y^11 for |y| <= 0.5, in Horner
+// form: truncation below 1e-9 relative), where exp(y) - 1 would cancel.
+fn model_expm1(y: vec4<f32>) -> vec4<f32> {
+  let series = 1.0 / 1.0 + y * (1.0 / 2.0 + y * (1.0 / 6.0 + y * (1.0 / 24.0 + y * (1.0 / 120.0 + y * (1.0 / 720.0 + y * (1.0 / 5040.0 + y * (1.0 / 40320.0 + y * (1.0 / 362880.0 + y * (1.0 / 3628800.0 + y * (1.0 / 39916800.0))))))))));
+  return select(y * series, exp(y) - 1.0, abs(y) > vec4<f32>(0.5));
 }
 
 // Capital recovery factor r / (1 - (1 + r)^-n), and 1/n for r below MODEL_MIN_RATE. The
 // denominator is -expm1(-n log1p(r)) so that small rates do not cancel in f32.
-fn model_crf(rate: f32, life_years: f32) -> f32 {
-  if (rate < MODEL_MIN_RATE) {
-    return 1.0 / life_years;
-  }
-  return rate / -model_expm1(-life_years * model_log1p(rate));
+fn model_crf(rate: vec4<f32>, life_years: vec4<f32>) -> vec4<f32> {
+  let annuity = rate / -model_expm1(-life_years * model_log1p(rate));
+  return select(annuity, 1.0 / life_years, rate < vec4<f32>(MODEL_MIN_RATE));
 }
 
 // One decode (or verification) step over n tokens in flight, in seconds: the roofline maximum of
 // memory time and compute time, plus the fixed step overhead. log_keep = log(1 - k_e/E) for MoE
 // models (0 for dense ones, which read no experts).
 struct ModelStep {
-  moe: bool,
-  experts: f32,
-  log_keep: f32,
-  bytes_per_weight: f32,
-  shared_params: f32,
-  expert_params: f32,
-  kv_bytes_read: f32,       // b * ctx * kv_bytes_per_token * kv_replication
-  bytes_per_s: f32,
-  flops_per_token: f32,     // 2 * params_active + 4 * ctx * layers * heads * head_dim
-  flops_per_s: f32,
-  overhead_s: f32,
+  moe: vec4<bool>,
+  experts: vec4<f32>,
+  log_keep: vec4<f32>,
+  bytes_per_weight: vec4<f32>,
+  shared_params: vec4<f32>,
+  expert_params: vec4<f32>,
+  kv_bytes_read: vec4<f32>,       // b * ctx * kv_bytes_per_token * kv_replication
+  bytes_per_s: vec4<f32>,
+  flops_per_token: vec4<f32>,     // 2 * params_active + 4 * ctx * layers * heads * head_dim
+  flops_per_s: vec4<f32>,
+  overhead_s: vec4<f32>,
 }
 
-fn model_step_s(st: ModelStep, n: f32) -> f32 {
-  var touched = 0.0;
-  if (st.moe) {
-    // experts_touched(n) = E * (1 - (1 - k_e/E)^n) = -E * expm1(n * log1p(-k_e/E)).
-    touched = -st.experts * model_expm1(n * st.log_keep);
-  }
+fn model_step_s(st: ModelStep, n: vec4<f32>) -> vec4<f32> {
+  // experts_touched(n) = E * (1 - (1 - k_e/E)^n) = -E * expm1(n * log1p(-k_e/E)).
+  let touched = select(vec4<f32>(0.0), -st.experts * model_expm1(n * st.log_keep), st.moe);
   let memory_s = (st.bytes_per_weight * (st.shared_params + st.expert_params * touched) + st.kv_bytes_read)
     / st.bytes_per_s;
   let compute_s = st.flops_per_token * n / st.flops_per_s;
   return max(memory_s, compute_s) + st.overhead_s;
 }
 
-fn model_eval(x: ptr<function, array<f32, N_SLOTS>>, out: ptr<function, array<f32, N_METRICS>>) -> u32 {
+// The model for the four samples of a quad. Returns each lane's flags (MODEL_FEASIBLE,
+// MODEL_SLO_MISS); an infeasible lane's metrics are unspecified.
+fn model_eval4(x: ptr<function, array<vec4<f32>, N_SLOTS>>, out: ptr<function, array<vec4<f32>, N_METRICS>>) -> vec4<u32> {
   let cfg = model_cfg;
   let utilization = (*x)[SLOT_UTILIZATION];
   let it_power_kw = (*x)[SLOT_IT_POWER_KW_PER_GPU];
   let pue = (*x)[SLOT_PUE];
   let input_tokens = (*x)[SLOT_INPUT_TOKENS];
   let output_tokens = (*x)[SLOT_OUTPUT_TOKENS];
+  let zero = vec4<f32>(0.0);
 
   // ---- Throughput and latency.
-  var tokens_per_s_per_gpu: f32;
-  var tpot_ms = 0.0;
-  var user_tokens_per_s = 0.0;
-  var ttft_s = 0.0;
-  var batch_effective = 0.0;
+  var tokens_per_s_per_gpu: vec4<f32>;
+  var tpot_ms = zero;
+  var user_tokens_per_s = zero;
+  var ttft_s = zero;
+  var batch_effective = zero;
   var has_user_rate = true;
   var has_ttft = true;
+  var feasible = vec4<bool>(true);
 
   if (cfg.throughput == 1u) {
     tokens_per_s_per_gpu = (*x)[SLOT_MEASURED_OUTPUT_TOKENS_PER_S_PER_GPU];
@@ -235,43 +231,36 @@ fn model_eval(x: ptr<function, array<f32, N_SLOTS>>, out: ptr<function, array<f3
     let bytes_per_weight = (*x)[SLOT_WEIGHT_BITS] / 8.0;
     let bytes_per_kv = (*x)[SLOT_KV_BITS] / 8.0;
 
-    var kv_bytes_per_token: f32;
-    var kv_replication = 1.0;
+    var kv_bytes_per_token: vec4<f32>;
+    var kv_replication = vec4<f32>(1.0);
     if (cfg.attention == 0u) {
       let kv_heads = (*x)[SLOT_KV_HEADS];
       kv_bytes_per_token = 2.0 * layers * kv_heads * head_dim * bytes_per_kv;
-      kv_replication = max(1.0, gpus / kv_heads);
+      kv_replication = max(vec4<f32>(1.0), gpus / kv_heads);
     } else {
       kv_bytes_per_token = layers * ((*x)[SLOT_KV_LORA_RANK] + (*x)[SLOT_QK_ROPE_HEAD_DIM]) * bytes_per_kv;
     }
 
-    // Memory: the batch the KV cache leaves room for.
+    // Memory: the batch the KV cache leaves room for. A lane without room for one sequence is
+    // infeasible; it goes on with a batch of 1 so that its arithmetic stays finite.
     let weight_bytes = params_total * bytes_per_weight;
     let usable_bytes = gpus * (*x)[SLOT_HBM_GB] * MODEL_BYTES_PER_GB * (*x)[SLOT_HBM_USABLE_FRACTION];
     let kv_bytes_per_seq = kv_bytes_per_token * kv_replication;
     let batch_max = floor((usable_bytes - weight_bytes) / ((input_tokens + output_tokens) * kv_bytes_per_seq));
-    if (!(batch_max >= 1.0)) {
-      for (var m = 0u; m < N_METRICS; m++) {
-        (*out)[m] = 0.0;
-      }
-      return 0u;
-    }
-    let b = min((*x)[SLOT_BATCH_SIZE], batch_max);
+    feasible = batch_max >= vec4<f32>(1.0);
+    let b = min((*x)[SLOT_BATCH_SIZE], select(vec4<f32>(1.0), batch_max, feasible));
     batch_effective = b;
 
     var st: ModelStep;
     let experts = (*x)[SLOT_EXPERTS];
-    st.moe = experts > 1.0;
+    let per_token = (*x)[SLOT_EXPERTS_PER_TOKEN];
+    st.moe = experts > vec4<f32>(1.0);
     st.experts = experts;
-    st.shared_params = params_total;
-    st.expert_params = 0.0;
-    st.log_keep = 0.0;
-    if (st.moe) {
-      let per_token = (*x)[SLOT_EXPERTS_PER_TOKEN];
-      st.shared_params = (experts * params_active - per_token * params_total) / (experts - per_token);
-      st.expert_params = (params_total - st.shared_params) / experts;
-      st.log_keep = model_log1p(-per_token / experts);
-    }
+    // Dense lanes divide by 1 instead of experts - per_token and read no experts.
+    let moe_shared = (experts * params_active - per_token * params_total) / select(vec4<f32>(1.0), experts - per_token, st.moe);
+    st.shared_params = select(params_total, moe_shared, st.moe);
+    st.expert_params = select(zero, (params_total - st.shared_params) / max(experts, vec4<f32>(1.0)), st.moe);
+    st.log_keep = select(zero, model_log1p(-per_token / max(experts, vec4<f32>(1.0))), st.moe);
     let peak_flops_per_gpu = (*x)[SLOT_PEAK_TFLOPS] * MODEL_FLOPS_PER_TFLOP;
     let ctx_tokens = input_tokens + output_tokens / 2.0;
     st.bytes_per_weight = bytes_per_weight;
@@ -283,23 +272,26 @@ fn model_eval(x: ptr<function, array<f32, N_SLOTS>>, out: ptr<function, array<f3
 
     let step_s = model_step_s(st, b);
     var cycle_s = step_s;
-    var tokens_per_step = 1.0;
+    var tokens_per_step = vec4<f32>(1.0);
     if (cfg.speculative != 0u) {
-      let k = u32(clamp(floor((*x)[SLOT_DRAFT_TOKENS]), 0.0, f32(MODEL_MAX_DRAFT_TOKENS)));
-      if (k > 0u) {
+      let k = clamp(floor((*x)[SLOT_DRAFT_TOKENS]), zero, vec4<f32>(f32(MODEL_MAX_DRAFT_TOKENS)));
+      let k_max = u32(max(max(k.x, k.y), max(k.z, k.w)));
+      if (k_max > 0u) {
         // 1 + sum_{i<=k} prod_{j<=i} p_j as a running product (Leviathan et al. 2023,
         // arXiv:2211.17192), which stays exact at an acceptance of 1 where the closed form is 0/0.
-        var p_all_accepted = 1.0;
-        for (var i = 0u; i < k; i++) {
+        var p_all_accepted = vec4<f32>(1.0);
+        for (var i = 0u; i < k_max; i++) {
           var p = (*x)[SLOT_ACCEPTANCE_RATE];
           if (cfg.speculative == 2u) {
             p = (*x)[SLOT_ACCEPTANCE_P1 + i];
           }
-          p_all_accepted *= p;
-          tokens_per_step += p_all_accepted;
+          let drafted = vec4<f32>(f32(i)) < k;
+          p_all_accepted = select(p_all_accepted, p_all_accepted * p, drafted);
+          tokens_per_step += select(zero, p_all_accepted, drafted);
         }
-        // Verification over b (k + 1) tokens, plus k draft steps at c times a decode step.
-        cycle_s = model_step_s(st, b * f32(k + 1u)) + f32(k) * (*x)[SLOT_DRAFT_COST_RATIO] * step_s;
+        // Verification over b (k + 1) tokens, plus k draft steps at c times a decode step; with
+        // k = 0 this is the plain step.
+        cycle_s = model_step_s(st, b * (k + 1.0)) + k * (*x)[SLOT_DRAFT_COST_RATIO] * step_s;
       }
     }
 
@@ -319,12 +311,12 @@ fn model_eval(x: ptr<function, array<f32, N_SLOTS>>, out: ptr<function, array<f3
   }
 
   // ---- Cost per GPU-hour.
-  var capital_usd_per_h = 0.0;
-  var maintenance_usd_per_h = 0.0;
-  var opex_usd_per_h = 0.0;
-  var energy_usd_per_h = 0.0;
-  var facility_usd_per_h = 0.0;
-  var cost_usd_per_h: f32;
+  var capital_usd_per_h = zero;
+  var maintenance_usd_per_h = zero;
+  var opex_usd_per_h = zero;
+  var energy_usd_per_h = zero;
+  var facility_usd_per_h = zero;
+  var cost_usd_per_h: vec4<f32>;
   if (cfg.pricing == 0u) {
     let capex_usd = (*x)[SLOT_CAPEX_USD_PER_GPU];
     let rate = (*x)[SLOT_COST_OF_CAPITAL];
@@ -371,12 +363,28 @@ fn model_eval(x: ptr<function, array<f32, N_SLOTS>>, out: ptr<function, array<f3
   (*out)[METRIC_TTFT_S] = ttft_s;
   (*out)[METRIC_BATCH_EFFECTIVE] = batch_effective;
 
-  var flags = MODEL_FEASIBLE;
-  let misses_user_rate = cfg.slo_tokens_per_s_per_user == 1u && has_user_rate
-    && user_tokens_per_s < (*x)[SLOT_SLO_MIN_TOKENS_PER_S_PER_USER];
-  let misses_ttft = cfg.slo_ttft == 1u && has_ttft && ttft_s > (*x)[SLOT_SLO_MAX_TTFT_S];
-  if (misses_user_rate || misses_ttft) {
-    flags |= MODEL_SLO_MISS;
+  var misses = vec4<bool>(false);
+  if (cfg.slo_tokens_per_s_per_user == 1u && has_user_rate) {
+    misses = misses | (user_tokens_per_s < (*x)[SLOT_SLO_MIN_TOKENS_PER_S_PER_USER]);
+  }
+  if (cfg.slo_ttft == 1u && has_ttft) {
+    misses = misses | (ttft_s > (*x)[SLOT_SLO_MAX_TTFT_S]);
+  }
+  let ok = vec4<u32>(MODEL_FEASIBLE);
+  return select(vec4<u32>(0u), select(ok, ok | vec4<u32>(MODEL_SLO_MISS), misses), feasible);
+}
+
+// One sample (a quad with every lane alike): for tests and any per-sample caller. An infeasible
+// sample's metrics are all 0.
+fn model_eval(x: ptr<function, array<f32, N_SLOTS>>, out: ptr<function, array<f32, N_METRICS>>) -> u32 {
+  var x4: array<vec4<f32>, N_SLOTS>;
+  for (var s = 0u; s < N_SLOTS; s++) {
+    x4[s] = vec4<f32>((*x)[s]);
+  }
+  var out4: array<vec4<f32>, N_METRICS>;
+  let flags = model_eval4(&x4, &out4)[0];
+  for (var m = 0u; m < N_METRICS; m++) {
+    (*out)[m] = select(0.0, out4[m][0], (flags & MODEL_FEASIBLE) != 0u);
   }
   return flags;
 }

@@ -61,7 +61,9 @@ const DEFAULT_WORKGROUP_SIZE = 64;
  * progress comes often; on a datacenter GPU 2^24 quads (67M samples) keep the per-chunk costs
  * (a ~1 MB partial readback, its f64 sum on the host, the map round trip) small against compute.
  */
-const CHUNK_QUADS_SOFTWARE = 1 << 14;
+const CHUNK_QUADS_SOFTWARE = 1 << 17;
+/** Longest sleep while waiting for a chunk (the estimate it rests on may be stale). */
+const MAX_PACE_SLEEP_MS = 200;
 const CHUNK_QUADS_HARDWARE = 1 << 24;
 /** The kernel indexes a chunk's samples in u32 (4 * quads + lane). */
 const MAX_CHUNK_QUADS = 1 << 28;
@@ -74,6 +76,39 @@ const PARTIAL_BUDGET_BYTES = 64 << 20;
 const HIST_BUDGET_BYTES = 256 << 20;
 /** Samples a histogram takes before it is read back: no bin can pass 2^32 - 1. */
 const HIST_FLUSH_SAMPLES = 2 ** 31;
+
+/**
+ * Waits for chunks without polling. Dawn for Node polls for completion for as long as a promise
+ * of its own (mapAsync, popErrorScope) is pending, and on a software adapter that polling takes
+ * CPU from the very threads that run the shader. So the engine sleeps until a chunk should be
+ * done, from the measured time per quad, and only then asks Dawn.
+ */
+class Pacer {
+  msPerQuad = 0;
+  expectedEnd = 0;
+  private woke = 0;
+
+  async sleepUntil(t: number): Promise<void> {
+    // Wake early (polling the last stretch costs little; oversleeping idles the device), and
+    // never sleep long on an estimate that may be stale.
+    const ms = Math.min((t - performance.now()) * 0.92, MAX_PACE_SLEEP_MS);
+    if (ms > 1) await new Promise((resolve) => setTimeout(resolve, ms));
+    this.woke = performance.now();
+  }
+
+  /** Records a chunk of `quads` that ended now; it started at its submission or when the one before ended. */
+  observe(started: number, quads: number): void {
+    const end = performance.now();
+    const took = (end - started) / quads;
+    if (this.msPerQuad > 0 && end - this.woke < 0.5) {
+      // Done before we woke: we slept too long. The true time is below the sleep; guess well below.
+      this.msPerQuad = (Math.min(this.msPerQuad, (this.woke - started) / quads)) * 0.6;
+    } else {
+      this.msPerQuad = this.msPerQuad === 0 ? took : 0.5 * this.msPerQuad + 0.5 * took;
+    }
+    this.expectedEnd = end;
+  }
+}
 
 /** A buffer that grows (by recreating it) when a run needs more than it has. */
 class GrowableBuffer {
@@ -122,6 +157,7 @@ interface RunState {
   exactFill: Int32Array | null;
   pairTable: number;
   randomTable: number;
+  sweptTable: number;
   key: readonly [number, number];
 }
 
@@ -160,6 +196,12 @@ class GpuEngine implements Engine {
   private readonly fault: string | undefined;
   private readonly maxCellsPerPass: number;
   private readonly histFlushSamples: number;
+  private readonly pace = new Pacer();
+  /**
+   * Chunks queued at once. A hardware device gets two, so that the host's work on one overlaps
+   * the next; a software adapter gets one, which lets the pacer time each chunk exactly.
+   */
+  private readonly maxInflight: number;
   /** Set when the device is lost (or destroyed by dispose): every later run fails with it. */
   private lostMessage: string | null = null;
   /** The first uncaptured error of the run in flight. */
@@ -179,6 +221,7 @@ class GpuEngine implements Engine {
   constructor(device: GPUDevice, summary: AdapterSummary, options: GpuEngineOptions) {
     this.device = device;
     this.info = { kind: 'gpu', adapter: summary.name, software: summary.software };
+    this.maxInflight = summary.software ? 1 : 2;
     this.workgroupSize = options.workgroupSize ?? DEFAULT_WORKGROUP_SIZE;
     if (!Number.isInteger(this.workgroupSize) || this.workgroupSize < 1 || (this.workgroupSize & (this.workgroupSize - 1)) !== 0) {
       throw new RangeError(`workgroupSize must be a power of two, got ${this.workgroupSize}`);
@@ -351,6 +394,7 @@ class GpuEngine implements Engine {
       exactFill: exact ? new Int32Array(cells) : null,
       pairTable: tables.pairTable,
       randomTable: tables.randomTable,
+      sweptTable: tables.sweptTable,
       key: plan.key,
     };
 
@@ -381,7 +425,7 @@ class GpuEngine implements Engine {
           await this.flushHist(state, pass, true);
           sinceFlush = 0;
         }
-        if (inflight.length === 2) await settleOldest();
+        if (inflight.length === this.maxInflight) await settleOldest();
         const done = this.submitChunk(state, pass, chunk, this.slots[j % 2]!);
         // Handled here so that a failure of a later chunk is not reported as unhandled while an
         // earlier one is awaited; the failure itself surfaces when this chunk is settled.
@@ -456,6 +500,8 @@ class GpuEngine implements Engine {
         key: state.key,
         pairTable: state.pairTable,
         randomTable: state.randomTable,
+        sweptTable: state.sweptTable,
+        swept: state.kp.sweptSlots.length,
         metricIds: state.kp.metricIds,
       }),
     );
@@ -492,17 +538,21 @@ class GpuEngine implements Engine {
     const validation = device.popErrorScope();
     const oom = device.popErrorScope();
 
-    const mapped = Promise.all([
-      partialsRead.mapAsync(dawnGlobals.GPUMapMode.READ, 0, partialBytes),
-      exactRead ? exactRead.mapAsync(dawnGlobals.GPUMapMode.READ, 0, exactBytes) : Promise.resolve(),
-    ]);
-    // Marked handled now: if the error scopes fail first, this rejection must not go unhandled.
-    mapped.catch(() => undefined);
+    // The chunk starts when the one before it ends (the queue runs them in order).
+    const started = Math.max(performance.now(), this.pace.expectedEnd);
+    const quads = chunk.nQuads * pass.cells;
+    const expectedEnd = started + this.pace.msPerQuad * quads;
+    this.pace.expectedEnd = expectedEnd;
     return (async () => {
+      await this.pace.sleepUntil(expectedEnd);
       const [errV, errM] = await Promise.all([validation, oom]);
       const err = errV ?? errM;
       if (err) throw new RuntimeError(`GPU error: ${err.message}`);
-      await mapped;
+      await Promise.all([
+        partialsRead.mapAsync(dawnGlobals.GPUMapMode.READ, 0, partialBytes),
+        exactRead ? exactRead.mapAsync(dawnGlobals.GPUMapMode.READ, 0, exactBytes) : Promise.resolve(),
+      ]);
+      this.pace.observe(started, quads);
       this.checkHealthy();
       try {
         const words = new Uint32Array(partialsRead.getMappedRange(0, partialBytes));

@@ -10,7 +10,7 @@ import { encodeParams } from '../../sampling/index.js';
 import { HIST_BINS, type HistSpec } from '../types.js';
 
 /** Bytes of the McParams uniform block (mc.wgsl). */
-export const MC_PARAMS_BYTES = 128;
+export const MC_PARAMS_BYTES = 144;
 /** Bytes of the ModelConfig uniform (10 u32, padded to 16). */
 export const MODEL_CONFIG_BYTES = 48;
 /** Metric ids the uniform block has room for (array<vec4<u32>, 4>). */
@@ -39,6 +39,8 @@ export interface McParams {
   key: readonly [number, number];
   pairTable: number;
   randomTable: number;
+  sweptTable: number;
+  swept: number;
   metricIds: readonly number[];
 }
 
@@ -66,8 +68,11 @@ export function encodeMcParams(p: McParams): Uint32Array {
   u[13] = p.key[1] >>> 0;
   u[14] = p.pairTable;
   u[15] = p.randomTable;
+  u[16] = p.sweptTable;
+  u[17] = p.swept;
+  // metric_ids is an array of vec4<u32>: 16-byte aligned, at word 20.
   p.metricIds.forEach((id, i) => {
-    u[16 + i] = id;
+    u[20 + i] = id;
   });
   return u;
 }
@@ -88,6 +93,8 @@ export interface KernelPlan {
   metricIds: number[];
   /** Slots of the random inputs, in params-table entry order. */
   randomSlots: number[];
+  /** Slots of the swept inputs (constant within a cell, different between cells). */
+  sweptSlots: number[];
   params: Uint32Array;
 }
 
@@ -102,6 +109,7 @@ export function kernelPlan(plan: Plan): KernelPlan {
     metrics: plan.metrics.length,
     metricIds: plan.metrics.map((m) => METRIC[m]),
     randomSlots: random.map((inp) => inp.slot),
+    sweptSlots: plan.inputs.filter((inp) => inp.sweepAxis !== null).map((inp) => inp.slot),
     params: encodeParams(
       random.map((inp) => inp.dist),
       random.map((inp) => inp.streamId),
@@ -118,10 +126,11 @@ export function encodeTables(
   kp: KernelPlan,
   shift: Float64Array,
   hist: readonly HistSpec[] | undefined,
-): { words: Uint32Array; pairTable: number; randomTable: number } {
+): { words: Uint32Array; pairTable: number; randomTable: number; sweptTable: number } {
   const pairs = kp.cells * kp.metrics;
   const randomTable = kp.cells * SLOT_COUNT;
-  const pairTable = randomTable + kp.randomSlots.length;
+  const sweptTable = randomTable + kp.randomSlots.length;
+  const pairTable = sweptTable + kp.sweptSlots.length;
   const words = new Uint32Array(pairTable + pairs * PAIR_TABLE_WORDS);
   const f = new Float32Array(words.buffer);
   for (let c = 0; c < kp.cells; c++) {
@@ -134,6 +143,9 @@ export function encodeTables(
   kp.randomSlots.forEach((slot, r) => {
     words[randomTable + r] = slot;
   });
+  kp.sweptSlots.forEach((slot, k) => {
+    words[sweptTable + k] = slot;
+  });
   for (let i = 0; i < pairs; i++) {
     const o = pairTable + i * PAIR_TABLE_WORDS;
     f[o] = shift[i]!;
@@ -144,7 +156,7 @@ export function encodeTables(
       words[o + 3] = h.log ? 1 : 0;
     }
   }
-  return { words, pairTable, randomTable };
+  return { words, pairTable, randomTable, sweptTable };
 }
 
 /**
