@@ -1,22 +1,23 @@
 // mc.wgsl -- the Monte Carlo kernel: bindings, the entry point, and the workgroup reductions.
 //
 // Composed after philox.wgsl, distributions.wgsl (sample_param_k, reading `params`) and model.wgsl
-// (model_eval, reading `model_cfg`); src/engine/gpu/shaders.ts puts them together.
+// (model_eval4, reading `model_cfg`); src/engine/gpu/shaders.ts puts them together.
 //
 // Thread layout: one invocation per sample quad (samples 4q .. 4q+3; DESIGN.md "Determinism").
 // A dispatch covers `n_quads` consecutive quads starting at the 64-bit quad index `quad_base`;
 // its workgroups stride over them in `tiles` rounds (round t, workgroup w, invocation i takes quad
 // (t * num_workgroups + w) * WG_SIZE + i), so the number of workgroups, and with it the size of the
 // per-workgroup output, is the host's choice and stays below the 65535 dispatch limit.
-// Per quad the invocation draws every random input once (sample_param: one Philox call per input
-// and draw feeds all four samples), then for each cell of this pass sets the cell's constants
-// (fixed and swept inputs) under the draws, evaluates the model for each of its valid samples and
+// Per quad the invocation draws every random input once, straight into the input vector
+// (sample_param: one Philox call per input and draw feeds all four samples), then for each cell
+// of this pass sets the cell's swept inputs, evaluates the model once for the quad (model_eval4:
+// the four samples are the lanes of vec4 values, so there is no loop over samples) and
 // accumulates the plan's metrics:
 // - partials (always): per (workgroup, cell, metric) the sum of (x - shift), the sum of
 //   (x - shift)^2, min and max over feasible samples, reduced across the workgroup in
-//   var<workgroup> memory (one tree for all metrics of a cell) and accumulated over the tiles; per
-//   (workgroup, cell) the counts of feasible, infeasible and SLO-missing samples. The host adds
-//   the workgroups' partials in f64.
+//   var<workgroup> memory (one tree for all metrics of a cell), after every tile when the pass
+//   has several cells and once at the end when it has one; per (workgroup, cell) the counts of
+//   feasible, infeasible and SLO-missing samples. The host adds the workgroups' partials in f64.
 // - mode bit 0 (hist): atomicAdd of 1 into the (cell, metric) histogram bin of each feasible value
 //   (bin formula: src/engine/types.ts HistSpec).
 // - mode bit 1 (exact): every valid sample's metric values and flags (bit 0 feasible, bit 1 SLO
