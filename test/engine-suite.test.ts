@@ -166,5 +166,13 @@ describe.each(engines)('engine: %s', (_name, factory) => {
     const be = r.cells[0]!.metrics.batch_effective!;
     expect(be.min).toBeGreaterThanOrEqual(1);
     expect(be.max).toBe(8);
+
+    // keepInfeasible: every sample stays in place, NaN where infeasible, so runs line up.
+    const kept = await engine.run({ ...plan, samples: 1001 }, { start: 3, count: 1001, mode: 'exact', keepInfeasible: true });
+    const v = kept.values![0]!;
+    expect(v.length).toBe(1001);
+    expect(v.filter((x) => Number.isNaN(x)).length).toBe(kept.infeasible[0]);
+    const dropped = await engine.run({ ...plan, samples: 1001 }, { start: 3, count: 1001, mode: 'exact' });
+    expect(Array.from(dropped.values![0]!)).toEqual(Array.from(v).filter((x) => !Number.isNaN(x)));
   });
 });

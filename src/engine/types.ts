@@ -26,6 +26,11 @@ export interface RunRequest {
    * histograms shaped by `hist`, one spec per (cell, metric), index `cell * metrics + m`.
    */
   mode: 'exact' | 'hist';
+  /**
+   * 'exact' mode: keep every sample in `values`, with NaN for an infeasible one, so that runs of
+   * the same indices line up sample by sample (Sobol indices pair them up).
+   */
+  keepInfeasible?: boolean;
   hist?: HistSpec[];
   /**
    * Per (cell, metric) reference values subtracted before summing, so that sum and sum of
@@ -60,7 +65,8 @@ export interface Partial {
   hist: Float64Array | null;
   /**
    * 'exact' mode: per (cell, metric), the feasible samples' values in sample-index order (the
-   * same length for every metric of a cell).
+   * same length for every metric of a cell); every sample, NaN when infeasible, with
+   * `keepInfeasible`.
    */
   values: Float32Array[] | null;
 }

@@ -103,6 +103,7 @@ export function runRange(plan: Plan, req: RangeRequest, onQuads?: (samplesDone: 
         const flags = evaluate(xj, plan.config, out);
         if ((flags & FEASIBLE) === 0) {
           part.infeasible[c]!++;
+          if (lists && req.keepInfeasible) for (let k = 0; k < nm; k++) lists[c * nm + k]!.push(NaN);
           continue;
         }
         if (flags & SLO_MISS) part.sloMiss[c]!++;

@@ -153,8 +153,10 @@ interface RunState {
   mode: number;
   sums: Sums;
   part: Partial;
-  /** Exact mode: feasible values written so far per cell. */
+  /** Exact mode: values written so far per cell. */
   exactFill: Int32Array | null;
+  /** Exact mode: infeasible samples stay, as NaN (RunRequest.keepInfeasible). */
+  keepInfeasible: boolean;
   pairTable: number;
   randomTable: number;
   sweptTable: number;
@@ -392,6 +394,7 @@ class GpuEngine implements Engine {
       sums: part,
       part,
       exactFill: exact ? new Int32Array(cells) : null,
+      keepInfeasible: request.keepInfeasible === true,
       pairTable: tables.pairTable,
       randomTable: tables.randomTable,
       sweptTable: tables.sweptTable,
@@ -604,7 +607,12 @@ function compactExact(state: RunState, pass: PassState, chunk: Chunk, words: Uin
     let n = fill[cell]!;
     const lists = out.slice(cell * metrics, (cell + 1) * metrics);
     for (let s = chunk.firstLane; s < sEnd; s++) {
-      if ((words[flagsBase + c * stride + s]! & 1) === 0) continue;
+      if ((words[flagsBase + c * stride + s]! & 1) === 0) {
+        if (!state.keepInfeasible) continue;
+        for (let m = 0; m < metrics; m++) lists[m]![n] = NaN;
+        n++;
+        continue;
+      }
       for (let m = 0; m < metrics; m++) lists[m]![n] = values[(c * metrics + m) * stride + s]!;
       n++;
     }
