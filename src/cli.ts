@@ -6,7 +6,17 @@
 import { realpathSync, renameSync, unlinkSync, writeFileSync } from 'node:fs';
 import { pathToFileURL } from 'node:url';
 import { Command, CommanderError, InvalidArgumentError, Option } from 'commander';
-import { explainPlan, simulate } from './analysis/index.js';
+import {
+  explainPlan,
+  planOfCell,
+  rankCorrelation,
+  simulate,
+  sobolAnalysis,
+  tornado,
+  SOBOL_MAX_SAMPLES,
+  type StatisticName,
+} from './analysis/index.js';
+import { QUANTILE_KEYS } from './aggregate/index.js';
 import { createEngine, listAdapters, type Backend } from './engine/index.js';
 import { CptsimError, InputError } from './errors.js';
 import { flagshipScenario, packageVersion } from './paths.js';
@@ -14,10 +24,16 @@ import { buildPlan, cellCount, type Plan } from './plan/index.js';
 import {
   formatExplainJson,
   formatExplainTable,
+  formatRankTable,
   formatRunCsv,
   formatRunJson,
   formatRunTable,
+  formatSensitivityJson,
+  formatSobolTable,
+  formatSweepMatrix,
+  formatTornadoTable,
 } from './report/index.js';
+import { cellPoint } from './plan/index.js';
 import { loadScenario } from './scenario/index.js';
 
 const MAX_SAMPLES = 2 ** 40;
@@ -33,6 +49,21 @@ function parseSamples(text: string): number {
 function parseThreads(text: string): number {
   const n = Number(text);
   if (!Number.isInteger(n) || n < 1 || n > 1024) throw new InvalidArgumentError(`expected a whole number of threads from 1 to 1024, got "${text}"`);
+  return n;
+}
+
+const STATISTICS = ['mean', 'sd', 'stderr', 'min', 'max', ...QUANTILE_KEYS] as const;
+
+function parseStatistic(text: string): StatisticName {
+  if (!(STATISTICS as readonly string[]).includes(text)) {
+    throw new InvalidArgumentError(`expected one of ${STATISTICS.join(', ')}, got "${text}"`);
+  }
+  return text as StatisticName;
+}
+
+function parseCount(text: string): number {
+  const n = Number(text.replace(/_/g, ''));
+  if (!Number.isInteger(n) || n < 0) throw new InvalidArgumentError(`expected a whole number, got "${text}"`);
   return n;
 }
 
@@ -81,8 +112,18 @@ async function planFrom(file: string | undefined, opts: { samples?: number; seed
   });
 }
 
+/** The metric a table shows: the one asked for (checked), else the headline cost, else the first. */
+function chooseMetric(plan: Plan, asked: string | undefined): string {
+  const names = plan.metrics as readonly string[];
+  if (asked !== undefined) {
+    if (!names.includes(asked)) throw new InputError([{ path: '--metric', message: `expected one of ${names.join(', ')}, got "${asked}"` }]);
+    return asked;
+  }
+  return names.includes('cost_per_mtok_output') ? 'cost_per_mtok_output' : names[0]!;
+}
+
 /** A one-line progress meter on stderr, only when stderr is a terminal. */
-function progressMeter(): { update: (done: number, total: number) => void; end: () => void } {
+function progressMeter(unit = 'samples'): { update: (done: number, total: number) => void; end: () => void } {
   if (!process.stderr.isTTY) return { update: () => {}, end: () => {} };
   let last = 0;
   const t0 = performance.now();
@@ -92,8 +133,9 @@ function progressMeter(): { update: (done: number, total: number) => void; end: 
       if (t - last < 100 && done < total) return;
       last = t;
       const rate = done / Math.max((t - t0) / 1000, 1e-3);
+      const speed = unit === 'samples' ? `  ${(rate / 1e6).toFixed(2)} M/s` : '';
       process.stderr.write(
-        `\r  ${((100 * done) / total).toFixed(0).padStart(3)}%  ${done.toLocaleString('en-US')} / ${total.toLocaleString('en-US')} samples  ${(rate / 1e6).toFixed(2)} M/s `,
+        `\r  ${((100 * done) / total).toFixed(0).padStart(3)}%  ${done.toLocaleString('en-US')} / ${total.toLocaleString('en-US')} ${unit}${speed} `,
       );
     },
     end() {
@@ -132,11 +174,13 @@ export function program(): Command {
         .choices(['auto', 'exact', 'hist'])
         .default('auto'),
     )
-    .option('--metric <name>', 'metric shown per cell in the table of a sweep', 'cost_per_mtok_output')
-    .action(async (file: string | undefined, opts: SimOptions & { format: string; out?: string; quantiles: 'auto' | 'exact' | 'hist'; metric: string }) => {
+    .option('--metric <name>', 'metric shown per cell in the table of a sweep (default: cost_per_mtok_output, or the first metric)')
+    .option('--matrix <statistic>', 'print a two-axis sweep as a matrix of this statistic (e.g. p90) of --metric', parseStatistic)
+    .action(async (file: string | undefined, opts: SimOptions & { format: string; out?: string; quantiles: 'auto' | 'exact' | 'hist'; metric?: string; matrix?: StatisticName }) => {
       const plan = await planFrom(file, opts);
-      if (!plan.metrics.includes(opts.metric as never)) {
-        throw new InputError([{ path: '--metric', message: `expected one of ${plan.metrics.join(', ')}, got "${opts.metric}"` }]);
+      const metric = chooseMetric(plan, opts.metric);
+      if (opts.matrix && plan.axes.length !== 2) {
+        throw new InputError([{ path: '--matrix', message: `needs a scenario with exactly two sweep axes, this one has ${plan.axes.length}` }]);
       }
       const engine = await createEngine({ backend: opts.backend, ...(opts.threads ? { threads: opts.threads } : {}), log: say });
       const meter = progressMeter();
@@ -147,7 +191,13 @@ export function program(): Command {
         });
         meter.end();
         const text =
-          opts.format === 'json' ? formatRunJson(result) : opts.format === 'csv' ? formatRunCsv(result) : formatRunTable(result, { metric: opts.metric });
+          opts.format === 'json'
+            ? formatRunJson(result)
+            : opts.format === 'csv'
+              ? formatRunCsv(result)
+              : opts.matrix
+                ? formatSweepMatrix(result, metric, opts.matrix)
+                : formatRunTable(result, { metric });
         emit(text, opts.out);
       } finally {
         meter.end();
@@ -188,6 +238,66 @@ export function program(): Command {
         }
       }
     });
+
+  addSimulationOptions(
+    prog
+      .command('sensitivity')
+      .description('which uncertain inputs drive a metric: tornado swings, Sobol indices or rank correlations')
+      .argument('[scenario]', 'scenario file (the flagship example when omitted)'),
+  )
+    .addOption(new Option('--method <method>', 'analysis').choices(['tornado', 'sobol', 'rank']).default('tornado'))
+    .option('--metric <name>', 'metric to rank inputs for (default: cost_per_mtok_output, or the first metric); JSON of sobol and rank covers every metric')
+    .option('--statistic <name>', 'tornado: the statistic of the metric (mean, p10, p50, p90, ...)', parseStatistic, 'p50')
+    .option('--bootstrap <n>', 'sobol: bootstrap resamples for the confidence intervals', parseCount, 100)
+    .option('--cell <k>', 'for a swept scenario: the sweep cell to analyse (row-major index)', parseCount, 0)
+    .addOption(new Option('--format <format>', 'output format').choices(['table', 'json']).default('table'))
+    .option('--out <file>', 'write the result to a file instead of stdout')
+    .action(
+      async (
+        file: string | undefined,
+        opts: SimOptions & { method: 'tornado' | 'sobol' | 'rank'; metric?: string; statistic: StatisticName; bootstrap: number; cell: number; format: string; out?: string },
+      ) => {
+        // --samples is the base sample count of the analysis, not the scenario's.
+        const full = await planFrom(file, { ...(opts.seed !== undefined ? { seed: opts.seed } : {}) });
+        const plan = planOfCell(full, opts.cell);
+        const point = cellPoint(full, opts.cell);
+        if (full.axes.length) say(`analysing sweep cell ${opts.cell} (${Object.entries(point).map(([k, v]) => `${k} = ${v}`).join(', ')})`);
+        const metric = chooseMetric(plan, opts.metric);
+        const engine = await createEngine({ backend: opts.backend, ...(opts.threads ? { threads: opts.threads } : {}), log: say });
+        const meter = progressMeter('runs');
+        try {
+          let text: string;
+          if (opts.method === 'tornado') {
+            const samples = opts.samples ?? plan.samples;
+            const r = await tornado({ ...plan, samples }, engine, packageVersion(), {
+              metric,
+              statistic: opts.statistic,
+              onProgress: (d, t) => meter.update(d, t),
+            });
+            r.point = point;
+            text = opts.format === 'json' ? formatSensitivityJson(r) : formatTornadoTable(r);
+          } else if (opts.method === 'sobol') {
+            const samples = opts.samples ?? 2 ** 14;
+            if (samples > SOBOL_MAX_SAMPLES) {
+              throw new InputError([{ path: '--samples', message: `at most 2^20 base samples for Sobol indices, got ${samples}` }]);
+            }
+            const r = await sobolAnalysis(plan, engine, { samples, bootstrap: opts.bootstrap, onProgress: (d, t) => meter.update(d, t) });
+            r.point = point;
+            text = opts.format === 'json' ? formatSensitivityJson(r) : formatSobolTable(r, metric);
+          } else {
+            const samples = opts.samples ?? Math.min(plan.samples, 2 ** 18);
+            const r = await rankCorrelation(plan, engine, samples);
+            r.point = point;
+            text = opts.format === 'json' ? formatSensitivityJson(r) : formatRankTable(r, metric);
+          }
+          meter.end();
+          emit(text, opts.out);
+        } finally {
+          meter.end();
+          await engine.dispose();
+        }
+      },
+    );
 
   prog
     .command('devices')

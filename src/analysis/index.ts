@@ -8,3 +8,24 @@ export {
   type CellResult,
 } from './simulate.js';
 export { explainPlan, type ExplainResult, type ExplainCell, type ExplainedInput } from './explain.js';
+export {
+  tornado,
+  sobolAnalysis,
+  rankCorrelation,
+  planOfCell,
+  uncertainInputs,
+  sobolEstimate,
+  sobolIndicesFromValues,
+  spearman,
+  ranks,
+  inputSamples,
+  SOBOL_MAX_SAMPLES,
+  type TornadoResult,
+  type TornadoBar,
+  type TornadoOptions,
+  type SobolResult,
+  type SobolIndex,
+  type SobolOptions,
+  type RankResult,
+  type StatisticName,
+} from './sensitivity.js';

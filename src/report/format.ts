@@ -14,13 +14,17 @@ export function pct(x: number): string {
   return `${Number((x * 100).toPrecision(3))}%`;
 }
 
-/** Left-aligns the first column and right-aligns the others. */
-export function table(rows: string[][], header?: string[]): string {
+/**
+ * Aligns columns: by default the first to the left and the others to the right (numbers);
+ * `align` gives one letter per column, 'l' or 'r'.
+ */
+export function table(rows: string[][], header?: string[], align?: string): string {
   const all = header ? [header, ...rows] : rows;
   const widths: number[] = [];
   for (const r of all) r.forEach((cell, i) => (widths[i] = Math.max(widths[i] ?? 0, cell.length)));
+  const left = (i: number) => (align ? align[i] === 'l' : i === 0);
   const line = (r: string[]) =>
-    r.map((cell, i) => (i === 0 ? cell.padEnd(widths[i]!) : cell.padStart(widths[i]!))).join('  ').trimEnd();
+    r.map((cell, i) => (left(i) ? cell.padEnd(widths[i]!) : cell.padStart(widths[i]!))).join('  ').trimEnd();
   const out = all.map(line);
   if (header) out.splice(1, 0, widths.map((w) => '-'.repeat(w)).join('  '));
   return out.join('\n');

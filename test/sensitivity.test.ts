@@ -1,0 +1,201 @@
+/**
+ * Sensitivity analyses against functions with known answers (the habit of SALib and OpenTURNS):
+ * the estimators on their own, then the full analyses on every engine.
+ */
+import seedrandom from 'seedrandom';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import {
+  inputSamples,
+  rankCorrelation,
+  ranks,
+  sobolAnalysis,
+  sobolIndicesFromValues,
+  spearman,
+  tornado,
+} from '../src/analysis/sensitivity.js';
+import { createCpuEngine, createGpuEngine, findAdapter, type Engine } from '../src/engine/index.js';
+import { runRange } from '../src/engine/cpu/index.js';
+import { MEASURED_CLOUD, makePlan } from './helpers/plans.js';
+
+/** A, B and AB_i sample matrices of d independent U(0, 1) inputs, and f on each. */
+function saltelliValues(d: number, n: number, f: (x: number[]) => number, seed: string) {
+  const rng = seedrandom(seed);
+  const A = Array.from({ length: n }, () => Array.from({ length: d }, () => rng()));
+  const B = Array.from({ length: n }, () => Array.from({ length: d }, () => rng()));
+  const fA = A.map(f);
+  const fB = B.map(f);
+  const fAB = Array.from({ length: d }, (_, i) => A.map((row, j) => f(row.map((x, k) => (k === i ? B[j]![i]! : x)))));
+  return { fA, fB, fAB };
+}
+
+/** Bootstrap standard deviations of the indices, from the percentile interval of a normal-ish spread. */
+function bootSd(ci: [number, number], confidence: number): number {
+  // A central interval of level c spans 2 z sd, z the normal quantile at (1 + c) / 2 (1.96 at 95%).
+  const z = confidence === 0.95 ? 1.959963984540054 : NaN;
+  return (ci[1] - ci[0]) / (2 * z);
+}
+
+describe('Sobol estimators (Saltelli 2010 first order, Jansen total)', () => {
+  it('recover the variance shares of a linear model: S_i = a_i^2 / sum a^2, and S_i = ST_i', () => {
+    const a = [1, 2, 3, 0.5];
+    const { fA, fB, fAB } = saltelliValues(a.length, 20000, (x) => x.reduce((s, xi, i) => s + a[i]! * xi, 0), 'linear');
+    const { indices, used } = sobolIndicesFromValues(fA, fB, fAB, 200, 0.95, 'linear');
+    expect(used).toBe(20000);
+    const sumSq = a.reduce((s, ai) => s + ai * ai, 0);
+    indices.forEach((ix, i) => {
+      const truth = a[i]! ** 2 / sumSq;
+      // Within 5 bootstrap standard deviations of the estimator.
+      expect(Math.abs(ix.first - truth)).toBeLessThan(5 * bootSd(ix.first_ci, 0.95) + 1e-12);
+      expect(Math.abs(ix.total - truth)).toBeLessThan(5 * bootSd(ix.total_ci, 0.95) + 1e-12);
+      expect(ix.first_ci[0]).toBeLessThanOrEqual(ix.first);
+      expect(ix.first_ci[1]).toBeGreaterThanOrEqual(ix.first);
+    });
+  });
+
+  it('recover the analytic indices of the Sobol G-function (a = 0, 1, 4.5, 9, 99, 99)', () => {
+    const a = [0, 1, 4.5, 9, 99, 99];
+    const g = (x: number[]) => x.reduce((p, xi, i) => (p * (Math.abs(4 * xi - 2) + a[i]!)) / (1 + a[i]!), 1);
+    // V_i = 1 / (3 (1 + a_i)^2); V = prod(1 + V_i) - 1; ST_i = V_i prod_{j != i}(1 + V_j) / V
+    // (Saltelli et al. 2010, section 4).
+    const vi = a.map((ai) => 1 / (3 * (1 + ai) ** 2));
+    const v = vi.reduce((p, x) => p * (1 + x), 1) - 1;
+    const { fA, fB, fAB } = saltelliValues(a.length, 40000, g, 'g-function');
+    const { indices } = sobolIndicesFromValues(fA, fB, fAB, 200, 0.95, 'g');
+    indices.forEach((ix, i) => {
+      const first = vi[i]! / v;
+      const total = (vi[i]! * vi.reduce((p, x, j) => (j === i ? p : p * (1 + x)), 1)) / v;
+      expect(Math.abs(ix.first - first)).toBeLessThan(5 * bootSd(ix.first_ci, 0.95) + 1e-9);
+      expect(Math.abs(ix.total - total)).toBeLessThan(5 * bootSd(ix.total_ci, 0.95) + 1e-9);
+    });
+    // The ranking is the one the a_i imply.
+    expect(indices[0]!.total).toBeGreaterThan(indices[1]!.total);
+    expect(indices[1]!.total).toBeGreaterThan(indices[2]!.total);
+  });
+
+  it('leaves out rows with an infeasible (NaN) evaluation and says how many it used', () => {
+    const { fA, fB, fAB } = saltelliValues(2, 1000, (x) => x[0]! + x[1]!, 'nan');
+    fA[3] = NaN;
+    fAB[1]![10] = NaN;
+    expect(sobolIndicesFromValues(fA, fB, fAB, 10, 0.95, 'x').used).toBe(998);
+  });
+});
+
+describe('rank correlation', () => {
+  it('ranks ties by their average rank', () => {
+    expect(Array.from(ranks([10, 20, 20, 5]))).toEqual([1, 2.5, 2.5, 0]);
+  });
+  it('is 1 for any increasing relation, -1 for a decreasing one, NaN for a constant', () => {
+    const x = Array.from({ length: 50 }, (_, i) => i * 0.37);
+    expect(spearman(x, x.map((v) => Math.exp(v)))).toBeCloseTo(1, 12);
+    expect(spearman(x, x.map((v) => -v * v))).toBeCloseTo(-1, 12);
+    expect(spearman(x, x.map(() => 3))).toBeNaN();
+  });
+  it('matches the textbook formula 1 - 6 sum d^2 / (n (n^2 - 1)) without ties', () => {
+    const x = [1, 2, 3, 4, 5];
+    const y = [2, 1, 4, 3, 5];
+    // d = (-1, 1, -1, 1, 0): 1 - 6 * 4 / (5 * 24) = 0.8
+    expect(spearman(x, y)).toBeCloseTo(0.8, 12);
+  });
+});
+
+// Cost = K price / u in measured mode with cloud pricing: a product of two independent inputs,
+// whose variance shares are known in closed form.
+const TOKENS_PER_S = 1000;
+const [P1, P2] = [1.5, 3.5];
+const [U1, U2] = [0.4, 0.9];
+function productPlan(samples: number) {
+  return makePlan({
+    config: MEASURED_CLOUD,
+    inputs: {
+      cloud_usd_per_gpu_hour: { kind: 'uniform', min: P1, max: P2 },
+      utilization: { kind: 'uniform', min: U1, max: U2 },
+      measured_output_tokens_per_s_per_gpu: TOKENS_PER_S,
+      it_power_kw_per_gpu: 1,
+      pue: 1,
+      input_tokens: 1000,
+      output_tokens: 250,
+    },
+    samples,
+  });
+}
+// Y = X Z with X = price, Z = 1/u: V_X = E[Z]^2 Var X, V_Z = E[X]^2 Var Z, V = E[X^2] E[Z^2] - E[X]^2 E[Z]^2.
+const EX = (P1 + P2) / 2;
+const VX = (P2 - P1) ** 2 / 12;
+const EZ = Math.log(U2 / U1) / (U2 - U1);
+const EZ2 = 1 / (U1 * U2);
+const VZ = EZ2 - EZ * EZ;
+const V = (VX + EX * EX) * EZ2 - EX * EX * EZ * EZ;
+const TRUTH = {
+  'costs.cloud_usd_per_gpu_hour': { first: (EZ * EZ * VX) / V, total: (V - EX * EX * VZ) / V },
+  'serving.utilization': { first: (EX * EX * VZ) / V, total: (V - EZ * EZ * VX) / V },
+};
+
+const requireGpu = process.env.CPTSIM_REQUIRE_GPU === '1';
+const engines: [string, () => Promise<Engine | null>][] = [
+  ['cpu', async () => createCpuEngine({ threads: 2 })],
+  [
+    'gpu',
+    async () => {
+      const adapter = await findAdapter();
+      if (!adapter) {
+        if (requireGpu) throw new Error('CPTSIM_REQUIRE_GPU=1 but no WebGPU adapter was found');
+        console.warn('SKIPPED: no WebGPU adapter on this machine; GPU sensitivity tests do not run');
+        return null;
+      }
+      return createGpuEngine({ adapter });
+    },
+  ],
+];
+
+describe.each(engines)('sensitivity analyses on the %s engine', (_name, factory) => {
+  let engine: Engine | null = null;
+  beforeAll(async () => {
+    engine = await factory();
+  });
+  afterAll(async () => {
+    await engine?.dispose();
+  });
+
+  it('Sobol indices of a product of two inputs match the closed form', async (ctx) => {
+    if (!engine) return ctx.skip();
+    const r = await sobolAnalysis(productPlan(1), engine, { samples: 2 ** 14 });
+    expect(r.evaluations).toBe(2 ** 14 * 4);
+    const m = r.metrics.cost_per_mtok_output!;
+    for (const [path, t] of Object.entries(TRUTH)) {
+      const ix = m[path]!;
+      expect(Math.abs(ix.first - t.first)).toBeLessThan(5 * bootSd(ix.first_ci, 0.95));
+      expect(Math.abs(ix.total - t.total)).toBeLessThan(5 * bootSd(ix.total_ci, 0.95));
+    }
+    // Price alone drives the cost per GPU-hour: both its indices are 1 (up to the estimator's noise).
+    const alone = r.metrics.cost_usd_per_gpu_hour!['costs.cloud_usd_per_gpu_hour']!;
+    expect(Math.abs(alone.first - 1)).toBeLessThan(5 * bootSd(alone.first_ci, 0.95));
+    expect(Math.abs(alone.total - 1)).toBeLessThan(5 * bootSd(alone.total_ci, 0.95));
+  });
+
+  it('tornado: utilization swings the cost more than price here, with the bars at the inputs P10/P90', async (ctx) => {
+    if (!engine) return ctx.skip();
+    const r = await tornado(productPlan(50_000), engine, 'test', { metric: 'cost_per_mtok_output', statistic: 'p50' });
+    expect(r.inputs.map((b) => b.path)).toEqual(['serving.utilization', 'costs.cloud_usd_per_gpu_hour']);
+    const util = r.inputs[0]!;
+    expect(util.p10_value).toBeCloseTo(U1 + 0.1 * (U2 - U1), 12);
+    expect(util.p90_value).toBeCloseTo(U1 + 0.9 * (U2 - U1), 12);
+    // With u fixed, the median cost is K median(price) / u: exact up to the sample median's error.
+    const K = 1e6 / (TOKENS_PER_S * 3600);
+    expect(util.at_p10 / ((K * EX) / util.p10_value)).toBeCloseTo(1, 1);
+    expect(util.at_p10).toBeGreaterThan(util.at_p90);
+  });
+
+  it('rank correlation: cost rises with price and falls with utilization; inputs are redrawn exactly', async (ctx) => {
+    if (!engine) return ctx.skip();
+    const plan = productPlan(1);
+    const r = await rankCorrelation(plan, engine, 20_000);
+    const m = r.metrics.cost_per_mtok_output!;
+    expect(m['costs.cloud_usd_per_gpu_hour']!).toBeGreaterThan(0.3);
+    expect(m['serving.utilization']!).toBeLessThan(-0.6);
+    expect(r.metrics.cost_usd_per_gpu_hour!['costs.cloud_usd_per_gpu_hour']!).toBeCloseTo(1, 10);
+    // The host's redraw of an input equals what the CPU engine drew: cost_usd_per_gpu_hour is the price.
+    const price = plan.inputs.find((i) => i.path === 'costs.cloud_usd_per_gpu_hour')!;
+    const drawn = runRange({ ...plan, samples: 64 }, { start: 0, count: 64, mode: 'exact' }).values![plan.metrics.indexOf('cost_usd_per_gpu_hour')]!;
+    expect(Array.from(drawn)).toEqual(Array.from(Float32Array.from(inputSamples(plan, price, 64))));
+  });
+});
