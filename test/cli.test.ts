@@ -19,6 +19,7 @@ function cptsim(...args: string[]) {
   return { code: r.status, stdout: r.stdout, stderr: r.stderr };
 }
 
+const FLAGSHIP = 'scenarios/h100-llama70b-fp8-owned.yaml';
 const examples = readdirSync(join(root, 'scenarios'))
   .filter((f) => f.endsWith('.yaml'))
   .map((f) => join('scenarios', f));
@@ -179,5 +180,76 @@ describe('bad input: exit code 2 and a message naming the file and the field, no
     const r = cptsim('run', examples[0]!, '--samples', '100', '--backend', 'cpu', '--metric', 'cost_per_banana');
     expect(r.code).toBe(2);
     expect(r.stderr).toMatch(/--metric: expected one of/);
+  });
+});
+
+describe('cptsim run --matrix', () => {
+  it('prints a two-axis sweep as a matrix, rows by the first axis, columns by the second', () => {
+    const r = cptsim('run', 'scenarios/h100-llama70b-sweep.yaml', '--samples', '2000', '--backend', 'cpu', '--matrix', 'p90');
+    expect(r.code).toBe(0);
+    const lines = r.stdout.trim().split('\n');
+    expect(lines[0]).toMatch(/p90 of cost_per_mtok_output; rows workload\.prefix_cache_hit_rate, columns serving\.batch_size/);
+    const rows = lines.slice(4).map((l) => l.trim().split(/\s+/).map(Number));
+    expect(rows).toHaveLength(10);
+    for (const row of rows) {
+      expect(row).toHaveLength(11);
+      // More sequences per replica share the same weights: cost falls along every row.
+      for (let j = 2; j < row.length; j++) expect(row[j]).toBeLessThanOrEqual(row[j - 1]!);
+    }
+    // A higher prefix-cache hit rate means less prefill: cost falls down every column.
+    for (let i = 1; i < rows.length; i++) expect(rows[i]![1]).toBeLessThan(rows[i - 1]![1]!);
+  });
+
+  it('refuses a matrix of a scenario without two sweep axes', () => {
+    const r = cptsim('run', examples[0]!, '--samples', '100', '--backend', 'cpu', '--matrix', 'p90');
+    expect(r.code).toBe(2);
+    expect(r.stderr).toMatch(/--matrix: needs a scenario with exactly two sweep axes/);
+    expect(cptsim('run', examples[0]!, '--matrix', 'p42').code).toBe(2);
+  });
+});
+
+describe('cptsim sensitivity', () => {
+  it('tornado: bars sorted by swing, JSON and table', () => {
+    const r = cptsim('sensitivity', FLAGSHIP, '--samples', '4000', '--backend', 'cpu', '--format', 'json');
+    expect(r.code).toBe(0);
+    const j = JSON.parse(r.stdout);
+    expect(j.method).toBe('tornado');
+    expect(j.inputs.length).toBeGreaterThan(3);
+    for (let i = 1; i < j.inputs.length; i++) expect(j.inputs[i].swing).toBeLessThanOrEqual(j.inputs[i - 1].swing);
+    const t = cptsim('sensitivity', FLAGSHIP, '--samples', '4000', '--backend', 'cpu');
+    expect(t.stdout).toMatch(/tornado of cost_per_mtok_output \(p50\)/);
+  });
+
+  it('sobol: the JSON of the issue, indices in [-0.1, 1.1] and intervals around them', () => {
+    const r = cptsim('sensitivity', FLAGSHIP, '--method', 'sobol', '--samples', '2048', '--bootstrap', '20', '--backend', 'cpu', '--format', 'json');
+    expect(r.code).toBe(0);
+    const j = JSON.parse(r.stdout);
+    expect(j).toMatchObject({ method: 'sobol', samples: 2048 });
+    const m = j.metrics.cost_per_mtok_output;
+    expect(Object.keys(m)).toContain('serving.utilization');
+    for (const ix of Object.values(m) as { first: number; total: number; first_ci: number[]; total_ci: number[] }[]) {
+      expect(ix.total).toBeGreaterThan(-0.1);
+      expect(ix.total).toBeLessThan(1.1);
+      expect(ix.total_ci[0]).toBeLessThanOrEqual(ix.total_ci[1]!);
+    }
+  });
+
+  it('rank: a correlation per uncertain input, and a sweep cell chosen with --cell', () => {
+    const r = cptsim('sensitivity', 'scenarios/b200-deepseek-r1-fp4-mtp.yaml', '--method', 'rank', '--samples', '4000', '--cell', '1', '--backend', 'cpu', '--format', 'json');
+    expect(r.code).toBe(0);
+    expect(r.stderr).toMatch(/analysing sweep cell 1 \(serving\.batch_size = 32\)/);
+    const j = JSON.parse(r.stdout);
+    expect(j.point).toEqual({ 'serving.batch_size': 32 });
+    for (const rho of Object.values(j.metrics.cost_per_mtok_output) as number[]) expect(Math.abs(rho)).toBeLessThanOrEqual(1);
+  });
+
+  it('bad options: exit 2 with the option named', () => {
+    expect(cptsim('sensitivity', FLAGSHIP, '--method', 'morris').code).toBe(2);
+    const cell = cptsim('sensitivity', FLAGSHIP, '--cell', '5', '--backend', 'cpu');
+    expect(cell.code).toBe(2);
+    expect(cell.stderr).toMatch(/--cell: expected a cell from 0 to 0/);
+    const m = cptsim('sensitivity', FLAGSHIP, '--metric', 'nope', '--backend', 'cpu');
+    expect(m.code).toBe(2);
+    expect(m.stderr).toMatch(/--metric: expected one of/);
   });
 });
