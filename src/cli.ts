@@ -302,7 +302,7 @@ export function program(): Command {
   prog
     .command('devices')
     .description('list the WebGPU adapters this machine offers')
-    .option('--format <format>', 'table or json', 'table')
+    .addOption(new Option('--format <format>', 'output format').choices(['table', 'json']).default('table'))
     .action(async (opts: { format: string }) => {
       const adapters = await listAdapters();
       if (opts.format === 'json') {
@@ -313,7 +313,19 @@ export function program(): Command {
         process.stdout.write('no WebGPU adapter found (install a Vulkan driver, e.g. mesa-vulkan-drivers); the CPU engine will be used\n');
         return;
       }
-      for (const a of adapters) process.stdout.write(JSON.stringify(a) + '\n');
+      const mib = (b: number) => `${Math.round(b / 2 ** 20).toLocaleString('en-US')} MiB`;
+      for (const a of adapters) {
+        process.stdout.write(
+          [
+            `${a.name}${a.software ? ' (software adapter)' : ''}`,
+            `  backend ${a.backend}, vendor ${a.vendor || '-'}, architecture ${a.architecture || '-'}`,
+            `  storage binding ${mib(a.limits.maxStorageBufferBindingSize)}, buffer ${mib(a.limits.maxBufferSize)}, ` +
+              `workgroup memory ${a.limits.maxComputeWorkgroupStorageSize.toLocaleString('en-US')} B, ` +
+              `${a.limits.maxComputeInvocationsPerWorkgroup} invocations per workgroup, ` +
+              `${a.limits.maxComputeWorkgroupsPerDimension.toLocaleString('en-US')} workgroups per dimension`,
+          ].join('\n') + '\n',
+        );
+      }
     });
 
   return prog;

@@ -15,9 +15,16 @@ const tmp = mkdtempSync(join(tmpdir(), 'cptsim-cli-'));
 afterAll(() => rmSync(tmp, { recursive: true, force: true }));
 
 function cptsim(...args: string[]) {
-  const r = spawnSync(process.execPath, [cli, ...args], { cwd: root, encoding: 'utf8', timeout: 120_000 });
+  return cptsimWith({}, ...args);
+}
+
+function cptsimWith(env: Record<string, string>, ...args: string[]) {
+  const r = spawnSync(process.execPath, [cli, ...args], { cwd: root, encoding: 'utf8', timeout: 120_000, env: { ...process.env, ...env } });
   return { code: r.status, stdout: r.stdout, stderr: r.stderr };
 }
+
+/** Hides every Vulkan driver from Dawn: the machine then has no WebGPU adapter. */
+const NO_VULKAN = { VK_DRIVER_FILES: '/nonexistent/icd.json', VK_ICD_FILENAMES: '/nonexistent/icd.json' };
 
 const FLAGSHIP = 'scenarios/h100-llama70b-fp8-owned.yaml';
 const examples = readdirSync(join(root, 'scenarios'))
@@ -251,5 +258,53 @@ describe('cptsim sensitivity', () => {
     const m = cptsim('sensitivity', FLAGSHIP, '--metric', 'nope', '--backend', 'cpu');
     expect(m.code).toBe(2);
     expect(m.stderr).toMatch(/--metric: expected one of/);
+  });
+});
+
+describe('backends and devices', () => {
+  it('--backend gpu without an adapter: exit 1 and how to install a driver', () => {
+    const r = cptsimWith(NO_VULKAN, 'run', FLAGSHIP, '--backend', 'gpu', '--samples', '100');
+    expect(r.code).toBe(1);
+    expect(r.stderr).toMatch(/no WebGPU adapter found.*mesa-vulkan-drivers/);
+    expect(r.stdout).toBe('');
+  });
+
+  it('--backend auto without an adapter falls back to the CPU engine and says so', () => {
+    const r = cptsimWith(NO_VULKAN, 'run', FLAGSHIP, '--samples', '100', '--format', 'json');
+    expect(r.code).toBe(0);
+    expect(r.stderr).toMatch(/no GPU adapter found: using the CPU engine/);
+    expect(JSON.parse(r.stdout).backend.kind).toBe('cpu');
+  });
+
+  it('devices lists the adapters (or says there are none)', () => {
+    const none = cptsimWith(NO_VULKAN, 'devices');
+    expect(none.code).toBe(0);
+    expect(none.stdout).toMatch(/no WebGPU adapter found/);
+    const j = JSON.parse(cptsim('devices', '--format', 'json').stdout) as { name: string; software: boolean }[];
+    if (j.length === 0) {
+      if (process.env.CPTSIM_REQUIRE_GPU === '1') throw new Error('CPTSIM_REQUIRE_GPU=1 but cptsim devices found no adapter');
+      console.warn('SKIPPED: no WebGPU adapter; the adapter listing is not checked');
+      return;
+    }
+    expect(j[0]!.name.length).toBeGreaterThan(0);
+    const auto = cptsim('run', FLAGSHIP, '--samples', '100', '--format', 'json');
+    expect(auto.stderr).toMatch(/using GPU adapter/);
+    if (j[0]!.software) expect(auto.stderr).toMatch(/software adapter/);
+    expect(JSON.parse(auto.stdout).backend).toMatchObject({ kind: 'gpu', software: j[0]!.software });
+  });
+
+  it.each(['device-lost', 'shader'])('a forced GPU failure (%s) exits 1 with a message and writes no file', (fault) => {
+    const adapters = JSON.parse(cptsim('devices', '--format', 'json').stdout) as unknown[];
+    if (adapters.length === 0) {
+      if (process.env.CPTSIM_REQUIRE_GPU === '1') throw new Error('CPTSIM_REQUIRE_GPU=1 but no adapter');
+      console.warn('SKIPPED: no WebGPU adapter; GPU failure handling is not checked here');
+      return;
+    }
+    const out = join(tmp, `fault-${fault}.json`);
+    const r = cptsimWith({ CPTSIM_GPU_FAULT: fault }, 'run', FLAGSHIP, '--backend', 'gpu', '--samples', '300000', '--format', 'json', '--out', out);
+    expect(r.code).toBe(1);
+    expect(r.stderr).toMatch(fault === 'shader' ? /failed to compile/ : /device was lost/);
+    expect(r.stderr).not.toMatch(/\n\s+at /);
+    expect(existsSync(out)).toBe(false);
   });
 });
