@@ -9,23 +9,28 @@
 //   var<private> dist_key: vec2<u32>
 //       the run's Philox key: the entry point sets it once (e.g. from its uniform block)
 //       before calling sample_param.
-// Needs: philox.wgsl before it, and the caller's bindings file declaring
+// Needs: philox.wgsl and qmc.wgsl before it, and the caller's bindings file declaring
 //   var<storage, read> params: array<u32>;   (any group/binding; the name must be `params`)
 // holding the table that encodeParams() in src/sampling/encode.ts builds:
-//   entries of DIST_ENTRY_WORDS = 12 u32 at params[12 * entry ..]:
+//   header of DIST_HEADER_WORDS = 4 u32: [0] scheme (DIST_SCHEME_*), [1] n - 1 for the run's
+//   sample count n, [2] word offset of the Sobol direction words, [3] number of entries;
+//   entries of DIST_ENTRY_WORDS = 12 u32 at params[4 + 12 * entry ..]:
 //     [0] kind (DIST_KIND_*), [1] stream id, [2] aux offset (absolute word index), [3] aux count,
-//     [4..11] p0..p7 as f32 bits, per kind:
+//     [4] QMC seed, [5] QMC dimension, [6..11] p0..p5 as f32 bits, per kind:
 //       const       value
 //       uniform     min, max
 //       normal      mean, sd_signed, p_lo, q_hi, mass   (truncated normal by inverse CDF between
 //                   Phi(a) and Phi(b); see prepareDist in src/sampling/sample.ts)
 //       lognormal   exp(mu), sigma
 //       triangular  min, max, F(mode), (max-min)(mode-min), (max-min)(max-mode)
-//       beta/PERT   min, max, d_alpha, c_alpha, d_beta, c_beta, 1/alpha or 0, 1/beta or 0
-//   then aux data: discrete = aux count values (f32), then aux count cumulative weights (f32).
-// Draw numbers (4th Philox counter word): 0 for every one-uniform kind; beta: attempts k of the
-// alpha gamma use draws 2k, 2k+1, the beta gamma 2*DIST_GAMMA_TRIES + 2k, +1, the shape boosts
-// 4*DIST_GAMMA_TRIES and 4*DIST_GAMMA_TRIES + 1.
+//       beta/PERT   min, max, knots per unit of logit u (128), half = index of the knot at t = 0
+//   then aux data: discrete = aux count values (f32), then aux count cumulative weights (f32);
+//   beta = aux count = 2 half + 1 knots y_k (f32), the logit of the quantile at
+//   logit u = (k - half) / p2.
+// Every kind but const is an inverse CDF of one uniform: Philox draw 0 (4th counter word 0) under
+// the random scheme; under lhs / sobol, for sample i = 4q + lane below n, the input's Latin
+// hypercube uniform (jitter: that lane's draw-0 Philox word) or scrambled Sobol uniform of
+// dimension [5] with seed [4] -- bit for bit the uniforms of src/sampling/sample.ts.
 // Mirrors src/sampling/sample.ts formula for formula (f32 here, f64 there); no log of 0, no
 // 0/0, no pow, and no branch on a computed NaN. Limits: discrete tables are scanned linearly
 // (fine for tens of values); truncated-normal tail masses must be above f32's normal range
@@ -39,18 +44,46 @@ const DIST_KIND_LOGNORMAL: u32 = 3u;
 const DIST_KIND_TRIANGULAR: u32 = 4u;
 const DIST_KIND_BETA: u32 = 5u;
 const DIST_KIND_DISCRETE: u32 = 6u;
+const DIST_SCHEME_RANDOM: u32 = 0u;
+const DIST_SCHEME_LHS: u32 = 1u;
+const DIST_HEADER_WORDS: u32 = 4u;
 const DIST_ENTRY_WORDS: u32 = 12u;
-const DIST_GAMMA_TRIES: u32 = 8u;
-const DIST_BETA_LOG_RATIO_MAX: f32 = 80.0;
+const DIST_PARAM_WORD: u32 = 6u;
 
 var<private> dist_key: vec2<u32>;
 
-fn dist_param(entry: u32, k: u32) -> f32 {
-  return bitcast<f32>(params[entry * DIST_ENTRY_WORDS + 4u + k]);
+fn dist_base(entry: u32) -> u32 {
+  return DIST_HEADER_WORDS + entry * DIST_ENTRY_WORDS;
 }
 
-fn dist_uniforms(stream: u32, q: u32, q_hi: u32, draw: u32, key: vec2<u32>) -> vec4<f32> {
-  return u01(philox4x32_10(vec4<u32>(q, q_hi, stream, draw), key));
+fn dist_param(entry: u32, k: u32) -> f32 {
+  return bitcast<f32>(params[dist_base(entry) + DIST_PARAM_WORD + k]);
+}
+
+// The draw-0 uniforms of samples 4q .. 4q+3 under the table's sampling scheme.
+fn dist_uniforms(entry: u32, stream: u32, q: u32, q_hi: u32, key: vec2<u32>) -> vec4<f32> {
+  let words = philox4x32_10(vec4<u32>(q, q_hi, stream, 0u), key);
+  var u = u01(words);
+  let scheme = params[0];
+  let last = params[1];
+  // Lanes at or beyond n keep the Philox uniform; q <= last / 4 also keeps 4q + 3 below 2^32.
+  if (scheme == DIST_SCHEME_RANDOM || q_hi != 0u || q > (last >> 2u)) {
+    return u;
+  }
+  let base = dist_base(entry);
+  let seed = params[base + 4u];
+  let dim = params[base + 5u];
+  for (var lane = 0u; lane < 4u; lane++) {
+    let i = 4u * q + lane;
+    if (i <= last) {
+      if (scheme == DIST_SCHEME_LHS) {
+        u[lane] = lhs_u01(i, dim, last + 1u, seed, words[lane]);
+      } else {
+        u[lane] = sobol_u01(i, dim, seed, params[2]);
+      }
+    }
+  }
+  return u;
 }
 
 // Phi^{-1} from (p, q = 1 - p), each given without cancellation; both must be > 0. Wichura's
@@ -75,51 +108,39 @@ fn dist_inv_norm(p: vec4<f32>, q: vec4<f32>) -> vec4<f32> {
   return select(tail, central, abs(s) <= vec4<f32>(0.425));
 }
 
-// ln Gamma(d + 1/3) variates by Marsaglia & Tsang (ACM TOMS 26(3), 2000); see gammaQuad in
-// src/sampling/sample.ts for the bound on attempts and what a lane keeps if all fail.
-fn dist_gamma_log(d: f32, c: f32, stream: u32, q: u32, q_hi: u32, first_draw: u32, key: vec2<u32>) -> vec4<f32> {
-  var result = vec4<f32>(log(d));
-  var pending = vec4<bool>(true);
-  for (var attempt = 0u; attempt < DIST_GAMMA_TRIES; attempt++) {
-    if (!any(pending)) {
-      break;
-    }
-    let un = dist_uniforms(stream, q, q_hi, first_draw + 2u * attempt, key);
-    let ua = dist_uniforms(stream, q, q_hi, first_draw + 2u * attempt + 1u, key);
-    let x = dist_inv_norm(un, 1.0 - un);
-    let cube = 1.0 + c * x;
-    let positive = cube > vec4<f32>(0.0);
-    let base = select(vec4<f32>(1.0), cube, positive);
-    let v = base * base * base;
-    let x2 = x * x;
-    let accept = positive & ((ua < 1.0 - 0.0331 * x2 * x2) | (log(ua) < 0.5 * x2 + d * (1.0 - v + log(v))));
-    result = select(result, log(d * v), pending & positive);
-    pending = pending & !accept;
-  }
-  return result;
-}
-
-fn dist_beta(entry: u32, stream: u32, q: u32, q_hi: u32, key: vec2<u32>) -> vec4<f32> {
-  var lx = dist_gamma_log(dist_param(entry, 2u), dist_param(entry, 3u), stream, q, q_hi, 0u, key);
-  var ly = dist_gamma_log(dist_param(entry, 4u), dist_param(entry, 5u), stream, q, q_hi, 2u * DIST_GAMMA_TRIES, key);
-  // Shape below 1: Gamma(s) = Gamma(s + 1) * U^(1/s), in logs.
-  let inv_alpha = dist_param(entry, 6u);
-  let inv_beta = dist_param(entry, 7u);
-  if (inv_alpha > 0.0) {
-    lx += log(dist_uniforms(stream, q, q_hi, 4u * DIST_GAMMA_TRIES, key)) * inv_alpha;
-  }
-  if (inv_beta > 0.0) {
-    ly += log(dist_uniforms(stream, q, q_hi, 4u * DIST_GAMMA_TRIES + 1u, key)) * inv_beta;
-  }
+// Tabulated inverse CDF (transformUniform in src/sampling/sample.ts): t = logit(u) (1 - u is
+// exact), its knot position, y linear between knots k and k + 1, then min + range * sigmoid(y)
+// from the nearer end of the range.
+fn dist_beta(entry: u32, u: vec4<f32>) -> vec4<f32> {
+  let base = dist_base(entry);
+  let aux = params[base + 2u];
+  let half = dist_param(entry, 3u);
+  let t = log(u) - log(1.0 - u);
+  // Knot position relative to the knot at t = 0 (a product by a power of two: exact).
+  let r = clamp(t * dist_param(entry, 2u), vec4<f32>(-half), vec4<f32>(half));
+  let below = min(floor(r), vec4<f32>(half - 1.0));
+  let k = vec4<u32>(below + half);
+  let y0 = vec4<f32>(
+    bitcast<f32>(params[aux + k.x]),
+    bitcast<f32>(params[aux + k.y]),
+    bitcast<f32>(params[aux + k.z]),
+    bitcast<f32>(params[aux + k.w]),
+  );
+  let y1 = vec4<f32>(
+    bitcast<f32>(params[aux + k.x + 1u]),
+    bitcast<f32>(params[aux + k.y + 1u]),
+    bitcast<f32>(params[aux + k.z + 1u]),
+    bitcast<f32>(params[aux + k.w + 1u]),
+  );
+  let y = y0 + (r - below) * (y1 - y0);
   let lo = dist_param(entry, 0u);
   let hi = dist_param(entry, 1u);
   let range = hi - lo;
-  let t = clamp(ly - lx, vec4<f32>(-DIST_BETA_LOG_RATIO_MAX), vec4<f32>(DIST_BETA_LOG_RATIO_MAX));
-  return select(hi - range / (1.0 + exp(-t)), lo + range / (1.0 + exp(t)), t > vec4<f32>(0.0));
+  return select(lo + range / (1.0 + exp(-y)), hi - range / (1.0 + exp(y)), y > vec4<f32>(0.0));
 }
 
 fn dist_discrete(entry: u32, u: vec4<f32>) -> vec4<f32> {
-  let base = entry * DIST_ENTRY_WORDS;
+  let base = dist_base(entry);
   let aux = params[base + 2u];
   let n = params[base + 3u];
   // Walk from the last value down, so the first j with u < cum[j] wins.
@@ -133,17 +154,14 @@ fn dist_discrete(entry: u32, u: vec4<f32>) -> vec4<f32> {
 }
 
 fn sample_param_k(entry: u32, q: u32, q_hi: u32, key: vec2<u32>) -> vec4<f32> {
-  let base = entry * DIST_ENTRY_WORDS;
+  let base = dist_base(entry);
   let kind = params[base];
   let stream = params[base + 1u];
   let p0 = dist_param(entry, 0u);
   if (kind == DIST_KIND_CONST) {
     return vec4<f32>(p0);
   }
-  if (kind == DIST_KIND_BETA) {
-    return dist_beta(entry, stream, q, q_hi, key);
-  }
-  let u = dist_uniforms(stream, q, q_hi, 0u, key);
+  let u = dist_uniforms(entry, stream, q, q_hi, key);
   let p1 = dist_param(entry, 1u);
   switch kind {
     case DIST_KIND_UNIFORM: {
@@ -161,6 +179,9 @@ fn sample_param_k(entry: u32, q: u32, q_hi: u32, key: vec2<u32>) -> vec4<f32> {
       let below = p0 + sqrt(u * dist_param(entry, 3u));
       let above = p1 - sqrt((1.0 - u) * dist_param(entry, 4u));
       return select(above, below, u < vec4<f32>(dist_param(entry, 2u)));
+    }
+    case DIST_KIND_BETA: {
+      return dist_beta(entry, u);
     }
     case DIST_KIND_DISCRETE: {
       return dist_discrete(entry, u);

@@ -1,7 +1,23 @@
 // mc.wgsl -- the Monte Carlo kernel: bindings, the entry point, and the workgroup reductions.
 //
 // Composed after philox.wgsl, distributions.wgsl (sample_param_k, reading `params`) and model.wgsl
-// (model_eval4, reading `model_cfg`); src/engine/gpu/shaders.ts puts them together.
+// (model_eval4, reading `model_cfg`), and followed by a part the host generates
+// (src/engine/gpu/custom.ts): the plan's metric expressions as `mc_custom4`, and the constants
+// that size this kernel for them:
+//   MC_CUSTOM: bool        the plan has metric expressions (false: the plain kernel, where every
+//                          use below folds away)
+//   MC_COST_MODEL: bool    the cost model runs (false for a model of the user's own: every
+//                          sample is feasible)
+//   MC_N_INPUTS: u32       slots per cell in the tables: N_SLOTS, plus the plan's own inputs
+//   MC_N_XC: u32           length of the custom input vector (at least 1)
+//   MC_N_COUT: u32         length of the custom metric vector (at least 1)
+//   MC_N_RED: u32          metrics the reductions have room for (N_METRICS in the plain kernel)
+//   MC_PAIR_WORDS: u32     words per (cell, metric) in the partials: 4, or 5 with expressions
+//   fn mc_custom4(x, xc, out, cout)  evaluates the expressions for the four lanes of a quad
+// Plan input s < N_SLOTS lives in x[s]; s >= N_SLOTS (the scenario's own input s - N_SLOTS) in
+// xc[s - N_SLOTS]. Metric id m < N_METRICS is the model's out[m]; m >= N_METRICS is the custom
+// metric cout[m - N_METRICS]. With expressions a value that is not finite (tested on its bits) is
+// left out of its metric and counted in the pair's fifth partial word; exact mode writes it as NaN.
 //
 // Thread layout: one invocation per sample quad (samples 4q .. 4q+3; DESIGN.md "Determinism").
 // A dispatch covers `n_quads` consecutive quads starting at the 64-bit quad index `quad_base`;
@@ -33,22 +49,23 @@
 //   6 storage  exact_out: array<u32>   exact mode: values (f32 bits) then flags
 //
 // Table layouts (word offsets; "pair" = cell * n_metrics + m, with cell the plan's cell index):
-//   tables[cell * N_SLOTS + s]                     slot s's value in that cell (f32; random slots unused)
+//   tables[cell * MC_N_INPUTS + s]                 slot s's value in that cell (f32; random slots unused)
 //   tables[mc.random_table + r]                    slot of random input r (entry r of params)
 //   tables[mc.swept_table + k]                     slot of swept input k
 //   tables[mc.pair_table + 4 * pair + 0..3]        shift (f32), hist origin (f32: lo or log2(lo)),
 //                                                  hist scale (f32: HIST_BINS / (hi - lo), in log2 when
 //                                                  log), hist log flag (u32)
-//   partials, per workgroup w, at w * (cells * n_metrics * 4 + cells * 3):
-//     [(c * n_metrics + m) * 4 + 0..3]            sum, sum of squares, min, max (f32) for local cell c
-//     [cells * n_metrics * 4 + c * 3 + 0..2]      feasible, infeasible, SLO-miss counts (u32)
+//   partials, per workgroup w, at w * (cells * n_metrics * P + cells * 3), P = MC_PAIR_WORDS:
+//     [(c * n_metrics + m) * P + 0..3]            sum, sum of squares, min, max (f32) for local cell c
+//     [(c * n_metrics + m) * P + 4]               (P = 5) feasible samples whose value was not finite (u32)
+//     [cells * n_metrics * P + c * 3 + 0..2]      feasible, infeasible, SLO-miss counts (u32)
 //   hist[(c * n_metrics + m) * HIST_STRIDE + bin]  local cell c
 //   exact_out[(c * n_metrics + m) * exact_stride + s], then flags at
 //   exact_out[cells * n_metrics * exact_stride + c * exact_stride + s], s = 4 * (quad - quad_base) + lane.
 //
-// Limits: n_quads < 2^31 per dispatch; WG_SIZE a power of two with WG_SIZE * N_METRICS * 16 bytes
-// of workgroup memory (64 -> 14,336 bytes, under WebGPU's guaranteed 16,384); n_metrics <= 16;
-// at most N_SLOTS random inputs.
+// Limits: n_quads < 2^31 per dispatch; WG_SIZE a power of two with WG_SIZE * MC_N_RED * 16 bytes
+// of workgroup memory (64 x 14 -> 14,336 bytes, under WebGPU's guaranteed 16,384; the host lowers
+// WG_SIZE for a kernel with more metrics); n_metrics <= MC_N_RED <= 16.
 
 override WG_SIZE: u32 = 64u;
 
@@ -87,11 +104,12 @@ struct McParams {
 @group(0) @binding(5) var<storage, read_write> hist: array<atomic<u32>>;
 @group(0) @binding(6) var<storage, read_write> exact_out: array<u32>;
 
-var<workgroup> red_sum: array<f32, WG_SIZE * N_METRICS>;
-var<workgroup> red_sq: array<f32, WG_SIZE * N_METRICS>;
-var<workgroup> red_min: array<f32, WG_SIZE * N_METRICS>;
-var<workgroup> red_max: array<f32, WG_SIZE * N_METRICS>;
+var<workgroup> red_sum: array<f32, WG_SIZE * MC_N_RED>;
+var<workgroup> red_sq: array<f32, WG_SIZE * MC_N_RED>;
+var<workgroup> red_min: array<f32, WG_SIZE * MC_N_RED>;
+var<workgroup> red_max: array<f32, WG_SIZE * MC_N_RED>;
 var<workgroup> red_counts: array<atomic<u32>, 3>;
+var<workgroup> red_bad: array<atomic<u32>, MC_N_RED>;
 
 fn mc_metric_id(m: u32) -> u32 {
   return mc.metric_ids[m / 4u][m % 4u];
@@ -122,6 +140,20 @@ fn mc_lane_sum(v: vec4<f32>, use_lane: vec4<bool>) -> f32 {
   return dot(select(vec4<f32>(0.0), v, use_lane), vec4<f32>(1.0));
 }
 
+// Lanes whose value is finite. A bit test: a compiler may assume x == x and fold a NaN test away.
+fn mc_is_finite4(v: vec4<f32>) -> vec4<bool> {
+  return (bitcast<vec4<u32>>(v) & vec4<u32>(0x7f800000u)) != vec4<u32>(0x7f800000u);
+}
+
+// Sets plan input s of all four lanes: a model slot, or one of the plan's own inputs.
+fn mc_set_input(x: ptr<function, array<vec4<f32>, N_SLOTS>>, xc: ptr<function, array<vec4<f32>, MC_N_XC>>, s: u32, v: vec4<f32>) {
+  if (MC_CUSTOM && s >= N_SLOTS) {
+    (*xc)[s - N_SLOTS] = v;
+  } else {
+    (*x)[s] = v;
+  }
+}
+
 @compute @workgroup_size(WG_SIZE)
 fn mc_main(
   @builtin(local_invocation_index) lid: u32,
@@ -131,7 +163,7 @@ fn mc_main(
   let n_metrics = mc.n_metrics;
   let cells = mc.cells;
   let pairs = cells * n_metrics;
-  let out_base = wid.x * (pairs * 4u + cells * 3u);
+  let out_base = wid.x * (pairs * MC_PAIR_WORDS + cells * 3u);
   let hist_on = (mc.mode & MC_MODE_HIST) != 0u;
   let exact_on = (mc.mode & MC_MODE_EXACT) != 0u;
   // With one cell in the pass, each invocation keeps its partial over all tiles and the
@@ -139,11 +171,14 @@ fn mc_main(
   let reduce_per_tile = cells > 1u;
 
   var x: array<vec4<f32>, N_SLOTS>;
+  var xc: array<vec4<f32>, MC_N_XC>;
   var out: array<vec4<f32>, N_METRICS>;
-  var t_sum: array<f32, N_METRICS>;
-  var t_sq: array<f32, N_METRICS>;
-  var t_min: array<f32, N_METRICS>;
-  var t_max: array<f32, N_METRICS>;
+  var cout: array<vec4<f32>, MC_N_COUT>;
+  var t_sum: array<f32, MC_N_RED>;
+  var t_sq: array<f32, MC_N_RED>;
+  var t_min: array<f32, MC_N_RED>;
+  var t_max: array<f32, MC_N_RED>;
+  var t_bad: array<u32, MC_N_RED>;
   var n_feasible = 0u;
   var n_infeasible = 0u;
   var n_slo_miss = 0u;
@@ -152,10 +187,16 @@ fn mc_main(
     t_sq[m] = 0.0;
     t_min[m] = MC_F32_MAX;
     t_max[m] = -MC_F32_MAX;
+    t_bad[m] = 0u;
   }
   // The constants of the first cell; each cell sets its swept inputs, each quad its random ones.
   for (var s = 0u; s < N_SLOTS; s++) {
-    x[s] = vec4<f32>(bitcast<f32>(tables[mc.cell_first * N_SLOTS + s]));
+    x[s] = vec4<f32>(bitcast<f32>(tables[mc.cell_first * MC_N_INPUTS + s]));
+  }
+  if (MC_CUSTOM) {
+    for (var s = N_SLOTS; s < MC_N_INPUTS; s++) {
+      xc[s - N_SLOTS] = vec4<f32>(bitcast<f32>(tables[mc.cell_first * MC_N_INPUTS + s]));
+    }
   }
 
   for (var tile = 0u; tile < mc.tiles; tile++) {
@@ -171,7 +212,7 @@ fn mc_main(
       let q_lo = mc.quad_base.x + rel;
       let q_hi = mc.quad_base.y + select(0u, 1u, q_lo < rel);
       for (var r = 0u; r < mc.n_random; r++) {
-        x[tables[mc.random_table + r]] = sample_param_k(r, q_lo, q_hi, mc.key);
+        mc_set_input(&x, &xc, tables[mc.random_table + r], sample_param_k(r, q_lo, q_hi, mc.key));
       }
     }
     let lanes = vec4<u32>(0u, 1u, 2u, 3u);
@@ -181,9 +222,15 @@ fn mc_main(
       let cell = mc.cell_first + c;
       for (var k = 0u; k < mc.n_swept; k++) {
         let s = tables[mc.swept_table + k];
-        x[s] = vec4<f32>(bitcast<f32>(tables[cell * N_SLOTS + s]));
+        mc_set_input(&x, &xc, s, vec4<f32>(bitcast<f32>(tables[cell * MC_N_INPUTS + s])));
       }
-      let flags = model_eval4(&x, &out);
+      var flags = vec4<u32>(MODEL_FEASIBLE);
+      if (MC_COST_MODEL) {
+        flags = model_eval4(&x, &out);
+      }
+      if (MC_CUSTOM) {
+        mc_custom4(&x, &xc, &out, &cout);
+      }
       let feasible = valid & ((flags & vec4<u32>(MODEL_FEASIBLE)) != vec4<u32>(0u));
       let slo_miss = feasible & ((flags & vec4<u32>(MODEL_SLO_MISS)) != vec4<u32>(0u));
       n_feasible += dot(select(vec4<u32>(0u), vec4<u32>(1u), feasible), vec4<u32>(1u));
@@ -198,13 +245,24 @@ fn mc_main(
 
       if (any(feasible)) {
         for (var m = 0u; m < n_metrics; m++) {
-          let v = out[mc_metric_id(m)];
+          let id = mc_metric_id(m);
+          var v: vec4<f32>;
+          var use_lane = feasible;
+          var finite = vec4<bool>(true);
+          if (MC_CUSTOM) {
+            v = select(out[min(id, N_METRICS - 1u)], cout[min(id - min(id, N_METRICS), MC_N_COUT - 1u)], id >= N_METRICS);
+            finite = mc_is_finite4(v);
+            use_lane = feasible & finite;
+            t_bad[m] += dot(select(vec4<u32>(0u), vec4<u32>(1u), feasible & !finite), vec4<u32>(1u));
+          } else {
+            v = out[id];
+          }
           let pair = cell * n_metrics + m;
           let d = v - bitcast<f32>(tables[mc.pair_table + 4u * pair]);
-          t_sum[m] += mc_lane_sum(d, feasible);
-          t_sq[m] += mc_lane_sum(d * d, feasible);
-          let lo = select(vec4<f32>(MC_F32_MAX), v, feasible);
-          let hi = select(vec4<f32>(-MC_F32_MAX), v, feasible);
+          t_sum[m] += mc_lane_sum(d, use_lane);
+          t_sq[m] += mc_lane_sum(d * d, use_lane);
+          let lo = select(vec4<f32>(MC_F32_MAX), v, use_lane);
+          let hi = select(vec4<f32>(-MC_F32_MAX), v, use_lane);
           t_min[m] = min(t_min[m], min(min(lo.x, lo.y), min(lo.z, lo.w)));
           t_max[m] = max(t_max[m], max(max(hi.x, hi.y), max(hi.z, hi.w)));
           let local_pair = c * n_metrics + m;
@@ -212,7 +270,7 @@ fn mc_main(
             let row = local_pair * HIST_STRIDE;
             let bins = mc_hist_bins(pair, v);
             // Branch-free: an infeasible lane adds 0 (its bin is still a valid index).
-            let ones = select(vec4<u32>(0u), vec4<u32>(1u), feasible);
+            let ones = select(vec4<u32>(0u), vec4<u32>(1u), use_lane);
             atomicAdd(&hist[row + bins.x], ones.x);
             atomicAdd(&hist[row + bins.y], ones.y);
             atomicAdd(&hist[row + bins.z], ones.z);
@@ -220,19 +278,21 @@ fn mc_main(
           }
           if (exact_on) {
             for (var lane = lane_lo; lane < lane_hi; lane++) {
-              exact_out[local_pair * mc.exact_stride + sample0 + lane] = bitcast<u32>(v[lane]);
+              // A value that is not finite is written as NaN (the host's mark of "no value").
+              exact_out[local_pair * mc.exact_stride + sample0 + lane] = select(0x7fc00000u, bitcast<u32>(v[lane]), finite[lane]);
             }
           }
         }
       }
 
       if (reduce_per_tile || tile + 1u == mc.tiles) {
-        mc_reduce(lid, c, reduce_per_tile && tile > 0u, out_base, pairs, &t_sum, &t_sq, &t_min, &t_max, n_feasible, n_infeasible, n_slo_miss);
+        mc_reduce(lid, c, reduce_per_tile && tile > 0u, out_base, pairs, &t_sum, &t_sq, &t_min, &t_max, &t_bad, n_feasible, n_infeasible, n_slo_miss);
         for (var m = 0u; m < n_metrics; m++) {
           t_sum[m] = 0.0;
           t_sq[m] = 0.0;
           t_min[m] = MC_F32_MAX;
           t_max[m] = -MC_F32_MAX;
+          t_bad[m] = 0u;
         }
         n_feasible = 0u;
         n_infeasible = 0u;
@@ -247,8 +307,9 @@ fn mc_main(
 // of the same dispatch). All invocations of the workgroup call it together.
 fn mc_reduce(
   lid: u32, c: u32, accumulate: bool, out_base: u32, pairs: u32,
-  t_sum: ptr<function, array<f32, N_METRICS>>, t_sq: ptr<function, array<f32, N_METRICS>>,
-  t_min: ptr<function, array<f32, N_METRICS>>, t_max: ptr<function, array<f32, N_METRICS>>,
+  t_sum: ptr<function, array<f32, MC_N_RED>>, t_sq: ptr<function, array<f32, MC_N_RED>>,
+  t_min: ptr<function, array<f32, MC_N_RED>>, t_max: ptr<function, array<f32, MC_N_RED>>,
+  t_bad: ptr<function, array<u32, MC_N_RED>>,
   n_feasible: u32, n_infeasible: u32, n_slo_miss: u32,
 ) {
   let n_metrics = mc.n_metrics;
@@ -258,6 +319,9 @@ fn mc_reduce(
     red_sq[i] = (*t_sq)[m];
     red_min[i] = (*t_min)[m];
     red_max[i] = (*t_max)[m];
+    if (MC_CUSTOM && (*t_bad)[m] != 0u) {
+      atomicAdd(&red_bad[m], (*t_bad)[m]);
+    }
   }
   atomicAdd(&red_counts[0], n_feasible);
   atomicAdd(&red_counts[1], n_infeasible);
@@ -279,7 +343,7 @@ fn mc_reduce(
   // Invocation m < n_metrics writes metric m's partial.
   if (lid < n_metrics) {
     let i = lid * WG_SIZE;
-    let o = out_base + (c * n_metrics + lid) * 4u;
+    let o = out_base + (c * n_metrics + lid) * MC_PAIR_WORDS;
     var s1 = red_sum[i];
     var s2 = red_sq[i];
     var lo = red_min[i];
@@ -294,9 +358,16 @@ fn mc_reduce(
     partials[o + 1u] = bitcast<u32>(s2);
     partials[o + 2u] = bitcast<u32>(lo);
     partials[o + 3u] = bitcast<u32>(hi);
+    if (MC_CUSTOM) {
+      var bad = atomicExchange(&red_bad[lid], 0u);
+      if (accumulate) {
+        bad += partials[o + 4u];
+      }
+      partials[o + 4u] = bad;
+    }
   }
   if (lid == 0u) {
-    let o = out_base + pairs * 4u + c * 3u;
+    let o = out_base + pairs * MC_PAIR_WORDS + c * 3u;
     for (var k = 0u; k < 3u; k++) {
       var n = atomicExchange(&red_counts[k], 0u);
       if (accumulate) {

@@ -13,6 +13,10 @@
 //   struct ModelConfig: the choices of slots.ts ModelConfig, as u32 in CONFIG_FIELDS order.
 //   N_SLOTS, N_METRICS, SLOT_*, METRIC_*: the layout of slots.ts (test/gpu-layout.test.ts checks
 //   that the two agree).
+//   model_inter: the intermediates of slots.ts INTERMEDIATES (INTER_* indices) of the last
+//   model_eval4 call, written only when the pipeline sets the override MODEL_FILL_INTER (a kernel
+//   whose metric expressions read them); otherwise the compiler drops the writes. Lanes of an
+//   infeasible sample, and the roofline ones in measured mode, are unspecified.
 //
 // Expects, declared by the file that holds the bindings (mc.wgsl, or a test harness):
 //   var<uniform> model_cfg: ModelConfig;
@@ -92,6 +96,33 @@ const SLOT_PUE: u32 = 54u;
 const SLOT_POWER_PRICE_USD_PER_KWH: u32 = 55u;
 const SLOT_IDLE_POWER_FRACTION: u32 = 56u;
 const SLOT_CLOUD_USD_PER_GPU_HOUR: u32 = 57u;
+
+// Intermediates (src/model/slots.ts INTERMEDIATES order).
+const N_INTER: u32 = 19u;
+const INTER_KV_BYTES_PER_TOKEN: u32 = 0u;
+const INTER_KV_REPLICATION: u32 = 1u;
+const INTER_SHARED_PARAMS: u32 = 2u;
+const INTER_EXPERT_PARAMS: u32 = 3u;
+const INTER_EXPERTS_TOUCHED: u32 = 4u;
+const INTER_WEIGHT_BYTES: u32 = 5u;
+const INTER_HBM_BYTES_USABLE: u32 = 6u;
+const INTER_BATCH_MAX: u32 = 7u;
+const INTER_T_STEP_S: u32 = 8u;
+const INTER_T_CYCLE_S: u32 = 9u;
+const INTER_SPEC_TOKENS_PER_STEP: u32 = 10u;
+const INTER_T_PREFILL_S: u32 = 11u;
+const INTER_T_REQUEST_S: u32 = 12u;
+const INTER_CAPITAL_RECOVERY_FACTOR: u32 = 13u;
+const INTER_CAPITAL_USD_PER_GPU_HOUR: u32 = 14u;
+const INTER_MAINTENANCE_USD_PER_GPU_HOUR: u32 = 15u;
+const INTER_OPEX_USD_PER_GPU_HOUR: u32 = 16u;
+const INTER_ENERGY_USD_PER_GPU_HOUR: u32 = 17u;
+const INTER_FACILITY_USD_PER_GPU_HOUR: u32 = 18u;
+
+// Set by kernels whose metric expressions read intermediates; a constant false elsewhere, so the
+// writes below cost nothing there.
+override MODEL_FILL_INTER: bool = false;
+var<private> model_inter: array<vec4<f32>, N_INTER>;
 
 // Metrics (src/model/slots.ts METRICS order).
 const METRIC_COST_PER_MTOK_OUTPUT: u32 = 0u;
@@ -308,6 +339,22 @@ fn model_eval4(x: ptr<function, array<vec4<f32>, N_SLOTS>>, out: ptr<function, a
     }
     tpot_ms = 1000.0 * cycle_s / tokens_per_step;
     user_tokens_per_s = 1000.0 / tpot_ms;
+    if (MODEL_FILL_INTER) {
+      model_inter[INTER_KV_BYTES_PER_TOKEN] = kv_bytes_per_token;
+      model_inter[INTER_KV_REPLICATION] = kv_replication;
+      model_inter[INTER_SHARED_PARAMS] = st.shared_params;
+      model_inter[INTER_EXPERT_PARAMS] = st.expert_params;
+      model_inter[INTER_EXPERTS_TOUCHED] = select(zero, -st.experts * model_expm1(b * st.log_keep), st.moe);
+      model_inter[INTER_WEIGHT_BYTES] = weight_bytes;
+      model_inter[INTER_HBM_BYTES_USABLE] = usable_bytes;
+      model_inter[INTER_BATCH_MAX] = batch_max;
+      model_inter[INTER_T_STEP_S] = step_s;
+      model_inter[INTER_T_CYCLE_S] = cycle_s;
+      model_inter[INTER_SPEC_TOKENS_PER_STEP] = tokens_per_step;
+      model_inter[INTER_T_PREFILL_S] = ttft_s;
+      // As explain has it: the prefill plus the replica's decode time per request.
+      model_inter[INTER_T_REQUEST_S] = ttft_s + decode_replica_s;
+    }
   }
 
   // ---- Cost per GPU-hour.
@@ -317,14 +364,15 @@ fn model_eval4(x: ptr<function, array<vec4<f32>, N_SLOTS>>, out: ptr<function, a
   var energy_usd_per_h = zero;
   var facility_usd_per_h = zero;
   var cost_usd_per_h: vec4<f32>;
+  var crf = zero;
   if (cfg.pricing == 0u) {
     let capex_usd = (*x)[SLOT_CAPEX_USD_PER_GPU];
     let rate = (*x)[SLOT_COST_OF_CAPITAL];
     let life_years = (*x)[SLOT_LIFE_YEARS];
     // (1 + r)^-n through log1p, as accurate as the crf beside it.
     let discount = exp(-life_years * model_log1p(rate));
-    capital_usd_per_h = capex_usd * (1.0 - (*x)[SLOT_RESIDUAL_FRACTION] * discount) * model_crf(rate, life_years)
-      / MODEL_HOURS_PER_YEAR;
+    crf = model_crf(rate, life_years);
+    capital_usd_per_h = capex_usd * (1.0 - (*x)[SLOT_RESIDUAL_FRACTION] * discount) * crf / MODEL_HOURS_PER_YEAR;
     maintenance_usd_per_h = (*x)[SLOT_MAINTENANCE_FRACTION_PER_YEAR] * capex_usd / MODEL_HOURS_PER_YEAR;
     opex_usd_per_h = (*x)[SLOT_OPEX_USD_PER_GPU_YEAR] / MODEL_HOURS_PER_YEAR;
     let idle = (*x)[SLOT_IDLE_POWER_FRACTION];
@@ -341,6 +389,14 @@ fn model_eval4(x: ptr<function, array<vec4<f32>, N_SLOTS>>, out: ptr<function, a
     // Renting is an operating expense: the whole price is the opex share.
     cost_usd_per_h = (*x)[SLOT_CLOUD_USD_PER_GPU_HOUR];
     opex_usd_per_h = cost_usd_per_h;
+  }
+  if (MODEL_FILL_INTER) {
+    model_inter[INTER_CAPITAL_RECOVERY_FACTOR] = crf;
+    model_inter[INTER_CAPITAL_USD_PER_GPU_HOUR] = capital_usd_per_h;
+    model_inter[INTER_MAINTENANCE_USD_PER_GPU_HOUR] = maintenance_usd_per_h;
+    model_inter[INTER_OPEX_USD_PER_GPU_HOUR] = opex_usd_per_h;
+    model_inter[INTER_ENERGY_USD_PER_GPU_HOUR] = energy_usd_per_h;
+    model_inter[INTER_FACILITY_USD_PER_GPU_HOUR] = facility_usd_per_h;
   }
 
   // ---- Metrics. A share is component / (tokens per GPU-hour), which equals component / cost *

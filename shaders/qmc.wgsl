@@ -1,29 +1,31 @@
 // qmc.wgsl -- scrambled Sobol and Latin hypercube uniforms, one sample index at a time.
 //
 // Provides:
-//   fn sobol_point(index: u32, dim: u32) -> u32
+//   fn sobol_point(index: u32, dim: u32, dirs: u32) -> u32
 //       unscrambled Sobol coordinate of point `index` in dimension `dim` (a 32-bit fraction):
-//       XOR of qmc_dirs[32 * dim + j] over the set bits j of index (natural order).
+//       XOR of params[dirs + 32 * dim + j] over the set bits j of index (natural order).
 //   fn owen_scramble(x: u32, seed: u32) -> u32
 //       nested uniform (Owen) scramble by hashing: reverse bits, Laine-Karras permutation with
 //       Burley's constants, reverse back (B. Burley, "Practical Hash-based Owen Scrambling",
 //       JCGT 9(4), 2020).
-//   fn sobol_u01(index: u32, dim: u32, seed: u32) -> f32
-//       ((owen_scramble(sobol_point(index, dim), seed) >> 9) + 0.5) * 2^-23: in (0, 1), exact.
+//   fn sobol_u01(index: u32, dim: u32, seed: u32, dirs: u32) -> f32
+//       ((owen_scramble(sobol_point(index, dim, dirs), seed) >> 9) + 0.5) * 2^-23: in (0, 1), exact.
 //   fn lhs_u01(index: u32, dim: u32, n: u32, seed: u32, jitter: u32) -> f32
 //       Latin hypercube: (pi(index) + v) / n built on a 2^-24 grid (2^-25 for the lowest
 //       point), pi a permutation of [0, n) keyed by lhs_key(seed, dim), v = the top 24 bits
 //       of the Philox word `jitter`. In (0, 1), exact in f32.
 // Needs: the caller's bindings file declaring
-//   var<storage, read> qmc_dirs: array<u32>;   (any group/binding; the name must be `qmc_dirs`)
-// holding sobolDirections(dims) from src/sampling/qmc.ts (32 words per dimension).
+//   var<storage, read> params: array<u32>;   (any group/binding; the name must be `params`)
+// holding, from word `dirs` on, sobolDirections(dims) from src/sampling/qmc.ts (32 words per
+// dimension). The parameter table of encodeParams (src/sampling/encode.ts) carries them in its
+// tail, with `dirs` in its header; distributions.wgsl passes it.
 // Bindings: none here. Module-scope names start with QMC_ / qmc_ / sobol_ / lhs_ / owen_.
 //
 // Bit for bit the same as src/sampling/qmc.ts (sobolPoint, owenScramble, sobolUniform,
 // lhsUniform): integer math in u32 (wrapping multiplies), then an exact conversion; no float
 // division. Seeds (qmcSeed in qmc.ts) come from the host per input.
 // Limits: index < 2^32 (Sobol; its uniforms keep 23 bits, so beyond 2^23 points they stratify
-// only to 2^-23); dim < arrayLength(&qmc_dirs) / 32 (at most 64); LHS needs
+// only to 2^-23); dirs + 32 * (dim + 1) <= arrayLength(&params) (at most 64 dims); LHS needs
 // 1 <= n <= 2^24 and index < n (not checked here: the host checks the sample count). The LHS
 // permutation walks its cycle until it lands below n: fewer than 2 rounds on average, always
 // finite, but not bounded by a constant.
@@ -33,13 +35,13 @@ const QMC_SOBOL_BITS: u32 = 32u;
 const QMC_TWO_POW_M24: f32 = 1.0 / 16777216.0;
 const QMC_TWO_POW_M25: f32 = 1.0 / 33554432.0;
 
-fn sobol_point(index: u32, dim: u32) -> u32 {
+fn sobol_point(index: u32, dim: u32, dirs: u32) -> u32 {
   var i = index;
-  var j = dim * QMC_SOBOL_BITS;
+  var j = dirs + dim * QMC_SOBOL_BITS;
   var x = 0u;
   while (i != 0u) {
     if ((i & 1u) != 0u) {
-      x = x ^ qmc_dirs[j];
+      x = x ^ params[j];
     }
     i = i >> 1u;
     j = j + 1u;
@@ -62,8 +64,8 @@ fn owen_scramble(x: u32, seed: u32) -> u32 {
   return reverseBits(owen_laine_karras(reverseBits(x), seed));
 }
 
-fn sobol_u01(index: u32, dim: u32, seed: u32) -> f32 {
-  let w = owen_scramble(sobol_point(index, dim), seed);
+fn sobol_u01(index: u32, dim: u32, seed: u32, dirs: u32) -> f32 {
+  let w = owen_scramble(sobol_point(index, dim, dirs), seed);
   return (f32(w >> 9u) + 0.5) * (1.0 / 8388608.0);
 }
 

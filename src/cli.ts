@@ -35,6 +35,7 @@ import {
 } from './report/index.js';
 import { cellPoint } from './plan/index.js';
 import { loadScenario } from './scenario/index.js';
+import type { SamplingScheme } from './sampling/index.js';
 
 const MAX_SAMPLES = 2 ** 40;
 
@@ -70,6 +71,7 @@ function parseCount(text: string): number {
 interface SimOptions {
   samples?: number;
   seed?: string;
+  sampling?: SamplingScheme;
   backend: Backend;
   threads?: number;
 }
@@ -98,7 +100,7 @@ function emit(text: string, out: string | undefined): void {
   }
 }
 
-async function planFrom(file: string | undefined, opts: { samples?: number; seed?: string }): Promise<Plan> {
+async function planFrom(file: string | undefined, opts: { samples?: number; seed?: string; sampling?: SamplingScheme }): Promise<Plan> {
   let path = file;
   if (!path) {
     path = flagshipScenario();
@@ -109,6 +111,7 @@ async function planFrom(file: string | undefined, opts: { samples?: number; seed
   return buildPlan(scenario, {
     ...(opts.samples !== undefined ? { samples: opts.samples } : {}),
     ...(opts.seed !== undefined ? { seed: opts.seed } : {}),
+    ...(opts.sampling !== undefined ? { sampling: opts.sampling } : {}),
   });
 }
 
@@ -149,7 +152,14 @@ function addSimulationOptions(cmd: Command): Command {
     .option('--samples <n>', 'samples per sweep cell (overrides the file)', parseSamples)
     .option('--seed <seed>', 'seed string (overrides the file)')
     .addOption(new Option('--backend <backend>', 'engine').choices(['auto', 'gpu', 'cpu']).default('auto'))
-    .option('--threads <n>', 'CPU engine worker threads (default: all cores)', parseThreads);
+    .option('--threads <n>', 'CPU engine worker threads (default: all cores)', parseThreads)
+    .addOption(
+      new Option('--sampling <scheme>', 'random (Monte Carlo), lhs (Latin hypercube) or sobol (scrambled Sobol; samples a power of two); overrides the file').choices([
+        'random',
+        'lhs',
+        'sobol',
+      ]),
+    );
 }
 
 export function program(): Command {
@@ -258,7 +268,10 @@ export function program(): Command {
         opts: SimOptions & { method: 'tornado' | 'sobol' | 'rank'; metric?: string; statistic: StatisticName; bootstrap: number; cell: number; format: string; out?: string },
       ) => {
         // --samples is the base sample count of the analysis, not the scenario's.
-        const full = await planFrom(file, { ...(opts.seed !== undefined ? { seed: opts.seed } : {}) });
+        const full = await planFrom(file, {
+          ...(opts.seed !== undefined ? { seed: opts.seed } : {}),
+          ...(opts.sampling !== undefined ? { sampling: opts.sampling } : {}),
+        });
         const plan = planOfCell(full, opts.cell);
         const point = cellPoint(full, opts.cell);
         if (full.axes.length) say(`analysing sweep cell ${opts.cell} (${Object.entries(point).map(([k, v]) => `${k} = ${v}`).join(', ')})`);

@@ -20,9 +20,12 @@ const scenarioFiles = readdirSync(scenarioDir).filter((f) => f.endsWith('.yaml')
 const scenarios = new Map(scenarioFiles.map((f) => [f, readYaml(`${scenarioDir}${f}`)]));
 const accelerators = readYaml(`${scenarioDir}catalog/accelerators.yaml`);
 const models = readYaml(`${scenarioDir}catalog/models.yaml`);
+/** Examples that are a model of the user's own (inputs and metrics, no cost model). */
+const ownModels = scenarioFiles.filter((f) => !('costs' in scenarios.get(f)!));
+const costModelFiles = scenarioFiles.filter((f) => !ownModels.includes(f));
 
 const DIST_KINDS = ['uniform', 'normal', 'lognormal', 'triangular', 'pert', 'beta', 'discrete'];
-const TOP_KEYS = ['name', 'seed', 'samples', 'description', 'accelerator', 'model', 'workload', 'serving', 'throughput', 'costs'];
+const TOP_KEYS = ['name', 'seed', 'samples', 'sampling', 'description', 'accelerator', 'model', 'workload', 'serving', 'throughput', 'costs', 'inputs', 'metrics'];
 /** Choices that are not numbers, by path. */
 const CHOICES: Record<string, readonly string[] | 'string'> = {
   'accelerator.catalog': 'string',
@@ -86,7 +89,10 @@ describe('example scenarios: fields the model knows', () => {
 
   it.each(scenarioFiles)('%s: every field is a slot path with a numeric value, or a known choice', (file) => {
     const s = scenarios.get(file)!;
-    const body = Object.fromEntries(Object.entries(s).filter(([k]) => !['name', 'seed', 'samples', 'description'].includes(k)));
+    // The scenario's own inputs and metrics are checked by test/custom-scenario.test.ts.
+    const body = Object.fromEntries(
+      Object.entries(s).filter(([k]) => !['name', 'seed', 'samples', 'sampling', 'description', 'inputs', 'metrics'].includes(k)),
+    );
     for (const [path, value] of leaves(body, '', [])) {
       const choice = CHOICES[path];
       if (choice !== undefined) {
@@ -101,7 +107,7 @@ describe('example scenarios: fields the model knows', () => {
 });
 
 describe('example scenarios: consistent with the catalogs', () => {
-  it.each(scenarioFiles)('%s names catalog entries that exist, and a precision its accelerator has', (file) => {
+  it.each(costModelFiles)('%s names catalog entries that exist, and a precision its accelerator has', (file) => {
     const s = scenarios.get(file)!;
     const acceleratorId = section(s, 'accelerator')['catalog'] as string;
     const modelId = section(s, 'model')['catalog'] as string;
@@ -111,10 +117,11 @@ describe('example scenarios: consistent with the catalogs', () => {
     expect(Object.keys(section(accelerators[acceleratorId] as Node, 'peak_tflops'))).toContain(compute);
   });
 
-  const rooflineFiles = scenarioFiles.filter((f) => section(scenarios.get(f)!, 'throughput')['mode'] !== 'measured');
+  const rooflineFiles = costModelFiles.filter((f) => section(scenarios.get(f)!, 'throughput')['mode'] !== 'measured');
 
   it('measured mode is shown by one example, the others run the roofline', () => {
-    expect(scenarioFiles.filter((f) => !rooflineFiles.includes(f))).toEqual(['measured-h200-llama70b.yaml']);
+    expect(costModelFiles.filter((f) => !rooflineFiles.includes(f))).toEqual(['measured-h200-llama70b.yaml']);
+    expect(ownModels).toEqual(['custom-sobol-g.yaml']);
   });
 
   it.each(rooflineFiles)('%s fits its weights in the replica\'s usable memory with room for KV cache', (file) => {

@@ -7,6 +7,7 @@ import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSy
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
+import { parse as parseYaml } from 'yaml';
 import { METRICS } from '../src/model/slots.js';
 
 const root = join(import.meta.dirname, '..');
@@ -31,29 +32,37 @@ const examples = readdirSync(join(root, 'scenarios'))
   .filter((f) => f.endsWith('.yaml'))
   .map((f) => join('scenarios', f));
 
+/** Custom metric names of an example (its `metrics:` section), and whether it is a model of its own. */
+function customOf(file: string): { metrics: string[]; ownModel: boolean } {
+  const doc = parseYaml(readFileSync(join(root, file), 'utf8')) as Record<string, unknown>;
+  return { metrics: Object.keys((doc['metrics'] as Record<string, unknown> | undefined) ?? {}), ownModel: !('costs' in doc) };
+}
+
 describe('cptsim run', () => {
   it.each(examples)('runs %s and prints DESIGN.md\'s JSON shape', (file) => {
-    const r = cptsim('run', file, '--samples', '20000', '--backend', 'cpu', '--format', 'json');
+    const custom = customOf(file);
+    // 2^14 samples: a sobol example needs a power of two.
+    const r = cptsim('run', file, '--samples', '16384', '--backend', 'cpu', '--format', 'json');
     expect(r.stderr).toBe('');
     expect(r.code).toBe(0);
     const j = JSON.parse(r.stdout);
     expect(Object.keys(j)).toEqual(
       expect.arrayContaining(['cptsim', 'scenario', 'seed', 'samples', 'backend', 'elapsed_s', 'samples_per_s', 'cells']),
     );
-    expect(j.samples).toBe(20000);
+    expect(j.samples).toBe(16384);
     expect(j.backend).toMatchObject({ kind: 'cpu', software: false });
     expect(j.cells.length).toBeGreaterThanOrEqual(1);
     for (const cell of j.cells) {
-      expect(cell.samples).toBe(20000);
+      expect(cell.samples).toBe(16384);
       expect(cell.infeasible_fraction).toBeGreaterThanOrEqual(0);
       expect(cell.infeasible_fraction).toBeLessThan(1);
-      const m = cell.metrics.cost_per_mtok_output;
+      const m = cell.metrics[custom.ownModel ? custom.metrics[0]! : 'cost_per_mtok_output'];
       expect(Object.keys(m)).toEqual(['mean', 'sd', 'stderr', 'min', 'max', 'p1', 'p5', 'p10', 'p25', 'p50', 'p75', 'p90', 'p95', 'p99'].sort((a, b) => Object.keys(m).indexOf(a) - Object.keys(m).indexOf(b)));
       expect(m.min).toBeLessThanOrEqual(m.p1);
       expect(m.p1).toBeLessThanOrEqual(m.p50);
       expect(m.p50).toBeLessThanOrEqual(m.p99);
       expect(m.p99).toBeLessThanOrEqual(m.max);
-      for (const name of Object.keys(cell.metrics)) expect(METRICS).toContain(name);
+      for (const name of Object.keys(cell.metrics)) expect([...METRICS, ...custom.metrics]).toContain(name);
     }
     if (j.cells.length === 1) expect(j.cells[0].point).toEqual({});
   });
@@ -106,7 +115,10 @@ describe('cptsim explain', () => {
     const r = cptsim('explain', file, '--format', 'json');
     expect(r.code).toBe(0);
     const j = JSON.parse(r.stdout);
+    const custom = customOf(file);
     for (const cell of j.cells) {
+      for (const m of custom.metrics) expect(typeof cell.values[m]).toBe('number');
+      if (custom.ownModel) continue;
       expect(cell.values.cost_per_mtok_output).toBeGreaterThan(0);
       if (file.includes('measured')) continue;
       for (const k of intermediates) expect(cell.values).toHaveProperty(k);
@@ -114,7 +126,7 @@ describe('cptsim explain', () => {
     }
     const table = cptsim('explain', file);
     expect(table.code).toBe(0);
-    expect(table.stdout).toMatch(/cost_per_mtok_output/);
+    expect(table.stdout).toMatch(custom.ownModel ? new RegExp(custom.metrics[0]!) : /cost_per_mtok_output/);
   });
 
   it('shows why a cell is infeasible', () => {

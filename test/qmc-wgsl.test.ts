@@ -25,7 +25,8 @@ const shaderSource = (name: string) => readFileSync(new URL(`../shaders/${name}`
 
 /** Test bindings and the entry point, appended after qmc.wgsl (which declares no bindings). */
 const HARNESS_WGSL = /* wgsl */ `
-@group(0) @binding(0) var<storage, read> qmc_dirs: array<u32>;
+// The direction words at offset 0 of \`params\` (the engines put them in the table's tail).
+@group(0) @binding(0) var<storage, read> params: array<u32>;
 // Per case: (index, dim, seed, n), (jitter, x, 0, 0).
 @group(0) @binding(1) var<storage, read> cases: array<vec4<u32>>;
 // Per case: (sobol_point, owen_scramble(x, seed), bits of sobol_u01, bits of lhs_u01).
@@ -40,9 +41,9 @@ fn qmc_main(@builtin(global_invocation_id) gid: vec3<u32>) {
   let a = cases[2u * i];
   let b = cases[2u * i + 1u];
   results[i] = vec4<u32>(
-    sobol_point(a.x, a.y),
+    sobol_point(a.x, a.y, 0u),
     owen_scramble(b.y, a.z),
-    bitcast<u32>(sobol_u01(a.x, a.y, a.z)),
+    bitcast<u32>(sobol_u01(a.x, a.y, a.z, 0u)),
     bitcast<u32>(lhs_u01(a.x % a.w, a.y, a.w, a.z, b.x)),
   );
 }

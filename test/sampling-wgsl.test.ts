@@ -1,5 +1,6 @@
 /**
- * shaders/philox.wgsl and shaders/distributions.wgsl against their TypeScript twins, on a real
+ * shaders/philox.wgsl, shaders/qmc.wgsl and shaders/distributions.wgsl against their TypeScript
+ * twins (every kind under the random, lhs and sobol schemes), on a real
  * WebGPU adapter through Dawn (the software adapter llvmpipe is enough). Without an adapter the
  * tests skip with a warning, unless CPTSIM_REQUIRE_GPU=1, when that is a failure.
  */
@@ -9,12 +10,14 @@ import { create, globals } from 'webgpu';
 import {
   encodeParams,
   keyFromSeed,
+  qmcInput,
   philox4x32_10,
   quantile,
   sampleQuad,
   streamId,
   u01FromWord,
   type Dist,
+  type SamplingScheme,
 } from '../src/sampling/index.js';
 import { PHILOX_KAT, TEST_DISTS } from './sampling-fixtures.js';
 
@@ -23,7 +26,7 @@ Object.assign(globalThis, globals);
 const WORKGROUP_SIZE = 64;
 const shaderSource = (name: string) => readFileSync(new URL(`../shaders/${name}`, import.meta.url), 'utf8');
 
-/** Test bindings and entry points, appended to the two shader files in the host's order. */
+/** Test bindings and entry points, appended to the shader files in the host's order. */
 const HARNESS_WGSL = /* wgsl */ `
 struct TestConfig {
   key: vec2<u32>,
@@ -84,7 +87,7 @@ beforeAll(async () => {
   device = await adapter.requestDevice();
   device.pushErrorScope('validation');
   module = device.createShaderModule({
-    code: shaderSource('philox.wgsl') + shaderSource('distributions.wgsl') + HARNESS_WGSL,
+    code: shaderSource('philox.wgsl') + shaderSource('qmc.wgsl') + shaderSource('distributions.wgsl') + HARNESS_WGSL,
   });
   const info = await module.getCompilationInfo();
   const errors = info.messages.filter((m) => m.type === 'error');
@@ -175,10 +178,24 @@ async function gpuPhilox(cases: Array<{ ctr: number[]; key: number[] }>): Promis
   return result;
 }
 
+/** A sampling scheme with the run's sample count, for encodeParams and qmcInput. */
+interface TestSampling {
+  scheme: SamplingScheme;
+  samples: number;
+}
+
 /** GPU samples: for each entry, quads qBase .. qBase+quads-1 at high word qHi. */
-async function gpuSamples(dists: readonly Dist[], ids: number[], key: [number, number], quads: number, qBase: number, qHi: number) {
+async function gpuSamples(
+  dists: readonly Dist[],
+  ids: number[],
+  key: [number, number],
+  quads: number,
+  qBase: number,
+  qHi: number,
+  sampling?: TestSampling,
+) {
   const gpuDevice = device!;
-  const params = storageBuffer(gpuDevice, encodeParams(dists, ids));
+  const params = storageBuffer(gpuDevice, encodeParams(dists, ids, sampling && { ...sampling, key }));
   const samples = storageBuffer(gpuDevice, dists.length * quads * 16);
   const config = gpuDevice.createBuffer({ size: 32, usage: GPUBufferUsage.UNIFORM | GPUBufferUsage.COPY_DST });
   gpuDevice.queue.writeBuffer(config, 0, new Uint32Array([key[0], key[1], quads, qHi, qBase, dists.length, 0, 0]));
@@ -229,49 +246,63 @@ describe('distributions.wgsl sample_param agrees with sampleQuad', () => {
    * Tolerance per sample: |gpu - cpu| <= 1e-4 |cpu| + 1e-6 scale, where scale is the
    * distribution's 0.1%..99.9% magnitude; the absolute term (100x below 1e-4 of the scale)
    * only matters for values near 0, where f32 rounding of the inputs (~6e-8 scale) makes any
-   * relative bound meaningless.
-   * Allowance: the only expected misses are beta/PERT samples whose Marsaglia-Tsang acceptance
-   * test sits within f32 rounding (~1e-6 with shapes up to 5) of its threshold, where f32 and
-   * f64 may accept different candidates: about 1e-6 per attempt and at most 16 attempts, so
-   * < 2e-5 of samples. We allow a fraction of 1e-4 (about 6 samples of 65536), which the
-   * expected count (~1) reaches only with Poisson probability below 1e-3.
+   * relative bound meaningless. Every kind is now one f32 formula of the same uniform (bit-equal
+   * in both engines), so no sample may miss: measured worst errors are ~1e-6 relative.
    */
   const RELATIVE = 1e-4;
-  const ALLOWED_FRACTION = 1e-4;
   const QUADS = 4096;
+
+  async function parityReport(key: [number, number], qBase: number, qHi: number, sampling?: TestSampling): Promise<string[]> {
+    const dists = TEST_DISTS.map((t) => t.dist);
+    const ids = TEST_DISTS.map((t) => streamId(`test.${t.name}`));
+    const gpu = await gpuSamples(dists, ids, key, QUADS, qBase, qHi, sampling);
+    const cpu = new Float64Array(4);
+    const report: string[] = [];
+    TEST_DISTS.forEach(({ name, dist }, e) => {
+      const scale = Math.max(Math.abs(quantile(dist, 0.001)), Math.abs(quantile(dist, 0.999)));
+      // Entry e is QMC dimension e, as encodeParams lays the table out.
+      const qmc = sampling && qmcInput(sampling, key, e, ids[e]!);
+      let misses = 0;
+      let worst = 0;
+      for (let i = 0; i < QUADS; i++) {
+        sampleQuad(dist, key, ids[e]!, qHi * 2 ** 32 + qBase + i, cpu, qmc);
+        for (let j = 0; j < 4; j++) {
+          const g = gpu[4 * (e * QUADS + i) + j]!;
+          const c = cpu[j]!;
+          const err = Math.abs(g - c);
+          // Discrete picks through f32 cumulative weights in both engines: exact.
+          const ok = dist.kind === 'discrete' ? g === Math.fround(c) : err <= RELATIVE * Math.abs(c) + 1e-6 * scale;
+          if (!ok) misses++;
+          worst = Math.max(worst, err / Math.max(Math.abs(c), 1e-300));
+        }
+      }
+      if (misses > 0) report.push(`${name}: ${misses} misses, worst relative error ${worst.toExponential(2)}`);
+    });
+    return report;
+  }
 
   for (const [label, qBase, qHi] of [
     ['quads 0..4095', 0, 0],
     ['quads beyond 2^32 (q_hi = 3)', 0xfffff000, 3],
   ] as const) {
-    it(`every kind, ${label}`, async (ctx) => {
+    it(`every kind, random scheme, ${label}`, async (ctx) => {
       if (!device) return ctx.skip();
-      const dists = TEST_DISTS.map((t) => t.dist);
-      const ids = TEST_DISTS.map((t) => streamId(`test.${t.name}`));
-      const key = keyFromSeed('wgsl-parity');
-      const gpu = await gpuSamples(dists, ids, key, QUADS, qBase, qHi);
-      const cpu = new Float64Array(4);
-      const report: string[] = [];
-      TEST_DISTS.forEach(({ name, dist }, e) => {
-        const scale = Math.max(Math.abs(quantile(dist, 0.001)), Math.abs(quantile(dist, 0.999)));
-        let misses = 0;
-        let worst = 0;
-        for (let i = 0; i < QUADS; i++) {
-          sampleQuad(dist, key, ids[e]!, qHi * 2 ** 32 + qBase + i, cpu);
-          for (let j = 0; j < 4; j++) {
-            const g = gpu[4 * (e * QUADS + i) + j]!;
-            const c = cpu[j]!;
-            const err = Math.abs(g - c);
-            // Discrete picks through f32 cumulative weights in both engines: exact.
-            const ok = dist.kind === 'discrete' ? g === Math.fround(c) : err <= RELATIVE * Math.abs(c) + 1e-6 * scale;
-            if (!ok) misses++;
-            worst = Math.max(worst, err / Math.max(Math.abs(c), 1e-300));
-          }
-        }
-        const fraction = misses / (4 * QUADS);
-        if (fraction > ALLOWED_FRACTION) report.push(`${name}: ${misses} misses, worst relative error ${worst.toExponential(2)}`);
-      });
-      expect(report).toEqual([]);
+      expect(await parityReport(keyFromSeed('wgsl-parity'), qBase, qHi)).toEqual([]);
+    });
+  }
+
+  // n = 4 * QUADS covers every lane with the scheme; n = 4 * QUADS - 3 (lhs) leaves the last
+  // quad's three padding lanes on the Philox uniform; quads from 2^30 on (sobol, n = 2^32) have
+  // sample indices of 2^32 and beyond, which fall back too.
+  for (const [scheme, samples, qBase] of [
+    ['lhs', 4 * QUADS, 0],
+    ['lhs', 4 * QUADS - 3, 0],
+    ['sobol', 4 * QUADS, 0],
+    ['sobol', 2 ** 32, 2 ** 30 - QUADS / 2],
+  ] as const) {
+    it(`every kind, ${scheme} scheme, n = ${samples}, quads ${qBase}..${qBase + QUADS - 1}`, async (ctx) => {
+      if (!device) return ctx.skip();
+      expect(await parityReport(keyFromSeed(`wgsl-${scheme}`), qBase, 0, { scheme, samples })).toEqual([]);
     });
   }
 });

@@ -68,12 +68,26 @@ export function histQuantile(
   return { value: max, relError: 0 };
 }
 
+/** The values that are not NaN; the array itself when there is none. */
+function withoutNaN(values: Float32Array): Float32Array {
+  let nan = 0;
+  for (let j = 0; j < values.length; j++) if (values[j] !== values[j]) nan++;
+  if (nan === 0) return values;
+  const kept = new Float32Array(values.length - nan);
+  let k = 0;
+  for (let j = 0; j < values.length; j++) if (values[j] === values[j]) kept[k++] = values[j]!;
+  return kept;
+}
+
 /** Summaries for every (cell, metric) of a finished partial. */
 export function summarize(partial: Partial, hist: HistSpec[] | null): MetricSummary[] {
   const out: MetricSummary[] = [];
   for (let i = 0; i < partial.cells * partial.metrics; i++) {
     const n = partial.count[i]!;
-    const values = partial.values?.[i];
+    // Exact values hold NaN where a sample has no value (a metric expression that was not finite,
+    // or an infeasible sample kept for alignment): those are not part of the distribution.
+    const raw = partial.values?.[i];
+    const values = raw ? withoutNaN(raw) : undefined;
     let mean: number;
     let variance: number;
     if (values) {
@@ -150,10 +164,15 @@ export function histSpecsFromPilot(pilot: Partial): HistSpec[] {
 export function shiftsFromPilot(pilot: Partial): Float64Array {
   if (!pilot.values) throw new Error('a pilot run must be exact');
   return Float64Array.from(pilot.values, (v) => {
-    if (v.length === 0) return 0;
     let s = 0;
-    for (let j = 0; j < v.length; j++) s += v[j]!;
+    let n = 0;
+    for (let j = 0; j < v.length; j++) {
+      // NaN marks a sample without a value (see summarize).
+      if (Number.isNaN(v[j]!)) continue;
+      s += v[j]!;
+      n++;
+    }
     // Rounded to f32 so that both engines subtract exactly the same number.
-    return Math.fround(s / v.length);
+    return n === 0 ? 0 : Math.fround(s / n);
   });
 }

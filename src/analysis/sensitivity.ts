@@ -9,7 +9,7 @@ import type { Engine, Partial as RunPartial } from '../engine/types.js';
 import { InputError } from '../errors.js';
 import { cellCount, cellDists } from '../plan/cells.js';
 import type { Plan, PlanInput } from '../plan/types.js';
-import { prepareDist, quantile, samplePreparedQuad, streamId } from '../sampling/index.js';
+import { prepareDist, qmcInput, quantile, samplePreparedQuad, streamId } from '../sampling/index.js';
 import { simulate } from './simulate.js';
 
 /** The plan of one sweep cell: swept inputs become constants, and there are no axes. */
@@ -343,7 +343,10 @@ export function spearman(x: ArrayLike<number>, y: ArrayLike<number>): number {
 export function inputSamples(plan: Plan, inp: PlanInput, n: number): Float64Array {
   const out = new Float64Array(n);
   const quad = new Float64Array(4);
-  const prep = prepareDist(inp.dist);
+  // Under lhs or sobol the input is dimension r of the design, r its place among the random inputs.
+  const scheme = plan.sampling ?? 'random';
+  const r = uncertainInputs(plan).indexOf(inp);
+  const prep = prepareDist(inp.dist, scheme === 'random' ? undefined : qmcInput({ scheme, samples: plan.samples }, plan.key, r, inp.streamId));
   for (let q = 0; q * 4 < n; q++) {
     samplePreparedQuad(prep, plan.key, inp.streamId, q, quad);
     for (let j = 0; j < 4 && 4 * q + j < n; j++) out[4 * q + j] = quad[j]!;
@@ -354,8 +357,9 @@ export function inputSamples(plan: Plan, inp: PlanInput, n: number): Float64Arra
 /** Spearman rank correlation of every uncertain input with every metric, over one run's samples. */
 export async function rankCorrelation(plan: Plan, engine: Engine, samples: number): Promise<RankResult> {
   const inputs = requireUncertain(plan);
-  const part = await engine.run({ ...plan, samples }, { start: 0, count: samples, mode: 'exact', keepInfeasible: true });
-  const xs = inputs.map((inp) => inputSamples(plan, inp, samples));
+  const run = { ...plan, samples };
+  const part = await engine.run(run, { start: 0, count: samples, mode: 'exact', keepInfeasible: true });
+  const xs = inputs.map((inp) => inputSamples(run, inp, samples));
   const metrics: Record<string, Record<string, number>> = {};
   plan.metrics.forEach((m, k) => {
     const y = part.values![k]!;

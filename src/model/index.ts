@@ -9,8 +9,12 @@ export {
   METRIC_COUNT,
   METRIC,
   metricsFor,
+  INTERMEDIATES,
+  INTERMEDIATE_COUNT,
+  INTERMEDIATE,
+  intermediatesFor,
 } from './slots.js';
-export type { SlotName, ModelConfig, MetricName } from './slots.js';
+export type { SlotName, ModelConfig, MetricName, IntermediateName } from './slots.js';
 export {
   FEASIBLE,
   SLO_MISS,

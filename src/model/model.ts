@@ -9,7 +9,7 @@
  *   that `evaluate` and `explain` agree on random inputs, so the two forms cannot drift apart.
  */
 
-import { MAX_DRAFT_TOKENS, METRIC_COUNT, METRICS, SLOT, metricsFor } from './slots.js';
+import { INTERMEDIATE, INTERMEDIATE_COUNT, INTERMEDIATES, MAX_DRAFT_TOKENS, METRIC_COUNT, METRICS, SLOT, metricsFor } from './slots.js';
 import type { ModelConfig } from './slots.js';
 
 /** Flag bits returned by `evaluate`. */
@@ -355,13 +355,63 @@ if (
   throw new Error('slots.ts: METRICS order changed; update the metric indices in model.ts');
 }
 
+// Intermediate indices (slots.ts INTERMEDIATES), checked like the metric indices above.
+const I_KV_BYTES = 0;
+const I_KV_REPLICATION = 1;
+const I_SHARED = 2;
+const I_EXPERT = 3;
+const I_TOUCHED = 4;
+const I_WEIGHT_BYTES = 5;
+const I_HBM_USABLE = 6;
+const I_BATCH_MAX = 7;
+const I_STEP = 8;
+const I_CYCLE = 9;
+const I_SPEC_TOKENS = 10;
+const I_PREFILL = 11;
+const I_REQUEST = 12;
+const I_CRF = 13;
+const I_CAPITAL = 14;
+const I_MAINTENANCE = 15;
+const I_OPEX = 16;
+const I_ENERGY = 17;
+const I_FACILITY = 18;
+if (
+  INTERMEDIATE_COUNT !== 19 ||
+  INTERMEDIATES.some((name, i) => INTERMEDIATE[name] !== i) ||
+  INTERMEDIATE.kv_bytes_per_token !== I_KV_BYTES ||
+  INTERMEDIATE.kv_replication !== I_KV_REPLICATION ||
+  INTERMEDIATE.shared_params !== I_SHARED ||
+  INTERMEDIATE.expert_params !== I_EXPERT ||
+  INTERMEDIATE.experts_touched !== I_TOUCHED ||
+  INTERMEDIATE.weight_bytes !== I_WEIGHT_BYTES ||
+  INTERMEDIATE.hbm_bytes_usable !== I_HBM_USABLE ||
+  INTERMEDIATE.batch_max !== I_BATCH_MAX ||
+  INTERMEDIATE.t_step_s !== I_STEP ||
+  INTERMEDIATE.t_cycle_s !== I_CYCLE ||
+  INTERMEDIATE.spec_tokens_per_step !== I_SPEC_TOKENS ||
+  INTERMEDIATE.t_prefill_s !== I_PREFILL ||
+  INTERMEDIATE.t_request_s !== I_REQUEST ||
+  INTERMEDIATE.capital_recovery_factor !== I_CRF ||
+  INTERMEDIATE.capital_usd_per_gpu_hour !== I_CAPITAL ||
+  INTERMEDIATE.maintenance_usd_per_gpu_hour !== I_MAINTENANCE ||
+  INTERMEDIATE.opex_usd_per_gpu_hour !== I_OPEX ||
+  INTERMEDIATE.energy_usd_per_gpu_hour !== I_ENERGY ||
+  INTERMEDIATE.facility_usd_per_gpu_hour !== I_FACILITY
+) {
+  throw new Error('slots.ts: INTERMEDIATES changed; update the intermediate indices in model.ts');
+}
+
 /**
  * Evaluates the model for one sample. `x` holds SLOT_COUNT inputs (slots.ts); `out` receives the
  * METRIC_COUNT metrics in METRICS order. Returns FEASIBLE | SLO_MISS bits; when FEASIBLE is not
  * set the model does not fit in memory and `out` is left unspecified. Metrics the configuration
  * does not define (metricsFor) are written as 0.
+ *
+ * `inter`, when given, receives the INTERMEDIATE_COUNT intermediates in INTERMEDIATES order (the
+ * values `explain` shows); those that intermediatesFor(config) leaves out, and all of them for an
+ * infeasible sample, are left unspecified.
  */
-export function evaluate(x: Float64Array, config: ModelConfig, out: Float64Array): number {
+export function evaluate(x: Float64Array, config: ModelConfig, out: Float64Array, inter?: Float64Array): number {
   const utilization = x[X_UTIL]!;
 
   // ---- Cost per GPU-hour (independent of throughput).
@@ -371,6 +421,7 @@ export function evaluate(x: Float64Array, config: ModelConfig, out: Float64Array
   let energyUsdPerH = 0;
   let facilityUsdPerH = 0;
   let costUsdPerH: number;
+  let crf = 0;
   const itPowerKw = x[X_IT_KW]!;
   const pue = x[X_PUE]!;
   if (config.pricing === 0) {
@@ -380,7 +431,7 @@ export function evaluate(x: Float64Array, config: ModelConfig, out: Float64Array
     // (1+r)^-n as exp(-n log1p(r)): a few ulps from Math.pow and about three times faster.
     const logGrowth = Math.log1p(rate);
     const discount = Math.exp(-lifeYears * logGrowth);
-    const crf = rate === 0 ? 1 / lifeYears : rate / (1 - discount);
+    crf = rate === 0 ? 1 / lifeYears : rate / (1 - discount);
     capitalUsdPerH = (capexUsd * (1 - x[X_RESIDUAL]! * discount) * crf) / HOURS_PER_YEAR;
     maintenanceUsdPerH = (x[X_MAINTENANCE]! * capexUsd) / HOURS_PER_YEAR;
     opexUsdPerH = x[X_OPEX]! / HOURS_PER_YEAR;
@@ -400,6 +451,14 @@ export function evaluate(x: Float64Array, config: ModelConfig, out: Float64Array
     // Renting is an operating expense: the whole price is the opex share.
     costUsdPerH = x[X_CLOUD]!;
     opexUsdPerH = costUsdPerH;
+  }
+  if (inter !== undefined) {
+    inter[I_CRF] = crf;
+    inter[I_CAPITAL] = capitalUsdPerH;
+    inter[I_MAINTENANCE] = maintenanceUsdPerH;
+    inter[I_OPEX] = opexUsdPerH;
+    inter[I_ENERGY] = energyUsdPerH;
+    inter[I_FACILITY] = facilityUsdPerH;
   }
 
   // ---- Throughput and latency.
@@ -478,6 +537,7 @@ export function evaluate(x: Float64Array, config: ModelConfig, out: Float64Array
 
     // Plain decode step over b tokens.
     let touched = experts > 1 ? experts * (1 - Math.exp(b * logKeep)) : 0;
+    const touchedDecode = touched;
     let memoryS = (bytesPerWeight * (shared + perExpert * touched) + kvBytesRead) / bytesPerS;
     let computeS = (flopsPerToken * b) / flopsPerS;
     const stepS = Math.max(memoryS, computeS) + overheadS;
@@ -524,6 +584,22 @@ export function evaluate(x: Float64Array, config: ModelConfig, out: Float64Array
     }
     tpotMs = (1000 * cycleS) / tokensPerStep;
     userTokensPerS = 1000 / tpotMs;
+    if (inter !== undefined) {
+      inter[I_KV_BYTES] = kvBytes;
+      inter[I_KV_REPLICATION] = replication;
+      inter[I_SHARED] = shared;
+      inter[I_EXPERT] = perExpert;
+      inter[I_TOUCHED] = touchedDecode;
+      inter[I_WEIGHT_BYTES] = weightBytes;
+      inter[I_HBM_USABLE] = usableBytes;
+      inter[I_BATCH_MAX] = maxBatch;
+      inter[I_STEP] = stepS;
+      inter[I_CYCLE] = cycleS;
+      inter[I_SPEC_TOKENS] = tokensPerStep;
+      inter[I_PREFILL] = ttftS;
+      // As explain has it: the prefill plus the replica's decode time per request.
+      inter[I_REQUEST] = ttftS + decodeReplicaS;
+    }
   }
 
   // ---- Metrics. Shares are component / (tokens per GPU-hour), equal to component / cost * total.

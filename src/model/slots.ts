@@ -158,3 +158,43 @@ export function metricsFor(config: ModelConfig): MetricName[] {
     return true;
   });
 }
+
+/**
+ * The model's intermediate quantities that are numbers (MODEL.md, and the names `cptsim explain`
+ * prints), in the fixed order both engines write them when asked to: `evaluate(x, config, out,
+ * inter)` on the CPU, `model_inter` in shaders/model.wgsl (its `INTER_*` constants). Metric
+ * expressions of a scenario may read them. `experts_touched` is at n = batch_effective;
+ * `capital_recovery_factor` is 0 under cloud pricing. `bound` is not a number and is left out;
+ * `batch_effective` and `cost_usd_per_gpu_hour` are metrics.
+ */
+export const INTERMEDIATES = [
+  'kv_bytes_per_token',
+  'kv_replication',
+  'shared_params',
+  'expert_params',
+  'experts_touched',
+  'weight_bytes',
+  'hbm_bytes_usable',
+  'batch_max',
+  't_step_s',
+  't_cycle_s',
+  'spec_tokens_per_step',
+  't_prefill_s',
+  't_request_s',
+  'capital_recovery_factor',
+  'capital_usd_per_gpu_hour',
+  'maintenance_usd_per_gpu_hour',
+  'opex_usd_per_gpu_hour',
+  'energy_usd_per_gpu_hour',
+  'facility_usd_per_gpu_hour',
+] as const;
+
+export type IntermediateName = (typeof INTERMEDIATES)[number];
+export const INTERMEDIATE_COUNT = INTERMEDIATES.length;
+export const INTERMEDIATE = Object.fromEntries(INTERMEDIATES.map((m, i) => [m, i])) as Record<IntermediateName, number>;
+
+/** The intermediates that mean something under a configuration: measured mode has only the cost ones. */
+export function intermediatesFor(config: ModelConfig): IntermediateName[] {
+  const firstCost = INTERMEDIATE.capital_recovery_factor;
+  return INTERMEDIATES.filter((_, i) => config.throughput === 0 || i >= firstCost);
+}

@@ -1,12 +1,13 @@
 /**
- * Scenario -> Plan: one input per model slot, sweep axes in file order, the Philox key, the
- * configuration and its metrics. Pure: the same scenario and overrides give the same plan.
+ * Scenario -> Plan: one input per model slot and per custom input, sweep axes in file order, the
+ * Philox key, the configuration and its metrics. Pure: the same scenario and overrides give the
+ * same plan.
  */
 
 import { InputError, RuntimeError } from '../errors.js';
-import { SLOT_DEFS, metricsFor } from '../model/slots.js';
-import { keyFromSeed, streamId } from '../sampling/index.js';
-import type { Scenario } from '../scenario/index.js';
+import { SLOT_COUNT, SLOT_DEFS, metricsFor } from '../model/slots.js';
+import { checkSampleCount, checkSobolDims, keyFromSeed, streamId, type SamplingScheme } from '../sampling/index.js';
+import type { Scenario, ScenarioInput } from '../scenario/index.js';
 import { MAX_SAMPLES } from '../scenario/index.js';
 import type { Plan, PlanInput, SweepAxis } from './types.js';
 
@@ -18,6 +19,8 @@ export interface PlanOverrides {
   samples?: number;
   /** Replaces the scenario's `seed` (e.g. the CLI's --seed). */
   seed?: string;
+  /** Replaces the scenario's `sampling` (e.g. the CLI's --sampling). */
+  sampling?: SamplingScheme;
 }
 
 export function buildPlan(scenario: Scenario, overrides: PlanOverrides = {}): Plan {
@@ -26,10 +29,20 @@ export function buildPlan(scenario: Scenario, overrides: PlanOverrides = {}): Pl
     throw new InputError([{ path: 'samples', message: `expected a positive integer no larger than 2^40, got ${samples}` }]);
   }
   const seed = overrides.seed ?? scenario.seed;
+  const sampling = overrides.sampling ?? scenario.sampling;
+  if (overrides.samples !== undefined || overrides.sampling !== undefined) checkSampleCount(sampling, samples);
+
+  // Every input by slot: the model's (absent where the configuration does not read them), then
+  // the scenario's own at SLOT_COUNT + k.
+  const custom = scenario.custom;
+  const bySlot: (ScenarioInput | undefined)[] = [
+    ...SLOT_DEFS.map((def) => scenario.inputs[def.name]),
+    ...custom.inputs.map((c) => c.input),
+  ];
+  const pathOf = (slot: number): string => (slot < SLOT_COUNT ? SLOT_DEFS[slot]!.path : `inputs.${custom.inputs[slot - SLOT_COUNT]!.name}`);
 
   // Sweep axes in the order their fields appear in the file (depth first), whatever the slot order.
-  const swept = SLOT_DEFS.flatMap((def, slot) => {
-    const input = scenario.inputs[def.name];
+  const swept = bySlot.flatMap((input, slot) => {
     return input && input.value.spec.kind === 'sweep' ? [{ slot, input, values: input.value.spec.values }] : [];
   }).sort((a, b) => (a.input.order ?? Infinity) - (b.input.order ?? Infinity));
   const axes: SweepAxis[] = swept.map(({ slot, input, values }) => ({ path: input.origin, slot, values: [...values] }));
@@ -42,9 +55,9 @@ export function buildPlan(scenario: Scenario, overrides: PlanOverrides = {}): Pl
   }
   const axisOfSlot = new Map(swept.map(({ slot }, axis) => [slot, axis]));
 
-  const inputs: PlanInput[] = SLOT_DEFS.map((def, slot): PlanInput => {
-    const input = scenario.inputs[def.name];
-    const base = { slot, path: def.path, streamId: streamId(def.path) };
+  const inputs: PlanInput[] = bySlot.map((input, slot): PlanInput => {
+    const path = pathOf(slot);
+    const base = { slot, path, streamId: streamId(path) };
     // Slots this configuration does not read: a constant 0 the model never looks at.
     if (!input) return { ...base, dist: { kind: 'const', value: 0 }, sweepAxis: null, source: 'default' };
     const spec = input.value.spec;
@@ -64,6 +77,10 @@ export function buildPlan(scenario: Scenario, overrides: PlanOverrides = {}): Pl
     }
     byStream.set(inp.streamId, inp.path);
   }
+  if (sampling === 'sobol') checkSobolDims(byStream.size);
+
+  const builtIn: string[] = scenario.costModel ? metricsFor(scenario.config) : [];
+  const customInFileOrder = [...custom.metrics].sort((a, b) => a.order - b.order).map((m) => m.name);
 
   return {
     name: scenario.name,
@@ -73,6 +90,16 @@ export function buildPlan(scenario: Scenario, overrides: PlanOverrides = {}): Pl
     inputs,
     axes,
     config: { ...scenario.config },
-    metrics: metricsFor(scenario.config),
+    metrics: [...builtIn, ...customInFileOrder],
+    ...(custom.inputs.length > 0 || custom.metrics.length > 0 || !scenario.costModel
+      ? {
+          custom: {
+            inputs: custom.inputs.map((c) => c.name),
+            metrics: custom.metrics.map((m) => ({ name: m.name, expr: m.expr })),
+            costModel: scenario.costModel,
+          },
+        }
+      : {}),
+    sampling,
   };
 }

@@ -39,7 +39,8 @@ export function formatRunTable(r: RunResult, opts: TableOptions = {}): string {
       fmt(s.sd),
     ]);
     out.push(table(rows, ['metric', 'mean', 'P10', 'P50', 'P90', 'sd']));
-    out.push('', feasibilityLine(cell.infeasible_fraction, cell.slo_miss_fraction));
+    const feasibility = feasibilityLine(cell.infeasible_fraction, cell.slo_miss_fraction);
+    if (feasibility) out.push('', feasibility);
   } else {
     const metric = opts.metric ?? 'cost_per_mtok_output';
     const axes = Object.keys(r.cells[0]!.point);
@@ -59,8 +60,10 @@ export function formatRunTable(r: RunResult, opts: TableOptions = {}): string {
   return out.join('\n') + '\n';
 }
 
+/** What a reader should know about left-out samples and SLOs; empty when there is nothing. */
 function feasibilityLine(infeasible: number, sloMiss: number | undefined): string {
-  const parts = [`infeasible samples (model does not fit in memory): ${pct(infeasible)}`];
+  const parts: string[] = [];
+  if (infeasible > 0) parts.push(`infeasible samples (model does not fit in memory), left out: ${pct(infeasible)}`);
   if (sloMiss !== undefined) parts.push(`SLO missed by ${pct(sloMiss)} of feasible samples`);
   return parts.join('; ');
 }

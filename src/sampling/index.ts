@@ -1,4 +1,4 @@
-/** Random numbers and distributions: the public face of src/sampling. */
+/** Random numbers, distributions and sampling schemes: the public face of src/sampling. */
 export type { Dist, DistKind } from './dist.js';
 export { philox4x32_10, keyFromSeed, streamId, uniformQuad, u01FromWord, UNIFORM_BITS } from './philox.js';
 export {
@@ -6,11 +6,31 @@ export {
   samplePreparedQuad,
   prepareDist,
   preparedOf,
+  transformUniform,
+  betaKnots,
   DIST_KIND,
   DIST_PARAMS,
-  GAMMA_TRIES,
+  SCHEME_CODE,
+  BETA_KNOTS_PER_LOGIT,
+  BETA_TABLE_HALF,
+  BETA_LOGIT_U_MAX,
+  BETA_LOGIT_X_MAX,
 } from './sample.js';
 export type { PreparedDist } from './sample.js';
+export {
+  SAMPLING_SCHEMES,
+  SOBOL_MAX_DIMS,
+  LHS_MAX_SAMPLES,
+  checkSampleCount,
+  checkSobolDims,
+  qmcInput,
+  qmcSeed,
+  sobolDirections,
+  sobolUniform,
+  lhsUniform,
+} from './qmc.js';
+export type { SamplingScheme, SamplingSpec, QmcInput } from './qmc.js';
 export { quantile, median, mean, variance, betaParamsOf } from './stats.js';
-export { encodeParams, PARAM_ENTRY_WORDS } from './encode.js';
+export { encodeParams, PARAM_ENTRY_WORDS, PARAM_HEADER_WORDS } from './encode.js';
+export type { EncodeSampling } from './encode.js';
 export { erfc, normCdf, invNorm } from './special.js';

@@ -30,6 +30,31 @@ export { SOBOL_MAX_DIMS, SOBOL_BITS } from './sobol-directions.js';
 export type SamplingScheme = 'random' | 'lhs' | 'sobol';
 export const SAMPLING_SCHEMES: readonly SamplingScheme[] = ['random', 'lhs', 'sobol'];
 
+/** A run's sampling scheme and its sample count n (samples 0 .. n-1 form the design). */
+export interface SamplingSpec {
+  scheme: SamplingScheme;
+  samples: number;
+}
+
+/** The per-input part of a sampling scheme: the SamplingSpec plus where the input sits in it. */
+export interface QmcInput {
+  scheme: SamplingScheme;
+  /** The input's QMC dimension: its index among the plan's random inputs, in slot order. */
+  dim: number;
+  /** Scramble (sobol) or permutation (lhs) seed: qmcSeed(key, streamId). */
+  seed: number;
+  /** The run's sample count n: samples 0 .. n-1 use the scheme, any beyond it the Philox uniform. */
+  samples: number;
+}
+
+/**
+ * The QmcInput of the random input with stream `streamId` that is dimension `dim` (its index
+ * among the plan's random inputs) of a run with run key `key`: what prepareDist takes.
+ */
+export function qmcInput(sampling: SamplingSpec, key: readonly [number, number], dim: number, streamId: number): QmcInput {
+  return { scheme: sampling.scheme, dim, seed: qmcSeed(key, streamId), samples: sampling.samples };
+}
+
 /** Sobol indices are u32. */
 export const SOBOL_MAX_SAMPLES = 2 ** 32;
 /** LHS strata are built on a 2^-24 grid (see lhsUniform), so n is at most 2^24. */
@@ -78,15 +103,24 @@ function buildAllDirections(): Uint32Array {
 
 /**
  * Direction words for dimensions 0 .. dims-1: 32 u32 words per dimension, word j of dimension d
- * at index 32*d + j (the layout shaders/qmc.wgsl reads from `qmc_dirs`). Dimension 0 is the van
- * der Corput sequence (v_j = 2^(31-j)); dimension d >= 1 is row d+1 of new-joe-kuo-6.21201.
+ * at index 32*d + j (the layout shaders/qmc.wgsl reads from `params` at the table's Sobol
+ * offset). Dimension 0 is the van der Corput sequence (v_j = 2^(31-j)); dimension d >= 1 is row
+ * d+1 of new-joe-kuo-6.21201. A fresh copy.
  */
 export function sobolDirections(dims: number): Uint32Array {
+  return sobolDirectionTable(dims).slice(0, dims * SOBOL_BITS);
+}
+
+/**
+ * The shared table of all SOBOL_MAX_DIMS dimensions (same layout as sobolDirections), after
+ * checking that `dims` dimensions exist. Not copied: callers must not write to it.
+ */
+export function sobolDirectionTable(dims: number): Uint32Array {
   if (!Number.isInteger(dims) || dims < 1 || dims > SOBOL_MAX_DIMS) {
     throw new RangeError(`sobolDirections: dims must be an integer in [1, ${SOBOL_MAX_DIMS}], got ${dims}`);
   }
   allDirections ??= buildAllDirections();
-  return allDirections.slice(0, dims * SOBOL_BITS);
+  return allDirections;
 }
 
 // ---------------------------------------------------------------------------------------------

@@ -1,20 +1,27 @@
 /**
- * Uniforms to distribution values: `sampleQuad` gives the values of samples 4q .. 4q+3 of one
- * input. Every transform here has a line-for-line f32 twin in shaders/distributions.wgsl, and
+ * Uniforms to distribution values: `samplePreparedQuad` gives the values of samples 4q .. 4q+3 of
+ * one input. Every transform here has a line-for-line f32 twin in shaders/distributions.wgsl, and
  * both start from the same parameter set (`prepareDist`), so the two engines agree to ~1e-4
  * relative per sample.
  *
- * Draw numbers (the 4th Philox counter word) per kind:
- *   const: none. uniform, triangular, discrete, normal, lognormal: draw 0.
- *   beta and PERT: X ~ Gamma(alpha) takes draws 0 .. 2*GAMMA_TRIES-1 (attempt k: draw 2k for its
- *   normal, 2k+1 for its acceptance uniform), Y ~ Gamma(beta) the next 2*GAMMA_TRIES draws, and
- *   the shape-boost uniforms for alpha < 1 and beta < 1 the draws 4*GAMMA_TRIES and
- *   4*GAMMA_TRIES + 1. All four samples of a quad use the same draw numbers.
+ * Every kind but const is an inverse CDF of one uniform, the draw-0 uniform of its input: Philox
+ * draw 0 (the 4th counter word) under the random scheme; under lhs and sobol the input's Latin
+ * hypercube or scrambled Sobol coordinate of sample i = 4q + lane, for i below the run's sample
+ * count (lhs takes its jitter from that lane's draw-0 Philox word; a sample at or beyond the count
+ * -- a padding lane of the last quad -- keeps the Philox uniform). No kind uses another draw, so
+ * the QMC schemes stratify every input, and inputs never share draws.
+ *
+ * Beta and PERT use a tabulated inverse CDF (see `betaKnots`): the host inverts the regularized
+ * incomplete beta function in f64 on a grid in t = logit(u), and the sampler interpolates
+ * linearly in (logit u, logit x). Both tails of a beta are power laws, x ~ (c u)^(1/alpha), so in
+ * these coordinates the quantile function is asymptotically a straight line at both ends, and
+ * linear interpolation is accurate from 2^-25 to 1 - 2^-25 with a modest number of knots.
  */
 import type { Dist } from './dist.js';
 import { philox4x32_10, u01FromWord } from './philox.js';
+import { lhsUniform, sobolDirectionTable, sobolUniform, type QmcInput, type SamplingScheme } from './qmc.js';
 import { betaParamsOf } from './stats.js';
-import { invNormFast, normCdf } from './special.js';
+import { betaCdf, betaLogitQuantile, invNormFast, normCdf } from './special.js';
 
 /** Kind codes shared with shaders/distributions.wgsl (DIST_KIND_*). PERT is sampled as a beta. */
 export const DIST_KIND = {
@@ -27,17 +34,38 @@ export const DIST_KIND = {
   discrete: 6,
 } as const;
 
-/** Marsaglia-Tsang attempts per gamma variate (see `gammaQuad`). */
-export const GAMMA_TRIES = 8;
-export const DRAW_BETA_BOOST_ALPHA = 4 * GAMMA_TRIES;
-export const DRAW_BETA_BOOST_BETA = 4 * GAMMA_TRIES + 1;
-/** Parameters per distribution, p0..p7 (their meaning per kind: see `prepareDist`). */
-export const DIST_PARAMS = 8;
+/** Scheme codes shared with shaders/distributions.wgsl (DIST_SCHEME_*). */
+export const SCHEME_CODE: Readonly<Record<SamplingScheme, number>> = { random: 0, lhs: 1, sobol: 2 };
+
+/** Parameters per distribution, p0..p5 (their meaning per kind: see `prepareDist`). */
+export const DIST_PARAMS = 6;
+
 /**
- * Bound on |ln Y - ln X| in the beta transform: keeps exp() finite in f32 (e^80 = 5.5e34 <
- * 3.4e38) while 1/(1 + e^80) is already below any beta quantile a user could resolve.
+ * The beta/PERT inverse-CDF table's knots lie at t = logit(u) = k h for integers k with
+ * |k| <= BETA_TABLE_HALF, spacing h = 1 / BETA_KNOTS_PER_LOGIT. A power of two, so that both
+ * engines find a sample's knot position t / h exactly (an f32 product by 128 does not round), and
+ * t = 0 is a knot (so the middle of the table, where a symmetric range's values cross zero, has no
+ * large position to lose digits in). Linear interpolation's error is h^2/8 * |y''|, falling 4x per
+ * halving of h. Measured against the f64 quantile (test/sampling-beta.test.ts), relative to the
+ * distance from the nearer end of the range, h = 2^-7 gives below 1e-6 on every PERT and 5e-6 on
+ * Beta(0.3, 3); only shapes far below 1 do worse (1e-5 on Beta(5, 0.2), 1.7e-4 near the ends of
+ * the U-shaped Beta(0.1, 0.1), where y bends sharply), for 4439 knots: 17 KiB of GPU
+ * table and ~10 ms of host time per input. (h = 0.034, 1024 intervals, left 1.6e-5 on a PERT with its mode at 1%
+ * of the range, and 1e-4 on Beta(0.3, 3).)
  */
-export const BETA_LOG_RATIO_MAX = 80;
+export const BETA_KNOTS_PER_LOGIT = 128;
+/**
+ * Every uniform the samplers produce (Philox and Sobol: 2^-24 .. 1 - 2^-24; LHS's lowest point:
+ * 2^-25) has |logit u| <= T = logit(1 - 2^-25) = ln(2^25 - 1) = 17.33, so no sample is clamped.
+ */
+export const BETA_LOGIT_U_MAX = Math.log(2 ** 25 - 1);
+/** Knots each side of t = 0: ceil(T / h) = 2219. */
+export const BETA_TABLE_HALF = Math.ceil(BETA_LOGIT_U_MAX * BETA_KNOTS_PER_LOGIT);
+/**
+ * Bound on |logit x| in the table: keeps exp() finite in f32 (e^80 = 5.5e34 < 3.4e38), while
+ * 1/(1 + e^80) = 1.8e-35 of the range is below anything a scenario could resolve.
+ */
+export const BETA_LOGIT_X_MAX = 80;
 
 /** A distribution with its sampling constants precomputed in f64 (the GPU gets them as f32). */
 export interface PreparedDist {
@@ -47,12 +75,69 @@ export interface PreparedDist {
   values: Float64Array;
   /** discrete: cumulative normalized weights rounded to f32 (so both engines pick the same value); last is 1. */
   cumWeights: Float64Array;
+  /** beta and PERT: logit of the quantile at 2 BETA_TABLE_HALF + 1 knots (see `betaKnots`); shared per shape, read-only. */
+  knots: Float64Array;
+  /** SCHEME_CODE of the sampling scheme; the rest of the fields matter only when it is not random. */
+  scheme: number;
+  dim: number;
+  seed: number;
+  samples: number;
+  /** sobol: direction words of every dimension (32 per dimension). */
+  dirs: Uint32Array;
 }
 
 const EMPTY = new Float64Array(0);
+const EMPTY_U32 = new Uint32Array(0);
 
 /**
- * Sampling constants of a distribution. p0..p7 per kind:
+ * Beta knots per shape (alpha, beta): a table costs ~4e3 incomplete-beta inversions (~10 ms), and
+ * depends on nothing else. Bounded; a run has at most a few dozen shapes.
+ */
+const knotCache = new Map<string, Float64Array>();
+const KNOT_CACHE_MAX = 256;
+
+/**
+ * The beta/PERT inverse-CDF table: for k = 0 .. 2 BETA_TABLE_HALF, with
+ * t_k = (k - BETA_TABLE_HALF) / BETA_KNOTS_PER_LOGIT and u_k = sigmoid(t_k), knot k is y_k = logit
+ * of the Beta(alpha, beta) quantile at u_k, in f64, clamped to [-BETA_LOGIT_X_MAX,
+ * BETA_LOGIT_X_MAX]. The lower and upper tail probabilities of u_k are both formed from e^-|t|
+ * without cancellation, so the deep tails keep their relative accuracy.
+ */
+export function betaKnots(alpha: number, beta: number): Float64Array {
+  const knots = new Float64Array(2 * BETA_TABLE_HALF + 1);
+  const pHalf = betaCdf(0.5, alpha, beta);
+  let prev = NaN;
+  let prev2 = NaN;
+  for (let k = 0; k < knots.length; k++) {
+    const t = (k - BETA_TABLE_HALF) / BETA_KNOTS_PER_LOGIT;
+    const e = Math.exp(-Math.abs(t));
+    const small = e / (1 + e);
+    const large = 1 / (1 + e);
+    // Start from the line through the two previous knots (exact in the power-law tails).
+    const guess = Number.isFinite(prev2) ? 2 * prev - prev2 : prev;
+    const y = t < 0 ? betaLogitQuantile(small, large, alpha, beta, pHalf, guess) : betaLogitQuantile(large, small, alpha, beta, pHalf, guess);
+    prev2 = prev;
+    prev = y;
+    knots[k] = Math.min(Math.max(y, -BETA_LOGIT_X_MAX), BETA_LOGIT_X_MAX);
+  }
+  return knots;
+}
+
+function knotsOf(dist: Extract<Dist, { kind: 'beta' | 'pert' }>): Float64Array {
+  const { alpha, beta } = betaParamsOf(dist);
+  const shape = `${alpha} ${beta}`;
+  let knots = knotCache.get(shape);
+  if (knots === undefined) {
+    knots = betaKnots(alpha, beta);
+    if (knotCache.size >= KNOT_CACHE_MAX) knotCache.clear();
+    knotCache.set(shape, knots);
+  }
+  return knots;
+}
+
+/**
+ * Sampling constants of a distribution, and of its sampling scheme (plain Monte Carlo when `qmc`
+ * is left out). p0..p5 per kind:
  * - const: value.
  * - uniform: min, max.
  * - normal (truncated to [min, max]): mean, sdSigned, pLo, qHi, mass. In the standardized frame
@@ -63,21 +148,37 @@ const EMPTY = new Float64Array(0);
  *   formed without cancellation, so the inverse CDF stays accurate in f32 in both tails.
  * - lognormal: exp(mu), sigma. A sample is exp(mu) * exp(sigma * z).
  * - triangular: min, max, F(mode) = (mode-min)/(max-min), (max-min)(mode-min), (max-min)(max-mode).
- * - beta (and PERT): min, max, then per shape s in (alpha, beta): d = s' - 1/3 and
- *   c = 1/sqrt(9d) for s' = max(s, s + 1 when s < 1) (Marsaglia-Tsang), then 1/alpha and 1/beta
- *   when that shape is below 1 (the boost), else 0.
+ * - beta (and PERT): min, max, 1/h (knots per unit of t), the index of the knot at t = 0;
+ *   `knots` holds the table. A sample is min + (max - min) sigmoid(y), y interpolated at
+ *   t = logit(u).
  * - discrete: nothing; `values` and `cumWeights` hold the table.
  */
-export function prepareDist(dist: Dist): PreparedDist {
+export function prepareDist(dist: Dist, qmc?: QmcInput): PreparedDist {
+  const prep = prepareKind(dist);
+  if (qmc !== undefined && qmc.scheme !== 'random') {
+    prep.scheme = SCHEME_CODE[qmc.scheme];
+    prep.dim = qmc.dim;
+    prep.seed = qmc.seed >>> 0;
+    prep.samples = qmc.samples;
+    if (qmc.scheme === 'sobol') prep.dirs = sobolDirectionTable(qmc.dim + 1);
+  }
+  return prep;
+}
+
+function prepared1(kind: number, p: Float64Array): PreparedDist {
+  return { kind, p, values: EMPTY, cumWeights: EMPTY, knots: EMPTY, scheme: 0, dim: 0, seed: 0, samples: 0, dirs: EMPTY_U32 };
+}
+
+function prepareKind(dist: Dist): PreparedDist {
   const p = new Float64Array(DIST_PARAMS);
   switch (dist.kind) {
     case 'const':
       p[0] = dist.value;
-      return { kind: DIST_KIND.const, p, values: EMPTY, cumWeights: EMPTY };
+      return prepared1(DIST_KIND.const, p);
     case 'uniform':
       p[0] = dist.min;
       p[1] = dist.max;
-      return { kind: DIST_KIND.uniform, p, values: EMPTY, cumWeights: EMPTY };
+      return prepared1(DIST_KIND.uniform, p);
     case 'normal': {
       let a = (dist.min - dist.mean) / dist.sd;
       let b = (dist.max - dist.mean) / dist.sd;
@@ -95,12 +196,12 @@ export function prepareDist(dist: Dist): PreparedDist {
       p[2] = pLo;
       p[3] = qHi;
       p[4] = mass;
-      return { kind: DIST_KIND.normal, p, values: EMPTY, cumWeights: EMPTY };
+      return prepared1(DIST_KIND.normal, p);
     }
     case 'lognormal':
       p[0] = Math.exp(dist.mu);
       p[1] = dist.sigma;
-      return { kind: DIST_KIND.lognormal, p, values: EMPTY, cumWeights: EMPTY };
+      return prepared1(DIST_KIND.lognormal, p);
     case 'triangular': {
       const range = dist.max - dist.min;
       p[0] = dist.min;
@@ -108,23 +209,17 @@ export function prepareDist(dist: Dist): PreparedDist {
       p[2] = range > 0 ? (dist.mode - dist.min) / range : 0;
       p[3] = range * (dist.mode - dist.min);
       p[4] = range * (dist.max - dist.mode);
-      return { kind: DIST_KIND.triangular, p, values: EMPTY, cumWeights: EMPTY };
+      return prepared1(DIST_KIND.triangular, p);
     }
     case 'pert':
     case 'beta': {
-      const { alpha, beta, min, max } = betaParamsOf(dist);
-      p[0] = min;
-      p[1] = max;
-      const shapes = [alpha, beta] as const;
-      for (let s = 0; s < 2; s++) {
-        const shape = shapes[s]!;
-        const boosted = shape < 1 ? shape + 1 : shape;
-        const d = boosted - 1 / 3;
-        p[2 + 2 * s] = d;
-        p[3 + 2 * s] = 1 / Math.sqrt(9 * d);
-        p[6 + s] = shape < 1 ? 1 / shape : 0;
-      }
-      return { kind: DIST_KIND.beta, p, values: EMPTY, cumWeights: EMPTY };
+      p[0] = dist.min;
+      p[1] = dist.max;
+      p[2] = BETA_KNOTS_PER_LOGIT;
+      p[3] = BETA_TABLE_HALF;
+      const prep = prepared1(DIST_KIND.beta, p);
+      prep.knots = knotsOf(dist);
+      return prep;
     }
     case 'discrete': {
       const n = dist.values.length;
@@ -138,18 +233,31 @@ export function prepareDist(dist: Dist): PreparedDist {
         cumWeights[j] = Math.fround(running / total);
       }
       if (n > 0) cumWeights[n - 1] = 1;
-      return { kind: DIST_KIND.discrete, p, values, cumWeights };
+      const prep = prepared1(DIST_KIND.discrete, p);
+      prep.values = values;
+      prep.cumWeights = cumWeights;
+      return prep;
     }
   }
 }
 
 const prepared = new WeakMap<Dist, PreparedDist>();
 
-/** prepareDist, cached per Dist object (a plan's Dists are not mutated once built). */
-export function preparedOf(dist: Dist): PreparedDist {
+function sameScheme(prep: PreparedDist, qmc: QmcInput | undefined): boolean {
+  if (qmc === undefined || qmc.scheme === 'random') return prep.scheme === 0;
+  return (
+    prep.scheme === SCHEME_CODE[qmc.scheme] && prep.dim === qmc.dim && prep.seed === qmc.seed >>> 0 && prep.samples === qmc.samples
+  );
+}
+
+/**
+ * prepareDist, cached per Dist object (a plan's Dists are not mutated once built); the cache
+ * keeps the last scheme asked for and prepares again when another one is.
+ */
+export function preparedOf(dist: Dist, qmc?: QmcInput): PreparedDist {
   let prep = prepared.get(dist);
-  if (prep === undefined) {
-    prep = prepareDist(dist);
+  if (prep === undefined || !sameScheme(prep, qmc)) {
+    prep = prepareDist(dist, qmc);
     prepared.set(dist, prep);
   }
   return prep;
@@ -157,7 +265,8 @@ export function preparedOf(dist: Dist): PreparedDist {
 
 /**
  * Values of samples 4q .. 4q+3 of an input with distribution `dist`, stream `streamId`, into
- * out[0..3]. Allocation-free once the Dist's constants are cached (first call per Dist object).
+ * out[0..3], under the sampling scheme `qmc` (plain Monte Carlo when left out). Allocation-free
+ * once the Dist's constants are cached (first call per Dist object and scheme).
  */
 export function sampleQuad(
   dist: Dist,
@@ -165,19 +274,19 @@ export function sampleQuad(
   streamId: number,
   q: number,
   out: Float64Array,
+  qmc?: QmcInput,
 ): void {
-  samplePreparedQuad(preparedOf(dist), key, streamId, q, out);
+  samplePreparedQuad(preparedOf(dist, qmc), key, streamId, q, out);
 }
 
-// Scratch words: w holds draw 0 / normal draws, v acceptance draws. Module-level so that the
-// hot path allocates nothing (the sampler is single-threaded per worker).
+// Scratch Philox words. Module-level so that the hot path allocates nothing (the sampler is
+// single-threaded per worker).
 const w = new Uint32Array(4);
-const v = new Uint32Array(4);
-const gammaLog = new Float64Array(8);
-const pending = new Uint8Array(4);
 const TWO_POW_32 = 4294967296;
+const SCHEME_LHS = SCHEME_CODE.lhs;
+const SCHEME_SOBOL = SCHEME_CODE.sobol;
 
-/** As sampleQuad, from prepared constants. */
+/** As sampleQuad, from prepared constants (the scheme is part of them). */
 export function samplePreparedQuad(
   prep: PreparedDist,
   key: readonly [number, number],
@@ -185,31 +294,42 @@ export function samplePreparedQuad(
   q: number,
   out: Float64Array,
 ): void {
-  const p = prep.p;
   const kind = prep.kind;
   if (kind === DIST_KIND.const) {
-    out[0] = out[1] = out[2] = out[3] = p[0]!;
+    out[0] = out[1] = out[2] = out[3] = prep.p[0]!;
     return;
   }
-  const qLo = q >>> 0;
-  const qHi = Math.floor(q / TWO_POW_32);
-  const k0 = key[0];
-  const k1 = key[1];
-  if (kind === DIST_KIND.beta) {
-    betaQuad(p, k0, k1, streamId, qLo, qHi, out);
+  const n = prep.samples;
+  const i0 = 4 * q;
+  if (prep.scheme === SCHEME_SOBOL && i0 + 3 < n) {
+    // Every lane is a Sobol point: no Philox word needed.
+    for (let j = 0; j < 4; j++) out[j] = transformUniform(prep, sobolUniform(i0 + j, prep.dim, prep.seed, prep.dirs));
     return;
   }
-  philox4x32_10(qLo, qHi, streamId, 0, k0, k1, w);
+  philox4x32_10(q >>> 0, Math.floor(q / TWO_POW_32), streamId, 0, key[0], key[1], w);
+  if (prep.scheme === 0) {
+    for (let j = 0; j < 4; j++) out[j] = transformUniform(prep, u01FromWord(w[j]!));
+    return;
+  }
   for (let j = 0; j < 4; j++) {
-    const u = u01FromWord(w[j]!);
-    out[j] = transform1(prep, u);
+    const i = i0 + j;
+    let u: number;
+    if (i >= n) u = u01FromWord(w[j]!);
+    else if (prep.scheme === SCHEME_LHS) u = lhsUniform(i, prep.dim, n, prep.seed, w[j]!);
+    else u = sobolUniform(i, prep.dim, prep.seed, prep.dirs);
+    out[j] = transformUniform(prep, u);
   }
 }
 
-/** The one-uniform transforms (every kind but const and beta). */
-function transform1(prep: PreparedDist, u: number): number {
+/**
+ * The value of a prepared distribution at the uniform u in (0, 1): its inverse CDF (the
+ * tabulated one for beta and PERT), the transform every sampler applies to its draw-0 uniform.
+ */
+export function transformUniform(prep: PreparedDist, u: number): number {
   const p = prep.p;
   switch (prep.kind) {
+    case DIST_KIND.const:
+      return p[0]!;
     case DIST_KIND.uniform:
       return p[0]! + (p[1]! - p[0]!) * u;
     case DIST_KIND.normal: {
@@ -220,8 +340,22 @@ function transform1(prep: PreparedDist, u: number): number {
     case DIST_KIND.lognormal:
       return p[0]! * Math.exp(p[1]! * invNormFast(u, 1 - u));
     case DIST_KIND.triangular:
-      // Inverse CDF; 1 - u is exact (u is a multiple of 2^-24).
+      // Inverse CDF; 1 - u is exact (u is a multiple of 2^-25).
       return u < p[2]! ? p[0]! + Math.sqrt(u * p[3]!) : p[1]! - Math.sqrt((1 - u) * p[4]!);
+    case DIST_KIND.beta: {
+      const knots = prep.knots;
+      const half = p[3]!;
+      // Knot position of t = logit(u), relative to the knot at t = 0: inside [-half, half] for
+      // every sampler's u, clamped anyway.
+      const r = Math.min(Math.max((Math.log(u) - Math.log1p(-u)) * p[2]!, -half), half);
+      const below = Math.min(Math.floor(r), half - 1);
+      const k = below + half;
+      const y0 = knots[k]!;
+      const y = y0 + (r - below) * (knots[k + 1]! - y0);
+      // x = min + range sigmoid(y), from whichever end is nearer so that it keeps its digits.
+      const range = p[1]! - p[0]!;
+      return y > 0 ? p[1]! - range / (1 + Math.exp(y)) : p[0]! + range / (1 + Math.exp(-y));
+    }
     case DIST_KIND.discrete: {
       const cum = prep.cumWeights;
       const last = cum.length - 1;
@@ -229,86 +363,6 @@ function transform1(prep: PreparedDist, u: number): number {
       return prep.values[last]!;
     }
     default:
-      throw new Error(`sampling: no one-uniform transform for kind ${prep.kind}`);
-  }
-}
-
-/**
- * ln of Gamma(shape) variates for the four lanes into gammaLog[offset .. offset+3], by
- * Marsaglia & Tsang, "A simple method for generating gamma variables", ACM TOMS 26(3), 2000:
- * with d = shape - 1/3, c = 1/sqrt(9d), x ~ N(0,1), v = (1 + c x)^3, accept d*v when v > 0 and
- * U < 1 - 0.0331 x^4 or ln U < x^2/2 + d (1 - v + ln v). Acceptance is above 0.95 for every
- * shape >= 1, so GAMMA_TRIES = 8 attempts all fail with probability below 0.05^8 = 4e-11; such
- * a lane keeps the last candidate with v > 0, or d (the mode's neighbourhood) if none had one.
- * The normal is Phi^{-1}(u) (PPND7), one uniform per attempt.
- */
-function gammaQuad(
-  d: number,
-  c: number,
-  k0: number,
-  k1: number,
-  streamId: number,
-  qLo: number,
-  qHi: number,
-  firstDraw: number,
-  offset: number,
-): void {
-  let left = 4;
-  for (let j = 0; j < 4; j++) {
-    pending[j] = 1;
-    gammaLog[offset + j] = Math.log(d);
-  }
-  for (let attempt = 0; attempt < GAMMA_TRIES && left > 0; attempt++) {
-    philox4x32_10(qLo, qHi, streamId, firstDraw + 2 * attempt, k0, k1, w);
-    philox4x32_10(qLo, qHi, streamId, firstDraw + 2 * attempt + 1, k0, k1, v);
-    for (let j = 0; j < 4; j++) {
-      if (pending[j] === 0) continue;
-      const un = u01FromWord(w[j]!);
-      const x = invNormFast(un, 1 - un);
-      const cube = 1 + c * x;
-      if (!(cube > 0)) continue;
-      const vv = cube * cube * cube;
-      const ua = u01FromWord(v[j]!);
-      const x2 = x * x;
-      gammaLog[offset + j] = Math.log(d * vv);
-      if (ua < 1 - 0.0331 * x2 * x2 || Math.log(ua) < 0.5 * x2 + d * (1 - vv + Math.log(vv))) {
-        pending[j] = 0;
-        left--;
-      }
-    }
-  }
-}
-
-/** Beta(alpha, beta) on [min, max] as X / (X + Y), X ~ Gamma(alpha), Y ~ Gamma(beta), in logs. */
-function betaQuad(
-  p: Float64Array,
-  k0: number,
-  k1: number,
-  streamId: number,
-  qLo: number,
-  qHi: number,
-  out: Float64Array,
-): void {
-  gammaQuad(p[2]!, p[3]!, k0, k1, streamId, qLo, qHi, 0, 0);
-  gammaQuad(p[4]!, p[5]!, k0, k1, streamId, qLo, qHi, 2 * GAMMA_TRIES, 4);
-  // Shape < 1: Gamma(s) = Gamma(s + 1) * U^(1/s) (Marsaglia & Tsang 2000, section 6), in logs so
-  // that tiny variates do not underflow.
-  const invAlpha = p[6]!;
-  const invBeta = p[7]!;
-  if (invAlpha > 0) {
-    philox4x32_10(qLo, qHi, streamId, DRAW_BETA_BOOST_ALPHA, k0, k1, w);
-    for (let j = 0; j < 4; j++) gammaLog[j] += Math.log(u01FromWord(w[j]!)) * invAlpha;
-  }
-  if (invBeta > 0) {
-    philox4x32_10(qLo, qHi, streamId, DRAW_BETA_BOOST_BETA, k0, k1, w);
-    for (let j = 0; j < 4; j++) gammaLog[4 + j] += Math.log(u01FromWord(w[j]!)) * invBeta;
-  }
-  const min = p[0]!;
-  const max = p[1]!;
-  const range = max - min;
-  for (let j = 0; j < 4; j++) {
-    // t = ln(Y/X); B = 1/(1 + e^t) and 1 - B = 1/(1 + e^-t): use the smaller so it keeps its digits.
-    const t = Math.min(Math.max(gammaLog[4 + j]! - gammaLog[j]!, -BETA_LOG_RATIO_MAX), BETA_LOG_RATIO_MAX);
-    out[j] = t > 0 ? min + range / (1 + Math.exp(t)) : max - range / (1 + Math.exp(-t));
+      throw new Error(`sampling: unknown distribution kind ${prep.kind}`);
   }
 }

@@ -203,13 +203,15 @@ export function betaPdf(x: number, a: number, b: number): number {
 /**
  * Beta(a, b) quantile: the x with I_x(a, b) = p, by Newton steps kept inside a shrinking
  * bracket [lo, hi] (a step that leaves the bracket becomes a bisection), to ~1e-14 relative.
+ * `start` is the first iterate (default: the mean); a close one (a neighbouring quantile) saves
+ * most of the steps.
  */
-export function betaQuantile(p: number, a: number, b: number): number {
+export function betaQuantile(p: number, a: number, b: number, start = a / (a + b)): number {
   if (p <= 0) return 0;
   if (p >= 1) return 1;
   let lo = 0;
   let hi = 1;
-  let x = a / (a + b);
+  let x = start > 0 && start < 1 ? start : a / (a + b);
   for (let i = 0; i < 300; i++) {
     const f = betaCdf(x, a, b) - p;
     if (f === 0) return x;
@@ -222,4 +224,29 @@ export function betaQuantile(p: number, a: number, b: number): number {
     x = next;
   }
   return x;
+}
+
+/**
+ * logit of the Beta(a, b) quantile at lower-tail probability p, with q = 1 - p also given (each
+ * formed without cancellation): y = ln(x / (1 - x)) for the x with I_x(a, b) = p. The side of
+ * x = 1/2 is found first (p against I_{1/2}(a, b), which the caller may pass as `pHalf`); below it
+ * x comes from inverting the lower tail at p, above it 1 - x from inverting the upper tail,
+ * I_{1-x}(b, a) = q. So the small one of x and 1 - x is always computed directly, with
+ * betaQuantile's ~1e-14 relative accuracy, and the other is 1 minus it, at least 1/2 and exact to
+ * an ulp. `guess` (a logit, e.g. extrapolated from neighbouring knots) starts the iteration.
+ * Quantiles beyond f64's range come back as -Infinity or Infinity.
+ */
+export function betaLogitQuantile(p: number, q: number, a: number, b: number, pHalf = betaCdf(0.5, a, b), guess = NaN): number {
+  if (p <= 0) return -Infinity;
+  if (q <= 0) return Infinity;
+  // sigmoid(guess) and sigmoid(-guess), each without cancellation; NaN falls back to the mean.
+  const e = Math.exp(-Math.abs(guess));
+  const smallEnd = e / (1 + e);
+  const bigEnd = 1 / (1 + e);
+  if (p <= pHalf) {
+    const x = betaQuantile(p, a, b, guess < 0 ? smallEnd : bigEnd);
+    return Math.log(x) - Math.log1p(-x);
+  }
+  const w = betaQuantile(q, b, a, guess > 0 ? smallEnd : bigEnd);
+  return Math.log1p(-w) - Math.log(w);
 }

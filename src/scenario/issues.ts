@@ -1,21 +1,48 @@
-import { InputError } from '../errors.js';
+import { InputError, formatIssues } from '../errors.js';
 import type { Issue } from '../errors.js';
+import { ExprError } from '../expr/index.js';
 
 /** Collects every problem found in one pass, so a user sees them all at once. */
 export class Issues {
   readonly list: Issue[] = [];
+  /** A mistake in a metric expression, kept whole so that it can be thrown as the ExprError it is. */
+  private expr: { error: ExprError; issue: Issue } | undefined;
 
   add(path: string, message: string, line?: number): void {
     this.list.push(line === undefined ? { path, message } : { path, message, line });
+  }
+
+  /** Adds an expression's mistake (its message has the column and a caret line) at the field's line. */
+  addExprError(error: ExprError, line: number | undefined): void {
+    this.add(error.path, error.issues[0]?.message ?? error.reason, line);
+    this.expr = { error, issue: this.list[this.list.length - 1]! };
   }
 
   get count(): number {
     return this.list.length;
   }
 
-  /** Throws one InputError holding every issue so far, if there is any. */
+  /**
+   * Throws one InputError holding every issue so far, if there is any. When the only problem is
+   * in a metric expression it is thrown as an ExprError (still an InputError), with the file, the
+   * field's line and the column in the expression.
+   */
   throwIfAny(file: string): void {
     if (this.list.length === 0) return;
+    if (this.list.length === 1 && this.expr && this.list[0] === this.expr.issue) {
+      const e = this.expr.error;
+      const located = new ExprError(
+        { path: e.path, text: e.text, reason: e.reason, offset: e.column === undefined ? undefined : e.column - 1, hint: e.hint },
+        file,
+      );
+      // The expression module does not know lines; the scenario does.
+      const line = this.expr.issue.line;
+      if (line !== undefined && located.issues[0]) {
+        located.issues[0].line = line;
+        located.message = formatIssues(located.issues, file);
+      }
+      throw located;
+    }
     // In file order; problems without a line (missing fields) after those with one.
     const key = (line: number | undefined): number => line ?? Number.MAX_SAFE_INTEGER;
     const sorted = [...this.list].sort((a, b) => key(a.line) - key(b.line));

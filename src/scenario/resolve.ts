@@ -4,9 +4,10 @@
  */
 
 import type { ModelConfig, SlotName } from '../model/slots.js';
-import { MAX_DRAFT_TOKENS, SLOT_DEFS } from '../model/slots.js';
+import { MAX_DRAFT_TOKENS, SLOT_DEFS, intermediatesFor, metricsFor } from '../model/slots.js';
 import type { Attention, Catalog, CatalogEntry } from './catalog.js';
 import { loadCatalog } from './catalog.js';
+import { CUSTOM_MODEL_CONFIG, isCustomModel, resolveCustom, resolveSampling } from './custom.js';
 import type { Precision } from './defaults.js';
 import { CLOUD_DEFAULT_PUE, DEFAULTS, DEFAULT_COMPUTE, PRECISIONS } from './defaults.js';
 import type { Issues } from './issues.js';
@@ -123,8 +124,38 @@ export function resolveScenario(raw: RawScenario, file: string, issues: Issues, 
 
   const name = str('name');
   if (name === undefined && !isBroken('name')) issues.add('name', 'is required: a short title for the scenario');
+  const samples = raw.samples ?? DEFAULT_SAMPLES;
+  const sampling = resolveSampling(raw, isBroken('samples') ? 1 : samples, issues);
+  if (isCustomModel(raw)) {
+    // A model of the user's own: its inputs and metrics, and nothing of the cost model.
+    if (!raw.sections.has('metrics') && !isBroken('metrics')) {
+      issues.add('metrics', 'is required: a model of your own needs at least one metric expression over its inputs');
+    }
+    const custom = resolveCustom(raw, [], issues);
+    return {
+      file,
+      name: name ?? '',
+      description: str('description'),
+      seed: raw.seed ?? DEFAULT_SEED,
+      samples,
+      accelerator: { catalog: undefined, name: undefined },
+      model: { catalog: undefined, name: undefined, compute: DEFAULT_COMPUTE, attention: 'gqa' },
+      throughputMode: 'roofline',
+      pricing: 'owned',
+      config: { ...CUSTOM_MODEL_CONFIG },
+      inputs: {},
+      costModel: false,
+      custom,
+      sampling,
+    };
+  }
   if (!raw.sections.has('costs')) {
-    if (!isBroken('costs')) issues.add('costs', 'is required: how the GPUs are paid for (costs.pricing: owned or cloud, and its prices)');
+    if (!isBroken('costs')) {
+      issues.add(
+        'costs',
+        'is required: how the GPUs are paid for (costs.pricing: owned or cloud, and its prices); a model of your own (inputs: and metrics:) has no other sections',
+      );
+    }
     return undefined;
   }
   const pricingName = str('costs.pricing');
@@ -274,19 +305,24 @@ export function resolveScenario(raw: RawScenario, file: string, issues: Issues, 
   }
 
   crossChecks(inputs, issues);
+  // Expressions may read the inputs this configuration uses, its metrics and its intermediates.
+  const custom = resolveCustom(raw, [...Object.keys(inputs), ...metricsFor(config), ...intermediatesFor(config)], issues);
 
   return {
     file,
     name: name ?? '',
     description: str('description'),
     seed: raw.seed ?? DEFAULT_SEED,
-    samples: raw.samples ?? DEFAULT_SAMPLES,
+    samples,
     accelerator: { catalog: accEntry?.id, name: str('accelerator.name') ?? accEntry?.name },
     model: { catalog: modelEntry?.id, name: str('model.name') ?? modelEntry?.name, compute, attention },
     throughputMode,
     pricing,
     config,
     inputs,
+    costModel: true,
+    custom,
+    sampling,
   };
 }
 

@@ -5,6 +5,7 @@
  */
 
 import { MAX_DRAFT_TOKENS, SLOT_DEFS } from '../model/slots.js';
+import { SAMPLING_SCHEMES } from '../sampling/index.js';
 import { PRECISIONS } from './defaults.js';
 import type { Issues } from './issues.js';
 import type { NumericValue } from './numeric.js';
@@ -20,7 +21,9 @@ export type Field =
   | { t: 'section'; fields: Record<string, Field> }
   | { t: 'numberList'; max: number }
   | { t: 'seed' }
-  | { t: 'samples' };
+  | { t: 'samples' }
+  | { t: 'customInputs' }
+  | { t: 'customMetrics' };
 
 /** The most samples a run may ask for: 2^40 keeps sample indices exact in f64 and in the RNG counter's two words. */
 export const MAX_SAMPLES = 2 ** 40;
@@ -35,6 +38,10 @@ function buildSchema(): Record<string, Field> {
     description: { t: 'string' },
     seed: { t: 'seed' },
     samples: { t: 'samples' },
+    sampling: { t: 'enum', values: SAMPLING_SCHEMES },
+    // A scenario's own inputs (name -> numeric field) and metric expressions (name -> text).
+    inputs: { t: 'customInputs' },
+    metrics: { t: 'customMetrics' },
   };
   const sectionAt = (parts: string[]): Record<string, Field> => {
     let fields = top;
@@ -87,6 +94,12 @@ export interface RawScenario {
   broken: Set<string>;
   seed: string | undefined;
   samples: number | undefined;
+  /** The `inputs:` section in file order: name -> value (those whose value was readable). */
+  customInputs: Map<string, { value: NumericValue; order: number; line: number | undefined }>;
+  /** The `metrics:` section in file order: name -> expression text. */
+  customMetrics: Map<string, { text: string; line: number | undefined }>;
+  /** Line of the `samples:` field, for messages about the count. */
+  samplesLine: number | undefined;
 }
 
 export function readStructure(root: SourceNode, issues: Issues): RawScenario {
@@ -98,6 +111,9 @@ export function readStructure(root: SourceNode, issues: Issues): RawScenario {
     broken: new Set(),
     seed: undefined,
     samples: undefined,
+    customInputs: new Map(),
+    customMetrics: new Map(),
+    samplesLine: undefined,
   };
   if (root.kind !== 'map') {
     issues.add('', `expected a mapping of sections (name, accelerator, model, workload, serving, throughput, costs) at the top level, got ${describeNode(root)}`, root.line);
@@ -149,8 +165,46 @@ export function readStructure(root: SourceNode, issues: Issues): RawScenario {
           } else fail(path, `expected a string or a number, got ${describeNode(value)}`, line);
           break;
         case 'samples':
+          raw.samplesLine = line;
           if (typeof scalar === 'number' && Number.isInteger(scalar) && scalar >= 1 && scalar <= MAX_SAMPLES) raw.samples = scalar;
           else fail(path, `expected a positive integer no larger than 2^40, got ${describeNode(value)}`, line);
+          break;
+        case 'customInputs':
+          if (value.kind !== 'map') {
+            fail(path, `expected a mapping of input names to numbers, distributions or sweeps, got ${describeNode(value)}`, line);
+            break;
+          }
+          raw.sections.set(path, line);
+          for (const e of value.entries) {
+            const p = `${path}.${e.key}`;
+            if (!checkCustomName(e.key, p, 'input', issues, e.line)) {
+              raw.broken.add(p);
+              continue;
+            }
+            const before = issues.count;
+            const v = parseNumeric(e.value, p, issues);
+            if (v) raw.customInputs.set(e.key, { value: v, order: order++, line: e.line });
+            else if (issues.count > before) raw.broken.add(p);
+          }
+          break;
+        case 'customMetrics':
+          if (value.kind !== 'map') {
+            fail(path, `expected a mapping of metric names to expressions, e.g. margin: "price_per_mtok - cost_per_mtok_output", got ${describeNode(value)}`, line);
+            break;
+          }
+          raw.sections.set(path, line);
+          for (const e of value.entries) {
+            const p = `${path}.${e.key}`;
+            if (!checkCustomName(e.key, p, 'metric', issues, e.line)) {
+              raw.broken.add(p);
+              continue;
+            }
+            const text = e.value.kind === 'scalar' ? e.value.value : undefined;
+            if (typeof text === 'string' && text.trim() !== '') raw.customMetrics.set(e.key, { text, line: e.line });
+            else {
+              fail(p, `expected an expression as a string, e.g. "price_per_mtok - cost_per_mtok_output", got ${describeNode(e.value)}`, e.line);
+            }
+          }
           break;
         case 'section':
           if (value.kind !== 'map') {
@@ -179,4 +233,13 @@ export function readStructure(root: SourceNode, issues: Issues): RawScenario {
   };
   walk(root, SCHEMA, '');
   return raw;
+}
+
+/** Names of a scenario's own inputs and metrics: they become identifiers of the expression language. */
+export const CUSTOM_NAME = /^[a-z_][a-z0-9_]*$/;
+
+function checkCustomName(name: string, path: string, what: 'input' | 'metric', issues: Issues, line: number | undefined): boolean {
+  if (CUSTOM_NAME.test(name)) return true;
+  issues.add(path, `\`${name}\` is not a usable ${what} name: use lowercase letters, digits and _, not starting with a digit`, line);
+  return false;
 }

@@ -1,4 +1,5 @@
 import type { ModelConfig, SlotName } from '../model/slots.js';
+import type { SamplingScheme } from '../sampling/index.js';
 import type { Attention } from './catalog.js';
 import type { Precision } from './defaults.js';
 import type { NumericValue } from './numeric.js';
@@ -18,6 +19,17 @@ export interface ScenarioInput {
   order: number | null;
 }
 
+/** A scenario's own inputs and metric expressions (the `inputs:` and `metrics:` sections). */
+export interface ScenarioCustom {
+  /** The inputs in file order; each is drawn like a model input, on the stream of `inputs.<name>`. */
+  inputs: { name: string; input: ScenarioInput }[];
+  /**
+   * The metric expressions in evaluation order (each after the custom metrics it reads), checked
+   * against the names the scenario defines. `order` is the metric's position in the file.
+   */
+  metrics: { name: string; expr: string; order: number }[];
+}
+
 /**
  * A validated scenario: every choice made, every catalog value and default filled in, every
  * range checked. `inputs` holds exactly the model inputs its configuration uses.
@@ -34,4 +46,13 @@ export interface Scenario {
   pricing: 'owned' | 'cloud';
   config: ModelConfig;
   inputs: Partial<Record<SlotName, ScenarioInput>>;
+  /**
+   * False for a model of the user's own (`inputs:` and `metrics:` without any model section): the
+   * cost model is not evaluated, every sample counts, and the metrics are the custom ones only.
+   * Then `inputs` is empty and `config` is CUSTOM_MODEL_CONFIG.
+   */
+  costModel: boolean;
+  custom: ScenarioCustom;
+  /** How the uniforms of the uncertain inputs are drawn (`sampling:`, default random). */
+  sampling: SamplingScheme;
 }

@@ -1,14 +1,17 @@
 /**
  * The CPU engine's inner loop: samples [start, start + count) of every cell of a plan, drawn,
- * evaluated with the CPU reference model and accumulated into a Partial. Plain f64 arithmetic;
- * no allocation per sample. Runs on a worker thread or, for one thread, in the calling thread.
+ * evaluated with the CPU reference model (and the plan's metric expressions, compiled to one
+ * JavaScript function per run) and accumulated into a Partial. Plain f64 arithmetic; no
+ * allocation per sample. Runs on a worker thread or, for one thread, in the calling thread.
  */
 import { emptyPartial } from '../../aggregate/index.js';
+import { compileJs } from '../../expr/index.js';
 import { FEASIBLE, SLO_MISS, evaluate } from '../../model/index.js';
-import { METRIC, METRIC_COUNT, SLOT_COUNT } from '../../model/slots.js';
+import { INTERMEDIATE_COUNT, METRIC_COUNT, SLOT_COUNT } from '../../model/slots.js';
 import { cellCount, cellDists } from '../../plan/cells.js';
 import type { Plan } from '../../plan/types.js';
-import { prepareDist, samplePreparedQuad } from '../../sampling/index.js';
+import { prepareDist, qmcInput, samplePreparedQuad } from '../../sampling/index.js';
+import { builtInMetricIds, customLayout } from '../custom.js';
 import { HIST_BINS, HIST_STRIDE, type Partial, type RunRequest } from '../types.js';
 
 export type RangeRequest = Omit<RunRequest, 'onProgress'>;
@@ -35,7 +38,11 @@ class FloatList {
 
 export function runRange(plan: Plan, req: RangeRequest, onQuads?: (samplesDone: number) => void): Partial {
   const cells = cellCount(plan);
-  const metricIds = plan.metrics.map((m) => METRIC[m]);
+  // With metric expressions each lane's inputs, model outputs, intermediates and expression
+  // results share one vector (src/engine/custom.ts) and metrics are read from it; without, the
+  // model's outputs are read from `out`.
+  const layout = customLayout(plan);
+  const metricIds = layout ? layout.metricSymbols : builtInMetricIds(plan);
   const nm = metricIds.length;
   const part = emptyPartial(cells, nm, req.mode, req.shift);
   part.samples = req.count;
@@ -60,10 +67,16 @@ export function runRange(plan: Plan, req: RangeRequest, onQuads?: (samplesDone: 
 
   // Per cell, the constants of that cell (fixed inputs and swept values); random inputs are drawn
   // once per quad and shared by every cell (common random numbers).
+  const scheme = plan.sampling ?? 'random';
   const random = plan.inputs
     .filter((inp) => inp.sweepAxis === null && inp.dist.kind !== 'const')
-    .map((inp) => ({ slot: inp.slot, streamId: inp.streamId, prep: prepareDist(inp.dist) }));
-  const x = Array.from({ length: 4 }, () => new Float64Array(SLOT_COUNT));
+    // Under lhs or sobol, random input r is dimension r of the design (the GPU's entry order too).
+    .map((inp, r) => ({
+      slot: inp.slot,
+      streamId: inp.streamId,
+      prep: prepareDist(inp.dist, scheme === 'random' ? undefined : qmcInput({ scheme, samples: plan.samples }, plan.key, r, inp.streamId)),
+    }));
+  const x = Array.from({ length: 4 }, () => new Float64Array(layout ? layout.symbols.length : SLOT_COUNT));
   for (const inp of plan.inputs) {
     if (inp.dist.kind === 'const') for (const xj of x) xj[inp.slot] = inp.dist.value;
   }
@@ -79,6 +92,15 @@ export function runRange(plan: Plan, req: RangeRequest, onQuads?: (samplesDone: 
   const drawn = new Float64Array(4);
   const out = new Float64Array(METRIC_COUNT);
   const key = plan.key;
+  const custom = layout !== null;
+  const costModel = layout ? layout.costModel : true;
+  const expressions = layout ? compileJs(layout.exprs, layout.symbols) : null;
+  // Per lane: where the model writes its metrics (and intermediates), and where metrics are read.
+  const outs = x.map((xj) => (layout ? xj.subarray(layout.metricBase, layout.metricBase + METRIC_COUNT) : out));
+  const inters = x.map((xj) =>
+    layout?.needsInter ? xj.subarray(layout.interBase, layout.interBase + INTERMEDIATE_COUNT) : undefined,
+  );
+  const sources = x.map((xj) => (layout ? xj : out));
 
   const end = req.start + req.count;
   const q0 = Math.floor(req.start / 4);
@@ -100,17 +122,25 @@ export function runRange(plan: Plan, req: RangeRequest, onQuads?: (samplesDone: 
       for (let j = jLo; j < jHi; j++) {
         const xj = x[j]!;
         for (let s = 0; s < swept.length; s++) xj[swept[s]!] = sv[s]!;
-        const flags = evaluate(xj, plan.config, out);
+        const flags = costModel ? evaluate(xj, plan.config, outs[j]!, inters[j]) : FEASIBLE;
         if ((flags & FEASIBLE) === 0) {
           part.infeasible[c]!++;
           if (lists && req.keepInfeasible) for (let k = 0; k < nm; k++) lists[c * nm + k]!.push(NaN);
           continue;
         }
         if (flags & SLO_MISS) part.sloMiss[c]!++;
+        if (expressions) expressions(xj);
+        const src = sources[j]!;
         const base = c * nm;
         for (let k = 0; k < nm; k++) {
-          const v = out[metricIds[k]!]!;
+          const v = src[metricIds[k]!]!;
           const i = base + k;
+          // An expression's value that is not finite (log of a negative number, x / 0) is left
+          // out of that metric; in exact mode it stays as NaN so that samples line up.
+          if (custom && !Number.isFinite(v)) {
+            if (lists) lists[i]!.push(NaN);
+            continue;
+          }
           const d = v - part.shift[i]!;
           part.count[i]!++;
           part.sum[i]! += d;

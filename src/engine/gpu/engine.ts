@@ -9,6 +9,10 @@
  * on the device until the pass ends (or 2^31 samples, before a u32 bin could overflow); exact
  * values are read back per chunk and compacted to the feasible samples.
  *
+ * A plan with metric expressions runs on a kernel of its own: the fixed sources plus a generated
+ * part (./custom.ts), compiled on first use and cached by the hash of that part; every other plan
+ * runs on the plain kernel, compiled when the engine is created.
+ *
  * Failures: shader compilation, validation and out-of-memory errors, uncaptured errors and device
  * loss all reject the run in flight with a RuntimeError; a Partial is only returned when every
  * chunk completed cleanly. Testing aid: the environment variable CPTSIM_GPU_FAULT forces a
@@ -17,8 +21,9 @@
  */
 import { emptyPartial } from '../../aggregate/index.js';
 import { CptsimError, RuntimeError } from '../../errors.js';
-import { METRIC_COUNT, SLOT_COUNT } from '../../model/index.js';
+import { exprHash } from '../../expr/index.js';
 import type { Plan } from '../../plan/types.js';
+import { customLayout } from '../custom.js';
 import { HIST_STRIDE, type BackendInfo, type Engine, type Partial, type RunRequest } from '../types.js';
 import { dawnGlobals, describeAdapter, requireAdapter, requiredLimits, type AdapterSummary } from './device.js';
 import {
@@ -39,6 +44,7 @@ import {
   type KernelPlan,
   type Sums,
 } from './layout.js';
+import { PLAIN_KERNEL, customKernel, type KernelSpec } from './custom.js';
 import { mcShaderSource } from './shaders.js';
 
 export interface GpuEngineOptions {
@@ -147,9 +153,17 @@ interface Slot {
   exactRead: GrowableBuffer;
 }
 
+/** A compiled kernel and the layout facts the host needs for it. */
+interface Kernel {
+  pipeline: GPUComputePipeline;
+  workgroupSize: number;
+  pairWords: number;
+}
+
 /** State of one run, shared by its chunks. */
 interface RunState {
   kp: KernelPlan;
+  kernel: Kernel;
   mode: number;
   sums: Sums;
   part: Partial;
@@ -190,7 +204,8 @@ export async function createGpuEngine(options: GpuEngineOptions = {}): Promise<E
 class GpuEngine implements Engine {
   readonly info: BackendInfo;
   private device: GPUDevice | null;
-  private pipeline: GPUComputePipeline | null = null;
+  /** Kernels by the hash of their generated part; the plain one is built by init(). */
+  private kernels = new Map<string, Promise<Kernel>>();
   private layout: GPUBindGroupLayout | null = null;
   private readonly workgroupSize: number;
   private readonly chunkQuads: number;
@@ -266,17 +281,15 @@ class GpuEngine implements Engine {
     };
   }
 
-  /** Compiles the kernel and builds its pipeline (once per engine). */
+  /** Creates the bind group layout and builds the plain kernel (once per engine). */
   async init(): Promise<void> {
     const device = this.live();
-    const storageBytes = this.workgroupSize * METRIC_COUNT * 16 + 16;
+    const storageBytes = workgroupBytes(this.workgroupSize, PLAIN_KERNEL.reductionMetrics);
     if (storageBytes > device.limits.maxComputeWorkgroupStorageSize) {
       throw new RuntimeError(
         `workgroup size ${this.workgroupSize} needs ${storageBytes} bytes of workgroup memory; the device has ${device.limits.maxComputeWorkgroupStorageSize}`,
       );
     }
-    let code = mcShaderSource();
-    if (this.fault === 'shader') code += '\nfn cptsim_forced_fault( {\n';
     const COMPUTE = dawnGlobals.GPUShaderStage.COMPUTE;
     const entries: GPUBindGroupLayoutEntry[] = [
       { binding: 0, visibility: COMPUTE, buffer: { type: 'uniform' } },
@@ -287,9 +300,42 @@ class GpuEngine implements Engine {
       { binding: 5, visibility: COMPUTE, buffer: { type: 'storage' } },
       { binding: 6, visibility: COMPUTE, buffer: { type: 'storage' } },
     ];
+    this.layout = device.createBindGroupLayout({ entries, label: 'cptsim mc' });
+    this.configBuf = device.createBuffer({
+      size: MODEL_CONFIG_BYTES,
+      usage: dawnGlobals.GPUBufferUsage.UNIFORM | dawnGlobals.GPUBufferUsage.COPY_DST,
+      label: 'cptsim model config',
+    });
+    await this.kernel(PLAIN_KERNEL);
+  }
+
+  /** The kernel of a generated part: from the cache, or compiled now. */
+  private kernel(spec: KernelSpec): Promise<Kernel> {
+    const key = exprHash(spec.source);
+    let k = this.kernels.get(key);
+    if (!k) {
+      k = this.buildKernel(spec);
+      // A kernel that failed to build is not cached: the error is reported to the run that asked.
+      k.catch(() => this.kernels.delete(key));
+      this.kernels.set(key, k);
+    }
+    return k;
+  }
+
+  private async buildKernel(spec: KernelSpec): Promise<Kernel> {
+    const device = this.live();
+    // A kernel with more metrics than the plain one may need smaller workgroups to fit its
+    // reduction arrays in workgroup memory.
+    let workgroupSize = this.workgroupSize;
+    const limit = device.limits.maxComputeWorkgroupStorageSize;
+    while (workgroupSize > 1 && workgroupBytes(workgroupSize, spec.reductionMetrics) > limit) workgroupSize /= 2;
+    if (workgroupBytes(workgroupSize, spec.reductionMetrics) > limit) {
+      throw new RuntimeError(`a kernel of ${spec.reductionMetrics} metrics does not fit the device's ${limit} bytes of workgroup memory`);
+    }
+    let code = mcShaderSource(spec.source);
+    if (this.fault === 'shader') code += '\nfn cptsim_forced_fault( {\n';
     device.pushErrorScope('validation');
     const module = device.createShaderModule({ code, label: 'cptsim mc' });
-    this.layout = device.createBindGroupLayout({ entries, label: 'cptsim mc' });
     const info = await module.getCompilationInfo();
     const errors = info.messages.filter((m) => m.type === 'error');
     const scopeError = await device.popErrorScope();
@@ -297,20 +343,18 @@ class GpuEngine implements Engine {
       const text = errors.length > 0 ? errors.map((m) => `${m.lineNum}:${m.linePos} ${m.message}`).join('; ') : scopeError!.message;
       throw new RuntimeError(`the GPU kernel failed to compile: ${text}`);
     }
+    const constants: Record<string, number> = { WG_SIZE: workgroupSize };
+    if (spec.fillIntermediates) constants['MODEL_FILL_INTER'] = 1;
     try {
-      this.pipeline = await device.createComputePipelineAsync({
+      const pipeline = await device.createComputePipelineAsync({
         label: 'cptsim mc',
-        layout: device.createPipelineLayout({ bindGroupLayouts: [this.layout] }),
-        compute: { module, entryPoint: 'mc_main', constants: { WG_SIZE: this.workgroupSize } },
+        layout: device.createPipelineLayout({ bindGroupLayouts: [this.layout!] }),
+        compute: { module, entryPoint: 'mc_main', constants },
       });
+      return { pipeline, workgroupSize, pairWords: spec.pairWords };
     } catch (e) {
       throw new RuntimeError(`the GPU kernel failed to build: ${(e as Error).message}`);
     }
-    this.configBuf = device.createBuffer({
-      size: MODEL_CONFIG_BYTES,
-      usage: dawnGlobals.GPUBufferUsage.UNIFORM | dawnGlobals.GPUBufferUsage.COPY_DST,
-      label: 'cptsim model config',
-    });
   }
 
   run(plan: Plan, request: RunRequest): Promise<Partial> {
@@ -325,7 +369,7 @@ class GpuEngine implements Engine {
     this.disposed = true;
     const device = this.device;
     this.device = null;
-    this.pipeline = null;
+    this.kernels.clear();
     this.layout = null;
     if (device) {
       device.onuncapturederror = null;
@@ -366,12 +410,18 @@ class GpuEngine implements Engine {
   }
 
   private async runChecked(plan: Plan, request: RunRequest): Promise<Partial> {
-    const device = this.live();
+    this.live();
     const kp = kernelPlan(plan);
     const { cells, metrics } = kp;
     const pairs = cells * metrics;
-    if (metrics > MAX_PLAN_METRICS) throw new RuntimeError(`the GPU engine takes at most ${MAX_PLAN_METRICS} metrics`);
-    if (kp.randomSlots.length > SLOT_COUNT) throw new RuntimeError('more random inputs than model slots');
+    if (metrics > MAX_PLAN_METRICS) {
+      throw new RuntimeError(
+        `the GPU engine takes at most ${MAX_PLAN_METRICS} metrics per run, this plan has ${metrics}; use --backend cpu, or fewer custom metrics`,
+      );
+    }
+    const layout = customLayout(plan);
+    const kernel = await this.kernel(layout ? customKernel(layout, metrics) : PLAIN_KERNEL);
+    const device = this.live();
     if (request.mode === 'hist' && (!request.hist || request.hist.length !== pairs)) {
       throw new RangeError(`hist mode needs ${pairs} histogram specs`);
     }
@@ -390,6 +440,7 @@ class GpuEngine implements Engine {
     if (exact) part.values = Array.from({ length: pairs }, () => new Float32Array(request.count));
     const state: RunState = {
       kp,
+      kernel,
       mode: exact ? MODE_EXACT : MODE_HIST,
       sums: part,
       part,
@@ -401,7 +452,7 @@ class GpuEngine implements Engine {
       key: plan.key,
     };
 
-    const passCells = this.cellsPerPass(metrics, exact);
+    const passCells = this.cellsPerPass(metrics, exact, kernel.pairWords);
     let workDone = 0;
     for (let cellFirst = 0; cellFirst < cells; cellFirst += passCells) {
       const pass: PassState = { cellFirst, cells: Math.min(passCells, cells - cellFirst) };
@@ -454,9 +505,9 @@ class GpuEngine implements Engine {
   }
 
   /** Cells per pass: the histograms, the exact buffer and one workgroup's partial must fit. */
-  private cellsPerPass(metrics: number, exact: boolean): number {
+  private cellsPerPass(metrics: number, exact: boolean, pairWords: number): number {
     const maxBinding = this.live().limits.maxStorageBufferBindingSize;
-    let n = Math.floor(Math.min(maxBinding, PARTIAL_BUDGET_BYTES) / (partialWords(1, metrics) * 4));
+    let n = Math.floor(Math.min(maxBinding, PARTIAL_BUDGET_BYTES) / (partialWords(1, metrics, pairWords) * 4));
     if (exact) n = Math.min(n, Math.floor(maxBinding / ((metrics + 1) * 16)));
     else n = Math.min(n, Math.floor(Math.min(maxBinding, HIST_BUDGET_BYTES) / (metrics * HIST_STRIDE * 4)));
     return Math.max(1, Math.min(n, this.maxCellsPerPass));
@@ -469,20 +520,21 @@ class GpuEngine implements Engine {
     return Math.max(1, Math.min(this.chunkQuads, Math.floor(maxBinding / ((cells * (metrics + 1)) * 16))));
   }
 
-  private workgroupsFor(chunk: Chunk, pass: PassState, metrics: number): { workgroups: number; tiles: number } {
-    const byBudget = Math.floor(PARTIAL_BUDGET_BYTES / (partialWords(pass.cells, metrics) * 4));
+  private workgroupsFor(chunk: Chunk, pass: PassState, metrics: number, kernel: Kernel): { workgroups: number; tiles: number } {
+    const byBudget = Math.floor(PARTIAL_BUDGET_BYTES / (partialWords(pass.cells, metrics, kernel.pairWords) * 4));
     const workgroups = Math.max(
       1,
-      Math.min(Math.ceil(chunk.nQuads / this.workgroupSize), this.maxWorkgroups, byBudget),
+      Math.min(Math.ceil(chunk.nQuads / kernel.workgroupSize), this.maxWorkgroups, byBudget),
     );
-    return { workgroups, tiles: Math.ceil(chunk.nQuads / (workgroups * this.workgroupSize)) };
+    return { workgroups, tiles: Math.ceil(chunk.nQuads / (workgroups * kernel.workgroupSize)) };
   }
 
   /** Encodes and submits one chunk; the promise settles when its results are added in. */
   private submitChunk(state: RunState, pass: PassState, chunk: Chunk, slot: Slot): Promise<void> {
     const device = this.live();
     const { metrics } = state.kp;
-    const { workgroups, tiles } = this.workgroupsFor(chunk, pass, metrics);
+    const { kernel } = state;
+    const { workgroups, tiles } = this.workgroupsFor(chunk, pass, metrics, kernel);
     const exact = state.mode === MODE_EXACT;
     const exactStride = exact ? 4 * chunk.nQuads : 0;
     device.queue.writeBuffer(
@@ -508,7 +560,7 @@ class GpuEngine implements Engine {
         metricIds: state.kp.metricIds,
       }),
     );
-    const partialBytes = workgroups * partialWords(pass.cells, metrics) * 4;
+    const partialBytes = workgroups * partialWords(pass.cells, metrics, kernel.pairWords) * 4;
     const exactBytes = exact ? pass.cells * (metrics + 1) * exactStride * 4 : 0;
     const partials = slot.partials.ensure(partialBytes);
     const partialsRead = slot.partialsRead.ensure(partialBytes);
@@ -531,7 +583,7 @@ class GpuEngine implements Engine {
     device.pushErrorScope('validation');
     const enc = device.createCommandEncoder({ label: 'cptsim chunk' });
     const pass_ = enc.beginComputePass();
-    pass_.setPipeline(this.pipeline!);
+    pass_.setPipeline(kernel.pipeline);
     pass_.setBindGroup(0, bindGroup);
     pass_.dispatchWorkgroups(workgroups);
     pass_.end();
@@ -559,7 +611,7 @@ class GpuEngine implements Engine {
       this.checkHealthy();
       try {
         const words = new Uint32Array(partialsRead.getMappedRange(0, partialBytes));
-        addPartials(state.sums, words, workgroups, pass.cellFirst, pass.cells, metrics);
+        addPartials(state.sums, words, workgroups, pass.cellFirst, pass.cells, metrics, kernel.pairWords);
         if (exactRead) {
           const ex = new Uint32Array(exactRead.getMappedRange(0, exactBytes));
           compactExact(state, pass, chunk, ex, exactStride);
@@ -618,4 +670,9 @@ function compactExact(state: RunState, pass: PassState, chunk: Chunk, words: Uin
     }
     fill[cell] = n;
   }
+}
+
+/** Workgroup memory of mc.wgsl: four f32 reduction arrays, the three counts and the per-metric not-finite counts. */
+function workgroupBytes(workgroupSize: number, reductionMetrics: number): number {
+  return workgroupSize * reductionMetrics * 16 + 16 + reductionMetrics * 4;
 }

@@ -3,7 +3,7 @@
  * uniform block, the tables, the split of a sample range into dispatches, and the f64 sums of the
  * per-workgroup partials. The layouts are documented in the header of shaders/mc.wgsl.
  */
-import { CONFIG_FIELDS, METRIC, SLOT_COUNT, type ModelConfig } from '../../model/index.js';
+import { CONFIG_FIELDS, METRIC, METRIC_COUNT, SLOT_COUNT, type MetricName, type ModelConfig } from '../../model/index.js';
 import { cellCount, cellDists } from '../../plan/cells.js';
 import type { Plan } from '../../plan/types.js';
 import { encodeParams } from '../../sampling/index.js';
@@ -17,8 +17,12 @@ export const MODEL_CONFIG_BYTES = 48;
 export const MAX_PLAN_METRICS = 16;
 export const MODE_HIST = 1;
 export const MODE_EXACT = 2;
-/** Words per (cell, metric) in a workgroup's partial, and per cell for the counts. */
+/**
+ * Words per (cell, metric) in a workgroup's partial (a kernel with metric expressions adds a
+ * fifth: the values left out as not finite), and per cell for the counts.
+ */
 export const PAIR_WORDS = 4;
+export const PAIR_WORDS_CUSTOM = 5;
 export const COUNT_WORDS = 3;
 /** Words per (cell, metric) of the pair table: shift, hist origin, hist scale, log flag. */
 export const PAIR_TABLE_WORDS = 4;
@@ -90,7 +94,10 @@ export function encodeModelConfig(config: ModelConfig): Uint32Array {
 export interface KernelPlan {
   cells: number;
   metrics: number;
+  /** Per plan metric: a METRIC_* id, or METRIC_COUNT + j for custom metric j (Plan.custom.metrics order). */
   metricIds: number[];
+  /** Slot values per cell in the tables: SLOT_COUNT plus the plan's own inputs. */
+  inputStride: number;
   /** Slots of the random inputs, in params-table entry order. */
   randomSlots: number[];
   /** Slots of the swept inputs (constant within a cell, different between cells). */
@@ -104,15 +111,23 @@ export interface KernelPlan {
  */
 export function kernelPlan(plan: Plan): KernelPlan {
   const random = plan.inputs.filter((inp) => inp.sweepAxis === null && inp.dist.kind !== 'const');
+  const customIds = new Map((plan.custom?.metrics ?? []).map((m, j) => [m.name, METRIC_COUNT + j]));
   return {
     cells: cellCount(plan),
     metrics: plan.metrics.length,
-    metricIds: plan.metrics.map((m) => METRIC[m]),
+    metricIds: plan.metrics.map((m) => {
+      const id = customIds.get(m) ?? METRIC[m as MetricName];
+      if (id === undefined) throw new Error(`plan metric \`${m}\` is neither built in nor custom`);
+      return id;
+    }),
+    inputStride: SLOT_COUNT + (plan.custom?.inputs.length ?? 0),
     randomSlots: random.map((inp) => inp.slot),
     sweptSlots: plan.inputs.filter((inp) => inp.sweepAxis !== null).map((inp) => inp.slot),
     params: encodeParams(
       random.map((inp) => inp.dist),
       random.map((inp) => inp.streamId),
+      // Entry r is dimension r of an lhs or sobol design, as on the CPU.
+      { scheme: plan.sampling ?? 'random', samples: plan.samples, key: plan.key },
     ),
   };
 }
@@ -128,7 +143,8 @@ export function encodeTables(
   hist: readonly HistSpec[] | undefined,
 ): { words: Uint32Array; pairTable: number; randomTable: number; sweptTable: number } {
   const pairs = kp.cells * kp.metrics;
-  const randomTable = kp.cells * SLOT_COUNT;
+  const stride = kp.inputStride;
+  const randomTable = kp.cells * stride;
   const sweptTable = randomTable + kp.randomSlots.length;
   const pairTable = sweptTable + kp.sweptSlots.length;
   const words = new Uint32Array(pairTable + pairs * PAIR_TABLE_WORDS);
@@ -137,7 +153,7 @@ export function encodeTables(
     const dists = cellDists(plan, c);
     dists.forEach((d, i) => {
       const slot = plan.inputs[i]!.slot;
-      if (d.kind === 'const') f[c * SLOT_COUNT + slot] = d.value;
+      if (d.kind === 'const') f[c * stride + slot] = d.value;
     });
   }
   kp.randomSlots.forEach((slot, r) => {
@@ -213,8 +229,8 @@ export function splitChunks(start: number, count: number, chunkQuads: number): C
 }
 
 /** Words of one workgroup's partial for a pass of `cells` cells. */
-export function partialWords(cells: number, metrics: number): number {
-  return cells * (metrics * PAIR_WORDS + COUNT_WORDS);
+export function partialWords(cells: number, metrics: number, pairWords = PAIR_WORDS): number {
+  return cells * (metrics * pairWords + COUNT_WORDS);
 }
 
 /** The f64 accumulators one pass of cells adds its workgroups' partials into. */
@@ -230,8 +246,9 @@ export interface Sums {
 
 /**
  * Adds `workgroups` partials (read back from the kernel) into the plan-wide sums, for the pass
- * whose first cell is `cellFirst`. A workgroup without feasible samples of a cell carries the
- * min/max identities, which are skipped.
+ * whose first cell is `cellFirst`. A workgroup without feasible samples of a cell (or, with
+ * PAIR_WORDS_CUSTOM, without a finite value of a metric) carries the min/max identities, which
+ * are skipped.
  */
 export function addPartials(
   sums: Sums,
@@ -240,10 +257,12 @@ export function addPartials(
   cellFirst: number,
   cells: number,
   metrics: number,
+  pairWords = PAIR_WORDS,
 ): void {
   const f = new Float32Array(words.buffer, words.byteOffset, words.length);
-  const stride = partialWords(cells, metrics);
-  const countBase = cells * metrics * PAIR_WORDS;
+  const stride = partialWords(cells, metrics, pairWords);
+  const countBase = cells * metrics * pairWords;
+  const withBad = pairWords === PAIR_WORDS_CUSTOM;
   for (let w = 0; w < workgroups; w++) {
     const base = w * stride;
     for (let c = 0; c < cells; c++) {
@@ -254,9 +273,11 @@ export function addPartials(
       sums.sloMiss[cell]! += words[o + 2]!;
       if (feasible === 0) continue;
       for (let m = 0; m < metrics; m++) {
-        const p = base + (c * metrics + m) * PAIR_WORDS;
+        const p = base + (c * metrics + m) * pairWords;
         const i = cell * metrics + m;
-        sums.count[i]! += feasible;
+        const counted = withBad ? feasible - words[p + 4]! : feasible;
+        if (counted === 0) continue;
+        sums.count[i]! += counted;
         sums.sum[i]! += f[p]!;
         sums.sumSq[i]! += f[p + 1]!;
         const lo = f[p + 2]!;

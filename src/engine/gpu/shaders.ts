@@ -7,9 +7,10 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { RuntimeError } from '../../errors.js';
 import { packageRoot } from '../../paths.js';
+import { PLAIN_KERNEL } from './custom.js';
 
 /** Composition order of the Monte Carlo kernel: each file may use what the earlier ones define. */
-export const MC_SHADER_FILES = ['philox.wgsl', 'distributions.wgsl', 'model.wgsl', 'mc.wgsl'] as const;
+export const MC_SHADER_FILES = ['philox.wgsl', 'qmc.wgsl', 'distributions.wgsl', 'model.wgsl', 'mc.wgsl'] as const;
 
 export function shaderDir(): string {
   return join(packageRoot(), 'shaders');
@@ -30,7 +31,11 @@ export function composeShaders(files: readonly string[]): string {
   return files.map((f) => `// ---- ${f}\n${readShader(f)}`).join('\n');
 }
 
-/** The full source of the Monte Carlo kernel (entry point `mc_main`). */
-export function mcShaderSource(): string {
-  return composeShaders(MC_SHADER_FILES);
+/**
+ * The full source of the Monte Carlo kernel (entry point `mc_main`): the fixed files, then the
+ * generated part that sizes it for a plan's metric expressions (./custom.ts; the plain part when
+ * not given).
+ */
+export function mcShaderSource(generated: string = PLAIN_KERNEL.source): string {
+  return `${composeShaders(MC_SHADER_FILES)}\n${generated}`;
 }
