@@ -16,6 +16,8 @@ import {
 import { createCpuEngine, createGpuEngine, findAdapter, type Engine } from '../src/engine/index.js';
 import { runRange } from '../src/engine/cpu/index.js';
 import { MEASURED_CLOUD, makePlan } from './helpers/plans.js';
+import { buildPlan } from '../src/plan/index.js';
+import { loadScenario, parseScenario } from '../src/scenario/index.js';
 
 /** A, B and AB_i sample matrices of d independent U(0, 1) inputs, and f on each. */
 function saltelliValues(d: number, n: number, f: (x: number[]) => number, seed: string) {
@@ -170,6 +172,45 @@ describe.each(engines)('sensitivity analyses on the %s engine', (_name, factory)
     const alone = r.metrics.cost_usd_per_gpu_hour!['costs.cloud_usd_per_gpu_hour']!;
     expect(Math.abs(alone.first - 1)).toBeLessThan(5 * bootSd(alone.first_ci, 0.95));
     expect(Math.abs(alone.total - 1)).toBeLessThan(5 * bootSd(alone.total_ci, 0.95));
+  });
+
+  it('Sobol indices of the G-function scenario (scenarios/custom-sobol-g.yaml) match the analytic ones', async (ctx) => {
+    if (!engine) return ctx.skip();
+    const a = [0, 1, 4.5, 9, 99, 99];
+    const plan = { ...buildPlan(await loadScenario('scenarios/custom-sobol-g.yaml')), sampling: 'random' as const };
+    const r = await sobolAnalysis(plan, engine, { samples: 2 ** 14 });
+    const vi = a.map((ai) => 1 / (3 * (1 + ai) ** 2));
+    const v = vi.reduce((p, x) => p * (1 + x), 1) - 1;
+    a.forEach((_, i) => {
+      const ix = r.metrics.g![`inputs.x${i + 1}`]!;
+      const total = (vi[i]! * vi.reduce((p, x, j) => (j === i ? p : p * (1 + x)), 1)) / v;
+      expect(Math.abs(ix.first - vi[i]! / v)).toBeLessThan(5 * bootSd(ix.first_ci, 0.95) + 1e-6);
+      expect(Math.abs(ix.total - total)).toBeLessThan(5 * bootSd(ix.total_ci, 0.95) + 1e-6);
+    });
+  });
+
+  it('Sobol indices of a linear model of inputs and metrics alone: S_i = ST_i = a_i^2 var(x_i) / var(y)', async (ctx) => {
+    if (!engine) return ctx.skip();
+    const text = [
+      'name: linear',
+      'samples: 16384',
+      'inputs:',
+      '  x1: { uniform: [0, 1] }',
+      '  x2: { normal: { mean: 5, sd: 2 } }',
+      '  x3: { triangular: [0, 1, 4] }',
+      'metrics:',
+      '  y: "3 * x1 + 0.5 * x2 - 2 * x3"',
+    ].join('\n');
+    const plan = buildPlan(parseScenario(text, 'linear.yaml'));
+    const r = await sobolAnalysis(plan, engine, { samples: 2 ** 14 });
+    // Variances: uniform 1/12, normal sd^2, triangular (a^2 + b^2 + c^2 - ab - ac - bc) / 18.
+    const parts = [9 / 12, 0.25 * 4, (4 * (0 + 1 + 16 - 0 - 0 - 4)) / 18];
+    const vy = parts.reduce((x, y) => x + y, 0);
+    parts.forEach((p, i) => {
+      const ix = r.metrics.y![`inputs.x${i + 1}`]!;
+      expect(Math.abs(ix.first - p / vy)).toBeLessThan(5 * bootSd(ix.first_ci, 0.95) + 1e-6);
+      expect(Math.abs(ix.total - p / vy)).toBeLessThan(5 * bootSd(ix.total_ci, 0.95) + 1e-6);
+    });
   });
 
   it('tornado: utilization swings the cost more than price here, with the bars at the inputs P10/P90', async (ctx) => {
