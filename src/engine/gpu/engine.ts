@@ -68,6 +68,9 @@ const DEFAULT_WORKGROUP_SIZE = 64;
  * (a ~1 MB partial readback, its f64 sum on the host, the map round trip) small against compute.
  */
 const CHUNK_QUADS_SOFTWARE = 1 << 17;
+/** Waiting for a chunk past its expected end: ask Dawn for this long, then pause this long. */
+const POLL_BURST_MS = 1;
+const POLL_GAP_MS = 3;
 /** Longest sleep while waiting for a chunk (the estimate it rests on may be stale). */
 const MAX_PACE_SLEEP_MS = 200;
 const CHUNK_QUADS_HARDWARE = 1 << 24;
@@ -86,8 +89,9 @@ const HIST_FLUSH_SAMPLES = 2 ** 31;
 /**
  * Waits for chunks without polling. Dawn for Node polls for completion for as long as a promise
  * of its own (mapAsync, popErrorScope) is pending, and on a software adapter that polling takes
- * CPU from the very threads that run the shader. So the engine sleeps until a chunk should be
- * done, from the measured time per quad, and only then asks Dawn.
+ * CPU from the very threads that run the shader (on lavapipe, a chunk waited for that way took
+ * 1.5x as long as one waited for by sleeping). So the engine sleeps until a chunk should nearly be
+ * done, from the measured time per quad, and then asks Dawn in short bursts (mapInBursts).
  */
 class Pacer {
   msPerQuad = 0;
@@ -97,7 +101,7 @@ class Pacer {
   async sleepUntil(t: number): Promise<void> {
     // Wake early (polling the last stretch costs little; oversleeping idles the device), and
     // never sleep long on an estimate that may be stale.
-    const ms = Math.min((t - performance.now()) * 0.92, MAX_PACE_SLEEP_MS);
+    const ms = Math.min((t - performance.now()) * 0.85, MAX_PACE_SLEEP_MS);
     if (ms > 1) await new Promise((resolve) => setTimeout(resolve, ms));
     this.woke = performance.now();
   }
@@ -107,12 +111,40 @@ class Pacer {
     const end = performance.now();
     const took = (end - started) / quads;
     if (this.msPerQuad > 0 && end - this.woke < 0.5) {
-      // Done before we woke: we slept too long. The true time is below the sleep; guess well below.
-      this.msPerQuad = (Math.min(this.msPerQuad, (this.woke - started) / quads)) * 0.6;
+      // Done before we woke: the true time is below the time slept. Aim well under it, so that
+      // the next chunk is still running when we wake, and is measured.
+      this.msPerQuad = Math.min(this.msPerQuad, (this.woke - started) / quads) * 0.75;
     } else {
-      this.msPerQuad = this.msPerQuad === 0 ? took : 0.5 * this.msPerQuad + 0.5 * took;
+      // Still running when we woke: we polled to its end, so `took` is its time.
+      this.msPerQuad = took;
     }
     this.expectedEnd = end;
+  }
+}
+
+/**
+ * Maps a buffer for reading, asking Dawn in short bursts: a pending map keeps Dawn polling, so a
+ * map still pending after POLL_BURST_MS is withdrawn (unmap() aborts it) and asked again after
+ * POLL_GAP_MS. A map that fails for another reason (a lost device) rejects as usual.
+ */
+async function mapInBursts(buffer: GPUBuffer, bytes: number): Promise<void> {
+  const sleep = (ms: number) => new Promise<'waiting'>((resolve) => setTimeout(() => resolve('waiting'), ms));
+  for (;;) {
+    let withdrawn = false;
+    const mapped = buffer.mapAsync(dawnGlobals.GPUMapMode.READ, 0, bytes).then(
+      () => 'mapped' as const,
+      (e: unknown) => {
+        if (withdrawn) return 'withdrawn' as const;
+        throw e;
+      },
+    );
+    const first = await Promise.race([mapped, sleep(POLL_BURST_MS)]);
+    if (first === 'mapped') return;
+    withdrawn = true;
+    buffer.unmap();
+    // Mapped just before the unmap: ask again at once, it will be quick.
+    if ((await mapped) === 'mapped') continue;
+    await sleep(POLL_GAP_MS);
   }
 }
 
@@ -213,7 +245,8 @@ class GpuEngine implements Engine {
   private readonly fault: string | undefined;
   private readonly maxCellsPerPass: number;
   private readonly histFlushSamples: number;
-  private readonly pace = new Pacer();
+  /** Exact and histogram chunks cost differently per quad: one pacer each. */
+  private readonly paces = { exact: new Pacer(), hist: new Pacer() };
   /**
    * Chunks queued at once. A hardware device gets two, so that the host's work on one overlaps
    * the next; a software adapter gets one, which lets the pacer time each chunk exactly.
@@ -594,20 +627,20 @@ class GpuEngine implements Engine {
     const oom = device.popErrorScope();
 
     // The chunk starts when the one before it ends (the queue runs them in order).
-    const started = Math.max(performance.now(), this.pace.expectedEnd);
+    const pace = exact ? this.paces.exact : this.paces.hist;
+    const started = Math.max(performance.now(), pace.expectedEnd);
     const quads = chunk.nQuads * pass.cells;
-    const expectedEnd = started + this.pace.msPerQuad * quads;
-    this.pace.expectedEnd = expectedEnd;
+    const expectedEnd = started + pace.msPerQuad * quads;
+    pace.expectedEnd = expectedEnd;
     return (async () => {
-      await this.pace.sleepUntil(expectedEnd);
+      await pace.sleepUntil(expectedEnd);
       const [errV, errM] = await Promise.all([validation, oom]);
       const err = errV ?? errM;
       if (err) throw new RuntimeError(`GPU error: ${err.message}`);
-      await Promise.all([
-        partialsRead.mapAsync(dawnGlobals.GPUMapMode.READ, 0, partialBytes),
-        exactRead ? exactRead.mapAsync(dawnGlobals.GPUMapMode.READ, 0, exactBytes) : Promise.resolve(),
-      ]);
-      this.pace.observe(started, quads);
+      // The partials are copied last in the chunk: once they map, the chunk is done.
+      await mapInBursts(partialsRead, partialBytes);
+      pace.observe(started, quads);
+      if (exactRead) await exactRead.mapAsync(dawnGlobals.GPUMapMode.READ, 0, exactBytes);
       this.checkHealthy();
       try {
         const words = new Uint32Array(partialsRead.getMappedRange(0, partialBytes));
