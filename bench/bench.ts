@@ -2,9 +2,11 @@
  * Benchmark: the GPU engine, the CPU engine on all cores and a vectorized NumPy peer
  * (bench/peer_numpy.py), side by side in one invocation, on one scenario and sample count.
  *
- *   npm run bench -- [--json] [--samples N] [--scenario FILE] [--engines gpu,cpu,numpy]
+ *   npm run bench -- [--json] [--samples N] [--repeat R] [--scenario FILE] [--engines gpu,cpu,numpy]
  *
- * Speeds are model evaluations per second of the whole run (pilot and aggregation included). The
+ * Speeds are model evaluations per second of the whole run (pilot and aggregation included), the
+ * median of R runs (default 3) after a warm-up run, so one slow run on a shared machine does not
+ * decide the ratio. The
  * peer is also a third implementation of the model: its quantiles must agree with the engines'
  * within Monte Carlo error (it draws its own random numbers).
  */
@@ -13,20 +15,21 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { availableParallelism, cpus, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { simulate, type RunResult } from '../src/analysis/index.js';
-import { createCpuEngine, createGpuEngine, findAdapter } from '../src/engine/index.js';
+import { createCpuEngine, createGpuEngine, findAdapter, type Engine } from '../src/engine/index.js';
 import { flagshipScenario, packageRoot, packageVersion } from '../src/paths.js';
-import { buildPlan } from '../src/plan/index.js';
+import { buildPlan, type Plan } from '../src/plan/index.js';
 import { loadScenario } from '../src/scenario/index.js';
 
 interface Args {
   json: boolean;
   samples: number;
+  repeat: number;
   scenario: string;
   engines: string[];
 }
 
 function parseArgs(argv: string[]): Args {
-  const args: Args = { json: false, samples: 4_000_000, scenario: flagshipScenario(), engines: ['gpu', 'cpu', 'numpy'] };
+  const args: Args = { json: false, samples: 2 ** 23, repeat: 3, scenario: flagshipScenario(), engines: ['gpu', 'cpu', 'numpy'] };
   for (let i = 0; i < argv.length; i++) {
     const a = argv[i]!;
     const next = () => {
@@ -36,11 +39,13 @@ function parseArgs(argv: string[]): Args {
     };
     if (a === '--json') args.json = true;
     else if (a === '--samples') args.samples = Number(next());
+    else if (a === '--repeat') args.repeat = Number(next());
     else if (a === '--scenario') args.scenario = next();
     else if (a === '--engines') args.engines = next().split(',');
     else throw new Error(`unknown option ${a}`);
   }
   if (!Number.isInteger(args.samples) || args.samples < 1) throw new Error('--samples: expected a positive integer');
+  if (!Number.isInteger(args.repeat) || args.repeat < 1) throw new Error('--repeat: expected a positive integer');
   return args;
 }
 
@@ -57,6 +62,19 @@ interface EngineFigures {
 }
 
 const METRIC = 'cost_per_mtok_output';
+
+/** The run of median speed among `runs`. */
+function medianRun<T extends { samples_per_s: number }>(runs: T[]): T {
+  return [...runs].sort((a, b) => a.samples_per_s - b.samples_per_s)[Math.floor((runs.length - 1) / 2)]!;
+}
+
+async function timedRuns(plan: Plan, engine: Engine, quantiles: 'exact' | 'hist', repeat: number): Promise<RunResult> {
+  // A short warm-up compiles pipelines and starts threads outside the timed runs.
+  await simulate({ ...plan, samples: 65536 }, engine, packageVersion(), { quantiles });
+  const runs: RunResult[] = [];
+  for (let k = 0; k < repeat; k++) runs.push((await simulate(plan, engine, packageVersion(), { quantiles })).result);
+  return medianRun(runs);
+}
 
 function figures(r: RunResult): EngineFigures {
   const s = r.cells[0]!.metrics[METRIC]!;
@@ -77,9 +95,7 @@ async function main(): Promise<void> {
     } else {
       const engine = await createGpuEngine({ adapter });
       try {
-        // A short warm-up compiles the pipelines outside the timed run.
-        await simulate({ ...plan, samples: 65536 }, engine, packageVersion(), { quantiles });
-        const { result } = await simulate(plan, engine, packageVersion(), { quantiles });
+        const result = await timedRuns(plan, engine, quantiles, args.repeat);
         engines.gpu = { ...figures(result), adapter: engine.info.adapter, software: engine.info.software };
         log(`gpu: ${(result.samples_per_s / 1e6).toFixed(2)} M samples/s`);
       } finally {
@@ -91,8 +107,7 @@ async function main(): Promise<void> {
     const threads = availableParallelism();
     const engine = createCpuEngine({ threads });
     try {
-      await simulate({ ...plan, samples: 65536 }, engine, packageVersion(), { quantiles });
-      const { result } = await simulate(plan, engine, packageVersion(), { quantiles });
+      const result = await timedRuns(plan, engine, quantiles, args.repeat);
       engines.cpu = { ...figures(result), threads };
       log(`cpu: ${(result.samples_per_s / 1e6).toFixed(2)} M samples/s on ${threads} threads`);
     } finally {
@@ -104,18 +119,25 @@ async function main(): Promise<void> {
     try {
       const planFile = join(dir, 'plan.json');
       writeFileSync(planFile, JSON.stringify(plan));
-      const py = spawnSync('python3', [join(packageRoot(), 'bench', 'peer_numpy.py'), planFile, String(args.samples)], {
-        encoding: 'utf8',
-        maxBuffer: 64 * 1024 * 1024,
-      });
-      if (py.status !== 0) {
-        log(`numpy peer failed: ${(py.stderr || py.error?.message || '').trim().split('\n').pop()}`);
-      } else {
-        const r = JSON.parse(py.stdout.trim().split('\n').pop()!) as {
-          samples_per_s: number;
-          elapsed_s: number;
-          quantiles: Record<string, { p10: number; p50: number; p90: number }>;
-        };
+      type PeerResult = {
+        samples_per_s: number;
+        elapsed_s: number;
+        quantiles: Record<string, { p10: number; p50: number; p90: number }>;
+      };
+      const runs: PeerResult[] = [];
+      for (let k = 0; k < args.repeat; k++) {
+        const py = spawnSync('python3', [join(packageRoot(), 'bench', 'peer_numpy.py'), planFile, String(args.samples)], {
+          encoding: 'utf8',
+          maxBuffer: 64 * 1024 * 1024,
+        });
+        if (py.status !== 0) {
+          log(`numpy peer failed: ${(py.stderr || py.error?.message || '').trim().split('\n').pop()}`);
+          break;
+        }
+        runs.push(JSON.parse(py.stdout.trim().split('\n').pop()!) as PeerResult);
+      }
+      if (runs.length === args.repeat) {
+        const r = medianRun(runs);
         const q = r.quantiles[METRIC]!;
         engines.numpy = { samples_per_s: r.samples_per_s, elapsed_s: r.elapsed_s, p10: q.p10, p50: q.p50, p90: q.p90 };
         log(`numpy: ${(r.samples_per_s / 1e6).toFixed(2)} M samples/s`);
@@ -147,6 +169,7 @@ async function main(): Promise<void> {
   const out = {
     scenario: plan.name,
     samples: args.samples,
+    repeat: args.repeat,
     machine: `${cpus()[0]?.model ?? 'unknown CPU'}, ${availableParallelism()} cores`,
     engines,
     ratios,
