@@ -182,13 +182,7 @@ fn mc_main(
   var n_feasible = 0u;
   var n_infeasible = 0u;
   var n_slo_miss = 0u;
-  for (var m = 0u; m < n_metrics; m++) {
-    t_sum[m] = 0.0;
-    t_sq[m] = 0.0;
-    t_min[m] = MC_F32_MAX;
-    t_max[m] = -MC_F32_MAX;
-    t_bad[m] = 0u;
-  }
+  mc_reset(&t_sum, &t_sq, &t_min, &t_max, &t_bad);
   // The constants of the first cell; each cell sets its swept inputs, each quad its random ones.
   for (var s = 0u; s < N_SLOTS; s++) {
     x[s] = vec4<f32>(bitcast<f32>(tables[mc.cell_first * MC_N_INPUTS + s]));
@@ -287,18 +281,27 @@ fn mc_main(
 
       if (reduce_per_tile || tile + 1u == mc.tiles) {
         mc_reduce(lid, c, reduce_per_tile && tile > 0u, out_base, pairs, &t_sum, &t_sq, &t_min, &t_max, &t_bad, n_feasible, n_infeasible, n_slo_miss);
-        for (var m = 0u; m < n_metrics; m++) {
-          t_sum[m] = 0.0;
-          t_sq[m] = 0.0;
-          t_min[m] = MC_F32_MAX;
-          t_max[m] = -MC_F32_MAX;
-          t_bad[m] = 0u;
-        }
+        mc_reset(&t_sum, &t_sq, &t_min, &t_max, &t_bad);
         n_feasible = 0u;
         n_infeasible = 0u;
         n_slo_miss = 0u;
       }
     }
+  }
+}
+
+// An invocation's empty partials: zero sums and counts, min and max at the far ends.
+fn mc_reset(
+  t_sum: ptr<function, array<f32, MC_N_RED>>, t_sq: ptr<function, array<f32, MC_N_RED>>,
+  t_min: ptr<function, array<f32, MC_N_RED>>, t_max: ptr<function, array<f32, MC_N_RED>>,
+  t_bad: ptr<function, array<u32, MC_N_RED>>,
+) {
+  for (var m = 0u; m < mc.n_metrics; m++) {
+    (*t_sum)[m] = 0.0;
+    (*t_sq)[m] = 0.0;
+    (*t_min)[m] = MC_F32_MAX;
+    (*t_max)[m] = -MC_F32_MAX;
+    (*t_bad)[m] = 0u;
   }
 }
 

@@ -12,7 +12,7 @@ import { INTERMEDIATES, INTERMEDIATE_COUNT, METRIC_COUNT, evaluate, explain } fr
 import { buildPlan, type Plan } from '../src/plan/index.js';
 import { loadCatalog, parseScenario } from '../src/scenario/index.js';
 import { packageRoot } from '../src/paths.js';
-import { testAdapter } from './gpu-device.js';
+import { testAdapter, testEngines } from './gpu-device.js';
 import { BASE_CONFIG, LLAMA_ON_H100, config, relErr, vector } from './model-fixtures.js';
 
 const catalog = loadCatalog();
@@ -77,17 +77,7 @@ describe('evaluate fills the intermediates explain shows', () => {
   });
 });
 
-const engines: [string, () => Promise<Engine | null>][] = [
-  ['cpu (1 thread)', async () => createCpuEngine({ threads: 1 })],
-  ['cpu (2 worker threads)', async () => createCpuEngine({ threads: 2 })],
-  [
-    'gpu',
-    async () => {
-      const adapter = await testAdapter('test/custom-engines.test.ts');
-      return adapter ? createGpuEngine({ adapter }) : null;
-    },
-  ],
-];
+const engines = testEngines('test/custom-engines.test.ts');
 
 describe.each(engines)('custom metrics on the %s engine', (_name, factory) => {
   let engine: Engine | null = null;

@@ -55,7 +55,7 @@ function compare(g: RunResult, c: RunResult): void {
 }
 
 describe.each(examples)('GPU and CPU agree on scenarios/%s', (file) => {
-  it.each(['exact', 'hist'] as const)('%s quantiles', async (quantiles, ctx) => {
+  for (const quantiles of ['exact', 'hist'] as const) it(`${quantiles} quantiles`, async (ctx) => {
     if (!gpu) return ctx.skip();
     const scenario = await loadScenario(join(root, 'scenarios', file));
     // 2^14 samples per cell: a power of two for sobol scenarios; the histogram run gets a pilot

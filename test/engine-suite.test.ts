@@ -5,27 +5,11 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { simulate } from '../src/analysis/index.js';
-import { createCpuEngine, createGpuEngine, findAdapter, type Engine } from '../src/engine/index.js';
+import type { Engine } from '../src/engine/index.js';
+import { testEngines } from './gpu-device.js';
 import { MEASURED_CLOUD, makePlan } from './helpers/plans.js';
 
-const requireGpu = process.env.CPTSIM_REQUIRE_GPU === '1';
-
-const engines: [string, () => Promise<Engine | null>][] = [
-  ['cpu (1 thread)', async () => createCpuEngine({ threads: 1 })],
-  ['cpu (2 worker threads)', async () => createCpuEngine({ threads: 2 })],
-  [
-    'gpu',
-    async () => {
-      const adapter = await findAdapter();
-      if (!adapter) {
-        if (requireGpu) throw new Error('CPTSIM_REQUIRE_GPU=1 but no WebGPU adapter was found');
-        console.warn('SKIPPED: no WebGPU adapter on this machine; GPU engine tests do not run');
-        return null;
-      }
-      return createGpuEngine({ adapter });
-    },
-  ],
-];
+const engines = testEngines('test/engine-suite.test.ts');
 
 // cost_per_mtok_output = price / (tokens_per_s * u * 3600) * 1e6 = K / u (MODEL.md, measured mode)
 const PRICE_USD_PER_GPU_HOUR = 2;

@@ -4,44 +4,28 @@
  * f64 JavaScript function within f32 accuracy. Without an adapter the tests skip with a warning,
  * unless CPTSIM_REQUIRE_GPU=1, when that is a failure.
  */
-import { mkdirSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import seedrandom from 'seedrandom';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { create, globals } from 'webgpu';
+import { testAdapter } from './gpu-device.js';
+import { globals } from 'webgpu';
 import type { NamedExpr } from '../src/expr/index.js';
 import { compileJs, compileWgsl, exprHash, parseExpr } from '../src/expr/index.js';
 
 Object.assign(globalThis, globals);
 
 const WORKGROUP_SIZE = 64;
-const requireGpu = process.env.CPTSIM_REQUIRE_GPU === '1';
 
-// Kept at module scope while the device lives: if Dawn's instance is collected, the forked worker can crash.
-let gpu: GPU | undefined;
 let device: GPUDevice | undefined;
 
 beforeAll(async () => {
-  // Dawn's Vulkan loader wants a runtime directory.
-  if (!process.env.XDG_RUNTIME_DIR) {
-    process.env.XDG_RUNTIME_DIR = join(tmpdir(), 'xdg-cptsim-test');
-    mkdirSync(process.env.XDG_RUNTIME_DIR, { recursive: true, mode: 0o700 });
-  }
-  gpu = create([]);
-  const adapter = await gpu.requestAdapter();
-  if (!adapter) {
-    if (requireGpu) throw new Error('expr-wgsl: no WebGPU adapter, and CPTSIM_REQUIRE_GPU=1');
-    console.warn('expr-wgsl: no WebGPU adapter found; SKIPPING the WGSL expression tests (set CPTSIM_REQUIRE_GPU=1 to fail instead)');
-    return;
-  }
+  const adapter = await testAdapter('expr-wgsl');
+  if (!adapter) return;
   device = await adapter.requestDevice();
 });
 
 afterAll(() => {
   device?.destroy();
   device = undefined;
-  gpu = undefined;
 });
 
 /** Pipelines by the hash of the generated source, as the engine will cache them. */

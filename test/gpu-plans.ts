@@ -2,7 +2,7 @@
  * Plans for the GPU engine's tests, built by hand (no scenario files): a Llama-3.1-70B-like
  * model on H100-like accelerators, with any input made uncertain or swept.
  */
-import { SLOT_DEFS, SLOT, METRICS, metricsFor, type ModelConfig, type MetricName, type SlotName } from '../src/model/index.js';
+import { BASE_MODEL_CONFIG, SLOT_DEFS, SLOT, METRICS, metricsFor, type ModelConfig, type MetricName, type SlotName } from '../src/model/index.js';
 import type { Plan, PlanInput, SweepAxis } from '../src/plan/index.js';
 import { keyFromSeed, streamId, type Dist } from '../src/sampling/index.js';
 
@@ -75,18 +75,7 @@ Object.assign(BASE, {
   cloud_usd_per_gpu_hour: 2.5,
 });
 
-export const OWNED_ROOFLINE: ModelConfig = {
-  throughput: 0,
-  pricing: 0,
-  attention: 0,
-  facility: 1,
-  speculative: 0,
-  disaggregated: 0,
-  sloTokensPerSPerUser: 0,
-  sloTtft: 0,
-  measuredUserRate: 0,
-  measuredTtft: 0,
-};
+export const OWNED_ROOFLINE: ModelConfig = { ...BASE_MODEL_CONFIG, facility: 1 };
 
 export interface PlanSpec {
   values?: Partial<Record<SlotName, number>>;

@@ -2,7 +2,7 @@
  * Shared inputs for the model tests: a model input vector built from named values, and two
  * reference deployments whose numbers come from published sources (cited per value).
  */
-import { METRIC, METRIC_COUNT, SLOT, SLOT_COUNT, evaluate } from '../src/model/index.js';
+import { BASE_MODEL_CONFIG, METRIC, METRIC_COUNT, SLOT, SLOT_COUNT, evaluate } from '../src/model/index.js';
 import type { MetricName, ModelConfig, SlotName } from '../src/model/index.js';
 
 export type Inputs = Partial<Record<SlotName, number>>;
@@ -15,18 +15,7 @@ export function vector(values: Inputs): Float64Array {
 }
 
 /** Roofline throughput, owned GPUs, GQA, no facility, no speculation, colocated, no SLO. */
-export const BASE_CONFIG: ModelConfig = {
-  throughput: 0,
-  pricing: 0,
-  attention: 0,
-  facility: 0,
-  speculative: 0,
-  disaggregated: 0,
-  sloTokensPerSPerUser: 0,
-  sloTtft: 0,
-  measuredUserRate: 0,
-  measuredTtft: 0,
-};
+export const BASE_CONFIG: ModelConfig = { ...BASE_MODEL_CONFIG };
 
 export function config(overrides: Partial<ModelConfig> = {}): ModelConfig {
   return { ...BASE_CONFIG, ...overrides };

@@ -4,10 +4,11 @@
  * bit. Without an adapter the tests skip with a warning, unless CPTSIM_REQUIRE_GPU=1, when that is
  * a failure.
  */
-import { mkdirSync, readFileSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import seedrandom from 'seedrandom';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { create, globals } from 'webgpu';
+import { testAdapter } from './gpu-device.js';
+import { globals } from 'webgpu';
 import {
   LHS_MAX_SAMPLES,
   lhsUniform,
@@ -49,24 +50,12 @@ fn qmc_main(@builtin(global_invocation_id) gid: vec3<u32>) {
 }
 `;
 
-// The GPU object must outlive the device: if it is garbage-collected, Dawn's instance goes with it.
-let gpu: GPU | undefined;
 let device: GPUDevice | undefined;
 let module: GPUShaderModule | undefined;
 
 beforeAll(async () => {
-  // Dawn's Vulkan loader wants a runtime directory.
-  if (!process.env.XDG_RUNTIME_DIR) {
-    process.env.XDG_RUNTIME_DIR = '/tmp/xdg-cptsim-test';
-    mkdirSync(process.env.XDG_RUNTIME_DIR, { recursive: true, mode: 0o700 });
-  }
-  gpu = create([]);
-  const adapter = await gpu.requestAdapter();
-  if (!adapter) {
-    if (process.env.CPTSIM_REQUIRE_GPU === '1') throw new Error('no WebGPU adapter, and CPTSIM_REQUIRE_GPU=1');
-    console.warn('qmc-wgsl: no WebGPU adapter found; SKIPPING the WGSL tests (set CPTSIM_REQUIRE_GPU=1 to fail instead)');
-    return;
-  }
+  const adapter = await testAdapter('qmc-wgsl');
+  if (!adapter) return;
   device = await adapter.requestDevice();
   device.pushErrorScope('validation');
   module = device.createShaderModule({ code: shaderSource('qmc.wgsl') + HARNESS_WGSL });
@@ -83,7 +72,6 @@ beforeAll(async () => {
 afterAll(() => {
   device?.destroy();
   device = undefined;
-  gpu = undefined;
 });
 
 /** Runs qmc_main over the cases (2 vec4<u32> each) and returns the results (4 u32 each). */

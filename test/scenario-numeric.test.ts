@@ -8,7 +8,7 @@ import { InputError } from '../src/errors.js';
 import { normCdf } from '../src/sampling/index.js';
 import type { Scenario } from '../src/scenario/index.js';
 import { Z95, parseScenario } from '../src/scenario/index.js';
-import { closest, editDistance } from '../src/scenario/suggest.js';
+import { closest, editDistance } from '../src/suggest.js';
 
 /** A measured-mode cloud scenario: the smallest valid file, with one field left to the test. */
 function withField(field: string, value: string): string {

@@ -13,8 +13,9 @@ import {
   spearman,
   tornado,
 } from '../src/analysis/sensitivity.js';
-import { createCpuEngine, createGpuEngine, findAdapter, type Engine } from '../src/engine/index.js';
+import type { Engine } from '../src/engine/index.js';
 import { runRange } from '../src/engine/cpu/index.js';
+import { testEngines } from './gpu-device.js';
 import { MEASURED_CLOUD, makePlan } from './helpers/plans.js';
 import { buildPlan } from '../src/plan/index.js';
 import { loadScenario, parseScenario } from '../src/scenario/index.js';
@@ -132,22 +133,7 @@ const TRUTH = {
   'serving.utilization': { first: (EX * EX * VZ) / V, total: (V - EZ * EZ * VX) / V },
 };
 
-const requireGpu = process.env.CPTSIM_REQUIRE_GPU === '1';
-const engines: [string, () => Promise<Engine | null>][] = [
-  ['cpu', async () => createCpuEngine({ threads: 2 })],
-  [
-    'gpu',
-    async () => {
-      const adapter = await findAdapter();
-      if (!adapter) {
-        if (requireGpu) throw new Error('CPTSIM_REQUIRE_GPU=1 but no WebGPU adapter was found');
-        console.warn('SKIPPED: no WebGPU adapter on this machine; GPU sensitivity tests do not run');
-        return null;
-      }
-      return createGpuEngine({ adapter });
-    },
-  ],
-];
+const engines = testEngines('test/sensitivity.test.ts', ['cpu2', 'gpu']);
 
 describe.each(engines)('sensitivity analyses on the %s engine', (_name, factory) => {
   let engine: Engine | null = null;

@@ -7,7 +7,7 @@ import { walkExpr } from './ast.js';
 import { exprError } from './errors.js';
 import { checkCall, isFunctionName } from './functions.js';
 import { parseExpr } from './parse.js';
-import { closest } from './suggest.js';
+import { closest } from '../suggest.js';
 
 const IDENTIFIER = /^[A-Za-z_][A-Za-z0-9_]*$/;
 

@@ -3,7 +3,7 @@
  */
 import type { CallNode, FunctionName } from './ast.js';
 import { exprError } from './errors.js';
-import { closest } from './suggest.js';
+import { closest } from '../suggest.js';
 
 export interface FunctionSpec {
   readonly minArgs: number;

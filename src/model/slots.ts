@@ -123,6 +123,23 @@ export const CONFIG_FIELDS = [
   'measuredTtft',
 ] as const satisfies readonly (keyof ModelConfig)[];
 
+/**
+ * Every choice at its first option: roofline throughput, owned GPUs, GQA attention, no facility
+ * cost, no speculative decoding, colocated serving, no SLO. A base to spread overrides onto.
+ */
+export const BASE_MODEL_CONFIG: Readonly<ModelConfig> = Object.freeze({
+  throughput: 0,
+  pricing: 0,
+  attention: 0,
+  facility: 0,
+  speculative: 0,
+  disaggregated: 0,
+  sloTokensPerSPerUser: 0,
+  sloTtft: 0,
+  measuredUserRate: 0,
+  measuredTtft: 0,
+});
+
 /** The built-in metrics of MODEL.md, in the fixed order both engines write them. */
 export const METRICS = [
   'cost_per_mtok_output',

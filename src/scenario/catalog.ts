@@ -14,7 +14,7 @@ import { RANGES, checkRange } from './ranges.js';
 import type { Range } from './ranges.js';
 import type { SourceNode } from './source.js';
 import { describeNode, parseSource } from './source.js';
-import { didYouMean } from './suggest.js';
+import { didYouMean } from '../suggest.js';
 import { PRECISIONS } from './defaults.js';
 
 export type Attention = 'gqa' | 'mla';

@@ -7,7 +7,7 @@
 
 import { InputError } from '../errors.js';
 import { ExprError, FUNCTION_NAMES, orderMetrics } from '../expr/index.js';
-import { INTERMEDIATES, METRICS, SLOT_DEFS } from '../model/slots.js';
+import { BASE_MODEL_CONFIG, INTERMEDIATES, METRICS, SLOT_DEFS } from '../model/slots.js';
 import type { ModelConfig } from '../model/slots.js';
 import { checkSampleCount, type SamplingScheme } from '../sampling/index.js';
 import type { Issues } from './issues.js';
@@ -18,18 +18,7 @@ import type { ScenarioCustom } from './types.js';
  * The configuration a model of the user's own carries. The cost model never runs for it; the
  * GPU still reads a ModelConfig uniform, so it is a valid one (every choice 0).
  */
-export const CUSTOM_MODEL_CONFIG: ModelConfig = {
-  throughput: 0,
-  pricing: 0,
-  attention: 0,
-  facility: 0,
-  speculative: 0,
-  disaggregated: 0,
-  sloTokensPerSPerUser: 0,
-  sloTtft: 0,
-  measuredUserRate: 0,
-  measuredTtft: 0,
-};
+export const CUSTOM_MODEL_CONFIG: ModelConfig = { ...BASE_MODEL_CONFIG };
 
 /** The sections of the cost model; a scenario with none of them and a `metrics:` section is a model of its own. */
 export const MODEL_SECTIONS = ['accelerator', 'model', 'workload', 'serving', 'throughput', 'costs'] as const;

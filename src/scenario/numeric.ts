@@ -7,7 +7,7 @@ import type { Dist } from '../sampling/dist.js';
 import type { SourceNode } from './source.js';
 import { describeNode } from './source.js';
 import type { Issues } from './issues.js';
-import { closest, didYouMean } from './suggest.js';
+import { closest, didYouMean } from '../suggest.js';
 
 /** A field's value before sampling: one distribution, or the values of a sweep axis. */
 export type NumericSpec = { kind: 'dist'; dist: Dist } | { kind: 'sweep'; values: number[] };

@@ -11,12 +11,11 @@ import { CUSTOM_MODEL_CONFIG, isCustomModel, resolveCustom, resolveSampling } fr
 import type { Precision } from './defaults.js';
 import { CLOUD_DEFAULT_PUE, DEFAULTS, DEFAULT_COMPUTE, PRECISIONS } from './defaults.js';
 import type { Issues } from './issues.js';
-import type { NumericValue } from './numeric.js';
 import { constantOf, supportOf } from './numeric.js';
 import { RANGES, checkRange } from './ranges.js';
 import type { RawScenario } from './schema.js';
 import { DEFAULT_SAMPLES } from './schema.js';
-import { didYouMean } from './suggest.js';
+import { didYouMean } from '../suggest.js';
 import type { Scenario, ScenarioInput } from './types.js';
 
 export interface ScenarioOptions {

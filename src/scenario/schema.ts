@@ -12,7 +12,7 @@ import type { NumericValue } from './numeric.js';
 import { parseNumeric } from './numeric.js';
 import type { SourceNode } from './source.js';
 import { describeNode } from './source.js';
-import { closest, didYouMean } from './suggest.js';
+import { closest, didYouMean } from '../suggest.js';
 
 export type Field =
   | { t: 'number' }

@@ -1,21 +1,10 @@
 /** Small plans built directly (no scenario file), for engine tests. */
-import { metricsFor, SLOT, SLOT_DEFS, type ModelConfig, type SlotName } from '../../src/model/slots.js';
+import { BASE_MODEL_CONFIG, metricsFor, SLOT, SLOT_DEFS, type ModelConfig, type SlotName } from '../../src/model/slots.js';
 import type { Plan, SweepAxis } from '../../src/plan/types.js';
 import type { Dist } from '../../src/sampling/dist.js';
 import { keyFromSeed, streamId } from '../../src/sampling/index.js';
 
-export const MEASURED_CLOUD: ModelConfig = {
-  throughput: 1,
-  pricing: 1,
-  attention: 0,
-  facility: 0,
-  speculative: 0,
-  disaggregated: 0,
-  sloTokensPerSPerUser: 0,
-  sloTtft: 0,
-  measuredUserRate: 0,
-  measuredTtft: 0,
-};
+export const MEASURED_CLOUD: ModelConfig = { ...BASE_MODEL_CONFIG, throughput: 1, pricing: 1 };
 
 export function makePlan(opts: {
   config: ModelConfig;
