@@ -43,7 +43,7 @@ export async function createEngine(choice: EngineChoice): Promise<Engine> {
   }
   const engine = await createGpuEngine({ adapter });
   if (choice.backend === 'auto') {
-    log(`using GPU adapter: ${engine.info.adapter}${engine.info.software ? ' (a software adapter: expect CPU-like speed)' : ''}`);
+    log(`using GPU adapter: ${engine.info.adapter}${engine.info.software ? ' (a software adapter: it runs on the CPU)' : ''}`);
   }
   return engine;
 }
