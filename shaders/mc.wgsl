@@ -65,7 +65,7 @@
 //
 // Limits: n_quads < 2^31 per dispatch; WG_SIZE a power of two with WG_SIZE * MC_N_RED * 16 bytes
 // of workgroup memory (64 x 14 -> 14,336 bytes, under WebGPU's guaranteed 16,384; the host lowers
-// WG_SIZE for a kernel with more metrics); n_metrics <= MC_N_RED <= 16.
+// WG_SIZE for a kernel with more metrics); n_metrics <= MC_N_RED <= 32.
 
 override WG_SIZE: u32 = 64u;
 
@@ -93,7 +93,7 @@ struct McParams {
   random_table: u32,
   swept_table: u32,
   n_swept: u32,             // swept inputs: constant within a cell
-  metric_ids: array<vec4<u32>, 4>,  // the plan's metrics as METRIC_* ids, 4 per vec4
+  metric_ids: array<vec4<u32>, 8>,  // the plan's metrics as METRIC_* ids, 4 per vec4 (32 at most)
 }
 
 @group(0) @binding(0) var<uniform> mc: McParams;

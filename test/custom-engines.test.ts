@@ -167,6 +167,13 @@ describe('GPU and CPU agree sample by sample on custom metrics', () => {
 
   it.for([
     ['the margin scenario', marginScenario()],
+    [
+      'the flagship with 14 built-in and 18 custom metrics (the GPU kernel holds 32)',
+      marginScenario().replace(
+        /\nmetrics:\n[\s\S]*$/,
+        ['\nmetrics:', ...Array.from({ length: 18 }, (_, i) => `  m${i}: "cost_per_mtok_output * ${i + 1} + weight_bytes / 1e9 - ${i}"`), ''].join('\n'),
+      ),
+    ],
     ['a model of the user own', LINEAR],
     ['the Sobol G-function example', readFileSync(join(packageRoot(), 'scenarios', 'custom-sobol-g.yaml'), 'utf8').replace('sampling: sobol', '')],
   ])('%s: every value within 1e-4 relative, and the same samples counted', async ([, text], ctx) => {
