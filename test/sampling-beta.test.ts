@@ -93,7 +93,7 @@ describe('the beta/PERT inverse-CDF table against quantile()', () => {
    * The table gives logit((x - min)/(max - min)) to within the interpolation error dy, so x - min
    * and max - x each carry a relative error below dy: the error is measured against the distance
    * from the nearer end of the range (for a range away from 0, below the relative error of x).
-   * 1e-5 is the brief's bound; the measured worst over these cases is ~5e-6 (Beta(0.3, 3)), every
+   * 1e-5 is the bound the sampler is built to (a tenth of the engines' 1e-4 per-sample agreement); the measured worst over these cases is ~5e-6 (Beta(0.3, 3)), every
    * PERT below 1e-6.
    */
   const BOUND = 1e-5;
