@@ -192,7 +192,7 @@ export function program(): Command {
       if (opts.matrix && plan.axes.length !== 2) {
         throw new InputError([{ path: '--matrix', message: `needs a scenario with exactly two sweep axes, this one has ${plan.axes.length}` }]);
       }
-      const engine = await createEngine({ backend: opts.backend, ...(opts.threads ? { threads: opts.threads } : {}), log: say });
+      const engine = await createEngine({ backend: opts.backend, ...(opts.threads ? { threads: opts.threads } : {}), log: say }, plan);
       const meter = progressMeter();
       try {
         const { result } = await simulate(plan, engine, packageVersion(), {
@@ -276,7 +276,7 @@ export function program(): Command {
         const point = cellPoint(full, opts.cell);
         if (full.axes.length) say(`analysing sweep cell ${opts.cell} (${Object.entries(point).map(([k, v]) => `${k} = ${v}`).join(', ')})`);
         const metric = chooseMetric(plan, opts.metric);
-        const engine = await createEngine({ backend: opts.backend, ...(opts.threads ? { threads: opts.threads } : {}), log: say });
+        const engine = await createEngine({ backend: opts.backend, ...(opts.threads ? { threads: opts.threads } : {}), log: say }, plan);
         const meter = progressMeter('runs');
         try {
           let text: string;

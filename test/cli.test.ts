@@ -305,6 +305,26 @@ describe('backends and devices', () => {
     expect(JSON.parse(auto.stdout).backend).toMatchObject({ kind: 'gpu', software: j[0]!.software });
   });
 
+  it('a plan past the limits of the GPU engine runs on the CPU under auto, and fails under --backend gpu', () => {
+    const adapters = JSON.parse(cptsim('devices', '--format', 'json').stdout) as unknown[];
+    if (adapters.length === 0) {
+      if (process.env.CPTSIM_REQUIRE_GPU === '1') throw new Error('CPTSIM_REQUIRE_GPU=1 but no adapter');
+      console.warn('SKIPPED: no WebGPU adapter; the GPU limit fallback is not checked here');
+      return;
+    }
+    // 14 built-in and 19 custom metrics: one more than the GPU kernel holds.
+    const file = join(tmp, 'many-metrics.yaml');
+    const metrics = Array.from({ length: 19 }, (_, i) => `  m${i}: "cost_per_mtok_output * ${i + 1}"`);
+    writeFileSync(file, readFileSync(join(root, FLAGSHIP), 'utf8') + ['', 'metrics:', ...metrics, ''].join('\n'));
+    const auto = cptsim('run', file, '--samples', '1000', '--format', 'json');
+    expect(auto.code).toBe(0);
+    expect(auto.stderr).toMatch(/at most 32 metrics per run, this plan has 33: using the CPU engine/);
+    expect(JSON.parse(auto.stdout).backend.kind).toBe('cpu');
+    const gpu = cptsim('run', file, '--samples', '1000', '--backend', 'gpu');
+    expect(gpu.code).toBe(1);
+    expect(gpu.stderr).toMatch(/use --backend cpu/);
+  });
+
   it.each(['device-lost', 'shader'])('a forced GPU failure (%s) exits 1 with a message and writes no file', (fault) => {
     const adapters = JSON.parse(cptsim('devices', '--format', 'json').stdout) as unknown[];
     if (adapters.length === 0) {

@@ -4,6 +4,7 @@
 import { RuntimeError } from '../errors.js';
 import { createCpuEngine } from './cpu/index.js';
 import { createGpuEngine, findAdapter, listAdapters } from './gpu/index.js';
+import type { Plan } from '../plan/types.js';
 import type { Engine } from './types.js';
 
 export * from './types.js';
@@ -22,9 +23,9 @@ export interface EngineChoice {
 
 /**
  * `gpu` needs an adapter (RuntimeError with an install hint otherwise); `auto` prefers one and
- * falls back to the CPU engine, saying which it took.
+ * falls back to the CPU engine, saying which it took: also when the GPU engine cannot run `plan`.
  */
-export async function createEngine(choice: EngineChoice): Promise<Engine> {
+export async function createEngine(choice: EngineChoice, plan?: Plan): Promise<Engine> {
   const log = choice.log ?? (() => {});
   const cpu = () => createCpuEngine(choice.threads === undefined ? {} : { threads: choice.threads });
   if (choice.backend === 'cpu') return cpu();
@@ -42,6 +43,13 @@ export async function createEngine(choice: EngineChoice): Promise<Engine> {
     return engine;
   }
   const engine = await createGpuEngine({ adapter });
+  const why = plan ? engine.unsupported(plan) : null;
+  if (why !== null && choice.backend === 'auto') {
+    await engine.dispose();
+    const fallback = cpu();
+    log(`${why}: using the CPU engine (${fallback.info.adapter})`);
+    return fallback;
+  }
   if (choice.backend === 'auto') {
     log(`using GPU adapter: ${engine.info.adapter}${engine.info.software ? ' (a software adapter: it runs on the CPU)' : ''}`);
   }

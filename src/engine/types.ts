@@ -82,6 +82,8 @@ export interface BackendInfo {
 /** Both engines implement this; the rest of cptsim cannot tell them apart. */
 export interface Engine {
   readonly info: BackendInfo;
+  /** Why this engine cannot run a plan (a limit of the device), or null when it can. */
+  unsupported(plan: Plan): string | null;
   run(plan: Plan, request: RunRequest): Promise<Partial>;
   /** Releases threads or device objects; the process can exit afterwards. */
   dispose(): Promise<void>;

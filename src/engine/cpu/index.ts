@@ -61,6 +61,8 @@ export function createCpuEngine(options: CpuEngineOptions = {}): Engine {
   return {
     info: { kind: 'cpu', adapter: `${threads} thread${threads > 1 ? 's' : ''}`, software: false, threads },
 
+    unsupported: () => null,
+
     async run(plan: Plan, request: RunRequest): Promise<Partial> {
       const { onProgress, ...req } = request;
       // Small ranges are not worth a thread hop.

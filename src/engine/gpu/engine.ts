@@ -390,6 +390,11 @@ class GpuEngine implements Engine {
     }
   }
 
+  unsupported(plan: Plan): string | null {
+    const metrics = plan.metrics.length;
+    return metrics > MAX_PLAN_METRICS ? `the GPU engine takes at most ${MAX_PLAN_METRICS} metrics per run, this plan has ${metrics}` : null;
+  }
+
   run(plan: Plan, request: RunRequest): Promise<Partial> {
     const job = this.queue.then(() => this.runNow(plan, request));
     this.queue = job.catch(() => undefined);
@@ -447,11 +452,8 @@ class GpuEngine implements Engine {
     const kp = kernelPlan(plan);
     const { cells, metrics } = kp;
     const pairs = cells * metrics;
-    if (metrics > MAX_PLAN_METRICS) {
-      throw new RuntimeError(
-        `the GPU engine takes at most ${MAX_PLAN_METRICS} metrics per run, this plan has ${metrics}; use --backend cpu, or fewer custom metrics`,
-      );
-    }
+    const why = this.unsupported(plan);
+    if (why !== null) throw new RuntimeError(`${why}; use --backend cpu, or fewer custom metrics`);
     const layout = customLayout(plan);
     const kernel = await this.kernel(layout ? customKernel(layout, metrics) : PLAIN_KERNEL);
     const device = this.live();
