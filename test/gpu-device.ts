@@ -38,3 +38,18 @@ export function testEngines(file: string, which: readonly ('cpu1' | 'cpu2' | 'gp
   };
   return which.map((k) => all[k]);
 }
+
+/** Compiles a WGSL module, throwing with every compiler message when it does not compile. */
+export async function compileWgsl(device: GPUDevice, code: string): Promise<GPUShaderModule> {
+  device.pushErrorScope('validation');
+  const module = device.createShaderModule({ code });
+  const info = await module.getCompilationInfo();
+  const errors = info.messages.filter((m) => m.type === 'error');
+  const scopeError = await device.popErrorScope();
+  if (errors.length > 0 || scopeError) {
+    throw new Error(
+      `WGSL compilation failed:\n${errors.map((m) => `${m.lineNum}:${m.linePos} ${m.message}`).join('\n')}${scopeError?.message ?? ''}`,
+    );
+  }
+  return module;
+}

@@ -7,7 +7,7 @@
 import { readFileSync } from 'node:fs';
 import seedrandom from 'seedrandom';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { testAdapter } from './gpu-device.js';
+import { compileWgsl, testAdapter } from './gpu-device.js';
 import { globals } from 'webgpu';
 import {
   LHS_MAX_SAMPLES,
@@ -57,16 +57,7 @@ beforeAll(async () => {
   const adapter = await testAdapter('qmc-wgsl');
   if (!adapter) return;
   device = await adapter.requestDevice();
-  device.pushErrorScope('validation');
-  module = device.createShaderModule({ code: shaderSource('qmc.wgsl') + HARNESS_WGSL });
-  const info = await module.getCompilationInfo();
-  const errors = info.messages.filter((m) => m.type === 'error');
-  const scopeError = await device.popErrorScope();
-  if (errors.length > 0 || scopeError) {
-    throw new Error(
-      `WGSL compilation failed:\n${errors.map((m) => `${m.lineNum}:${m.linePos} ${m.message}`).join('\n')}${scopeError?.message ?? ''}`,
-    );
-  }
+  module = await compileWgsl(device, shaderSource('qmc.wgsl') + HARNESS_WGSL);
 });
 
 afterAll(() => {

@@ -6,7 +6,7 @@
  */
 import { readFileSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { testAdapter } from './gpu-device.js';
+import { compileWgsl, testAdapter } from './gpu-device.js';
 import { globals } from 'webgpu';
 import {
   encodeParams,
@@ -74,18 +74,7 @@ beforeAll(async () => {
   const adapter = await testAdapter('sampling-wgsl');
   if (!adapter) return;
   device = await adapter.requestDevice();
-  device.pushErrorScope('validation');
-  module = device.createShaderModule({
-    code: shaderSource('philox.wgsl') + shaderSource('qmc.wgsl') + shaderSource('distributions.wgsl') + HARNESS_WGSL,
-  });
-  const info = await module.getCompilationInfo();
-  const errors = info.messages.filter((m) => m.type === 'error');
-  const scopeError = await device.popErrorScope();
-  if (errors.length > 0 || scopeError) {
-    throw new Error(
-      `WGSL compilation failed:\n${errors.map((m) => `${m.lineNum}:${m.linePos} ${m.message}`).join('\n')}${scopeError?.message ?? ''}`,
-    );
-  }
+  module = await compileWgsl(device, shaderSource('philox.wgsl') + shaderSource('qmc.wgsl') + shaderSource('distributions.wgsl') + HARNESS_WGSL);
 });
 
 afterAll(() => {
