@@ -13,7 +13,6 @@ import {
   encodeMcParams,
   encodeModelConfig,
   encodeTables,
-  histMapping,
   kernelPlan,
   partialWords,
   reshift,
@@ -24,6 +23,7 @@ import { MC_SHADER_FILES, shaderDir } from '../src/engine/gpu/shaders.js';
 import { HIST_BINS, HIST_STRIDE } from '../src/engine/types.js';
 import { CONFIG_FIELDS, MAX_DRAFT_TOKENS, METRICS, SLOT_COUNT, SLOT_DEFS, SLOT } from '../src/model/index.js';
 import { makePlan } from './gpu-plans.js';
+import { histMapping } from '../src/aggregate/index.js';
 
 const wgsl = (file: string) => readFileSync(join(shaderDir(), file), 'utf8');
 

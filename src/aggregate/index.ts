@@ -1,4 +1,4 @@
-export { emptyPartial, mergePartials, histBin, binEdge } from './partial.js';
+export { emptyPartial, mergePartials, histBin, histMapping, binOf, binEdge, type HistMapping } from './partial.js';
 export {
   QUANTILES,
   QUANTILE_KEYS,

@@ -66,17 +66,41 @@ export function mergePartials(a: Partial, b: Partial): Partial {
   };
 }
 
+/** A histogram's bins as an affine map of x (or of log2 x): bin position = (x - origin) * scale. */
+export interface HistMapping {
+  origin: number;
+  scale: number;
+  log: boolean;
+}
+
+/** The affine map both engines bin with; `pair` names the histogram in the error. */
+export function histMapping(spec: HistSpec, pair = 0): HistMapping {
+  const lo = spec.log ? Math.log2(spec.lo) : spec.lo;
+  const hi = spec.log ? Math.log2(spec.hi) : spec.hi;
+  const scale = HIST_BINS / (hi - lo);
+  const f32Scale = Math.fround(scale);
+  if (!(hi > lo) || !Number.isFinite(lo) || !Number.isFinite(f32Scale) || f32Scale <= 0) {
+    throw new RangeError(
+      `histogram ${pair}: expected finite lo < hi${spec.log ? ' with lo > 0' : ''}, got lo ${spec.lo}, hi ${spec.hi}`,
+    );
+  }
+  return { origin: lo, scale, log: spec.log };
+}
+
 /**
- * The histogram bin of x (0 underflow, 1..HIST_BINS, HIST_BINS+1 overflow), as both engines
- * compute it (src/engine/types.ts).
+ * The bin of x (0 underflow, 1..HIST_BINS, HIST_BINS+1 overflow), as both engines compute it
+ * (src/engine/types.ts). NaN and, for log bins, x <= 0 underflow.
  */
-export function histBin(spec: HistSpec, x: number): number {
-  const t = spec.log
-    ? (Math.log2(x) - Math.log2(spec.lo)) / (Math.log2(spec.hi) - Math.log2(spec.lo))
-    : (x - spec.lo) / (spec.hi - spec.lo);
+export function binOf(m: HistMapping, x: number): number {
+  const t = ((m.log ? Math.log2(x) : x) - m.origin) * m.scale;
   if (!(t >= 0)) return 0;
-  if (t >= 1) return HIST_BINS + 1;
-  return 1 + Math.floor(t * HIST_BINS);
+  if (t >= HIST_BINS) return HIST_BINS + 1;
+  return 1 + Math.floor(t);
+}
+
+/** The bin of x for a histogram spec. */
+export function histBin(spec: HistSpec, x: number): number {
+  return binOf(histMapping(spec), x);
 }
 
 /** Lower edge of bin k in 1..HIST_BINS+1 (k = HIST_BINS + 1 gives hi). */

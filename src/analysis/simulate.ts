@@ -3,7 +3,6 @@
  * shapes the histograms, the main pass (in chunks when asked), and the per-cell summaries.
  */
 import {
-  QUANTILE_KEYS,
   histSpecsFromPilot,
   mergePartials,
   shiftsFromPilot,
@@ -144,4 +143,3 @@ export async function simulate(
   return { result, partial, hist };
 }
 
-export { QUANTILE_KEYS };

@@ -4,7 +4,7 @@
  * JavaScript function per run) and accumulated into a Partial. Plain f64 arithmetic; no
  * allocation per sample. Runs on a worker thread or, for one thread, in the calling thread.
  */
-import { emptyPartial } from '../../aggregate/index.js';
+import { emptyPartial, histMapping } from '../../aggregate/index.js';
 import { compileJs } from '../../expr/index.js';
 import { FEASIBLE, SLO_MISS, evaluate } from '../../model/index.js';
 import { INTERMEDIATE_COUNT, METRIC_COUNT, SLOT_COUNT } from '../../model/slots.js';
@@ -52,17 +52,18 @@ export function runRange(plan: Plan, req: RangeRequest, onQuads?: (samplesDone: 
   if (req.mode === 'hist' && (!specs || specs.length !== cells * nm)) {
     throw new Error(`hist mode needs ${cells * nm} histogram specs`);
   }
-  // Histogram bins as an affine map of x or log2(x), precomputed per (cell, metric).
+  // Histogram bins as affine maps, one per (cell, metric): the same numbers the GPU bins with,
+  // unpacked into typed arrays for the inner loop (binOf written out there: ~10% faster).
   const histOrigin = new Float64Array(cells * nm);
   const histScale = new Float64Array(cells * nm);
   const histLog = new Uint8Array(cells * nm);
-  if (specs) {
-    specs.forEach((h, i) => {
-      histLog[i] = h.log ? 1 : 0;
-      histOrigin[i] = h.log ? Math.log2(h.lo) : h.lo;
-      histScale[i] = HIST_BINS / (h.log ? Math.log2(h.hi) - Math.log2(h.lo) : h.hi - h.lo);
-    });
-  }
+  specs?.forEach((h, i) => {
+    const m = histMapping(h, i);
+    histOrigin[i] = m.origin;
+    histScale[i] = m.scale;
+    histLog[i] = m.log ? 1 : 0;
+  });
+
   const lists = req.mode === 'exact' ? Array.from({ length: cells * nm }, () => new FloatList(req.count)) : null;
 
   // Per cell, the constants of that cell (fixed inputs and swept values); random inputs are drawn
@@ -149,9 +150,8 @@ export function runRange(plan: Plan, req: RangeRequest, onQuads?: (samplesDone: 
           if (v > part.max[i]!) part.max[i] = v;
           if (hist) {
             const t = ((histLog[i] ? Math.log2(v) : v) - histOrigin[i]!) * histScale[i]!;
-            // !(t >= 0) also sends NaN (log of a non-positive value) to the underflow bin.
-            const bin = !(t >= 0) ? 0 : t >= HIST_BINS ? HIST_BINS + 1 : 1 + Math.floor(t);
-            hist[i * HIST_STRIDE + bin]!++;
+            // As binOf: !(t >= 0) also sends NaN (log of a non-positive value) to the underflow bin.
+            hist[i * HIST_STRIDE + (!(t >= 0) ? 0 : t >= HIST_BINS ? HIST_BINS + 1 : 1 + Math.floor(t))]!++;
           }
           else lists![i]!.push(v);
         }

@@ -3,11 +3,12 @@
  * uniform block, the tables, the split of a sample range into dispatches, and the f64 sums of the
  * per-workgroup partials. The layouts are documented in the header of shaders/mc.wgsl.
  */
+import { histMapping } from '../../aggregate/index.js';
 import { CONFIG_FIELDS, METRIC, METRIC_COUNT, SLOT_COUNT, type MetricName, type ModelConfig } from '../../model/index.js';
 import { cellCount, cellDists } from '../../plan/cells.js';
 import type { Plan } from '../../plan/types.js';
 import { encodeParams } from '../../sampling/index.js';
-import { HIST_BINS, type HistSpec } from '../types.js';
+import type { HistSpec } from '../types.js';
 
 /** Bytes of the McParams uniform block (mc.wgsl). */
 export const MC_PARAMS_BYTES = 208;
@@ -175,22 +176,6 @@ export function encodeTables(
   return { words, pairTable, randomTable, sweptTable };
 }
 
-/**
- * A histogram as origin and scale: bin position = (x - origin) * scale in units of bins (x as
- * log2(x) for log histograms), the f32 form of engine/types.ts's formula.
- */
-export function histMapping(spec: HistSpec, pair: number): { origin: number; scale: number; log: boolean } {
-  const lo = spec.log ? Math.log2(spec.lo) : spec.lo;
-  const hi = spec.log ? Math.log2(spec.hi) : spec.hi;
-  const scale = HIST_BINS / (hi - lo);
-  const f32Scale = Math.fround(scale);
-  if (!(hi > lo) || !Number.isFinite(lo) || !Number.isFinite(f32Scale) || f32Scale <= 0) {
-    throw new RangeError(
-      `histogram ${pair}: expected finite lo < hi${spec.log ? ' with lo > 0' : ''}, got lo ${spec.lo}, hi ${spec.hi}`,
-    );
-  }
-  return { origin: lo, scale, log: spec.log };
-}
 
 /** One dispatch: quads [quadStart, quadStart + nQuads) with the valid lanes of its end quads. */
 export interface Chunk {
