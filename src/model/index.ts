@@ -24,6 +24,17 @@ export {
   explain,
   kvBytesPerToken,
   kvReplication,
+  parallelLayout,
+  weightBytesPerGpu,
+  kvBytesPerSeqPerGpu,
+  attentionFlopsPerToken,
+  allReduceS,
+  allToAllS,
+  commTimeS,
+  ACTIVATION_BYTES,
+  interTokenLatencyS,
+  queueWaitS,
+  MAX_QUEUE_LOAD,
   isMoe,
   sharedParams,
   expertParams,
@@ -31,7 +42,7 @@ export {
   hbmBytesUsable,
   batchMax,
   stepBytes,
-  stepFlops,
+  stepComputeS,
   stepTimeS,
   stepBound,
   draftTokensUsed,
@@ -44,4 +55,4 @@ export {
   facilityUsdPerGpuHour,
   costPerMtok,
 } from './model.js';
-export type { ExplainValues, StepShape } from './model.js';
+export type { ExplainValues, StepShape, Interconnect } from './model.js';

@@ -9,7 +9,7 @@
  *   that `evaluate` and `explain` agree on random inputs, so the two forms cannot drift apart.
  */
 
-import { INTERMEDIATE, INTERMEDIATE_COUNT, INTERMEDIATES, MAX_DRAFT_TOKENS, METRIC_COUNT, METRICS, SLOT, metricsFor } from './slots.js';
+import { INTERMEDIATE, MAX_DRAFT_TOKENS, METRIC_COUNT, METRICS, SLOT, metricsFor } from './slots.js';
 import type { ModelConfig } from './slots.js';
 
 /** Flag bits returned by `evaluate`. */
@@ -49,11 +49,36 @@ export function kvBytesPerToken(
 }
 
 /**
- * KV copies held per replica. Under tensor parallelism over more GPUs than KV heads, each head
- * is replicated on g / kv_heads GPUs. MLA is served with data-parallel attention: one copy.
+ * The parallel layout of a replica of g GPUs (docs/model.md "Parallelism"): `tp` GPUs share each
+ * attention (and dense-layer) shard, `dp` data-parallel attention ranks each serve their own
+ * sequences (tp * dp = g), and routed experts are spread over `ep` groups. A field given as 0 takes
+ * the engines' default: tp from dp_attention when that is given; otherwise GQA models run tensor
+ * parallel over the replica and MLA models data-parallel attention (one rank per GPU, as SGLang and
+ * vLLM serve DeepSeek). MoE experts are spread over the whole replica by default; dense models have
+ * no experts to spread (ep = 1).
  */
-export function kvReplication(attention: 0 | 1, gpusPerReplica: number, kvHeads: number): number {
-  return attention === 0 ? Math.max(1, gpusPerReplica / kvHeads) : 1;
+export function parallelLayout(
+  attention: 0 | 1,
+  gpusPerReplica: number,
+  tp: number,
+  ep: number,
+  dpAttention: number,
+  moe: boolean,
+): { tp: number; dp: number; ep: number } {
+  let t: number;
+  if (tp > 0) t = tp;
+  else if (dpAttention > 0) t = gpusPerReplica / dpAttention;
+  else t = attention === 0 ? gpusPerReplica : 1;
+  return { tp: t, dp: gpusPerReplica / t, ep: moe ? (ep > 0 ? ep : gpusPerReplica) : 1 };
+}
+
+/**
+ * Copies of one sequence's KV cache inside its attention group of `tp` GPUs. GQA splits KV heads
+ * over the group and replicates each head on tp / kv_heads GPUs when tp exceeds them; MLA's latent
+ * is one vector per token, so every GPU of the group holds all of it.
+ */
+export function kvReplication(attention: 0 | 1, tp: number, kvHeads: number): number {
+  return attention === 0 ? Math.max(1, tp / kvHeads) : tp;
 }
 
 /** True when the model has routed experts (experts > 1); otherwise it is dense. */
@@ -91,70 +116,194 @@ export function expertsTouched(tokens: number, experts: number, expertsPerToken:
   return experts * (1 - Math.exp(tokens * Math.log1p(-expertsPerToken / experts)));
 }
 
-/** Bytes of HBM a replica may fill: g * hbm_gb * 1e9 * hbm_usable_fraction. */
-export function hbmBytesUsable(gpusPerReplica: number, hbmGb: number, hbmUsableFraction: number): number {
-  return gpusPerReplica * hbmGb * BYTES_PER_GB * hbmUsableFraction;
+/** Bytes of HBM one GPU may fill: hbm_gb * 1e9 * hbm_usable_fraction. */
+export function hbmBytesUsable(hbmGb: number, hbmUsableFraction: number): number {
+  return hbmGb * BYTES_PER_GB * hbmUsableFraction;
 }
 
 /**
- * The most sequences whose full KV cache (I + O tokens each) fits beside the weights. Below 1
- * (including a negative or zero free space) the configuration is infeasible.
+ * Weight bytes on each GPU: attention, dense and shared-expert weights split over the attention
+ * group (and replicated on each data-parallel rank), routed experts split over the whole replica.
  */
-export function batchMax(
-  usableBytes: number,
-  weightBytes: number,
-  contextTokens: number,
-  kvBytes: number,
-  replication: number,
+export function weightBytesPerGpu(
+  bytesPerWeight: number,
+  shared: number,
+  paramsTotal: number,
+  tp: number,
+  gpusPerReplica: number,
 ): number {
-  return Math.floor((usableBytes - weightBytes) / (contextTokens * kvBytes * replication));
+  return bytesPerWeight * (shared / tp + (paramsTotal - shared) / gpusPerReplica);
+}
+
+/** KV bytes one sequence of `contextTokens` tokens holds on each GPU of its attention group. */
+export function kvBytesPerSeqPerGpu(kvBytes: number, contextTokens: number, replication: number, tp: number): number {
+  return (contextTokens * kvBytes * replication) / tp;
+}
+
+/**
+ * The most sequences a replica holds: on each GPU, what the weights leave free over one
+ * sequence's KV share, times the data-parallel attention ranks. Below 1 (including a negative or
+ * zero free space) the configuration is infeasible.
+ */
+export function batchMax(usableBytesPerGpu: number, weightBytesGpu: number, kvBytesPerSeqGpu: number, dp: number): number {
+  return dp * Math.floor((usableBytesPerGpu - weightBytesGpu) / kvBytesPerSeqGpu);
 }
 
 // ---------------------------------------------------------------------------------------------
 // Time (MODEL.md "Throughput" 5-9)
 // ---------------------------------------------------------------------------------------------
 
-/** What a decode step's roofline needs to know, besides the number of tokens in flight. */
+/** Bytes per activation element exchanged by collectives: bf16, as serving engines send them. */
+export const ACTIVATION_BYTES = 2;
+const BYTES_PER_GB_S = 1e9;
+const SECONDS_PER_US = 1e-6;
+
+/**
+ * Attention FLOPs per token of a decode step over `ctxTokens` of context, all layers. GQA: QK^T
+ * and PV, 2 FLOPs per multiply-add, 4 * ctx * heads * head_dim per layer. MLA decodes in its
+ * absorbed form (DeepSeek-V2, arXiv:2405.04434, appendix on weight absorption): every head scores
+ * the latent plus its RoPE key (kv_lora_rank + qk_rope_head_dim) and sums latents (kv_lora_rank),
+ * 2 * ctx * heads * (2 * kv_lora_rank + qk_rope_head_dim) per layer.
+ */
+export function attentionFlopsPerToken(
+  attention: 0 | 1,
+  ctxTokens: number,
+  layers: number,
+  heads: number,
+  headDim: number,
+  kvLoraRank: number,
+  qkRopeHeadDim: number,
+): number {
+  return attention === 0
+    ? 4 * ctxTokens * layers * heads * headDim
+    : 2 * ctxTokens * layers * heads * (2 * kvLoraRank + qkRopeHeadDim);
+}
+
+/** The links a collective runs over: per-GPU bandwidth in bytes/s, one direction. */
+export interface Interconnect {
+  scaleUpBytesPerS: number;
+  /** GPUs that share the scale-up fabric (8 on an HGX board, 72 in an NVL72 rack). */
+  scaleUpDomain: number;
+  scaleOutBytesPerS: number;
+  /** Fixed time of one collective (launch, synchronisation, the first hop), seconds. */
+  latencyS: number;
+}
+
+/**
+ * A ring all-reduce of `bytes` per GPU over `ranks` GPUs: each GPU sends and receives
+ * 2 (ranks - 1) / ranks of the message, at scale-up bandwidth while the ring stays inside one
+ * domain, at scale-out bandwidth once it leaves it; plus the fixed latency. One GPU: nothing.
+ */
+export function allReduceS(ranks: number, bytes: number, link: Interconnect): number {
+  if (ranks <= 1) return 0;
+  const bytesPerS = ranks <= link.scaleUpDomain ? link.scaleUpBytesPerS : link.scaleOutBytesPerS;
+  return ((2 * (ranks - 1)) / ranks) * (bytes / bytesPerS) + link.latencyS;
+}
+
+/**
+ * One all-to-all of `bytes` per GPU over `ranks` GPUs (an MoE dispatch or combine): of what a GPU
+ * sends, (min(ranks, domain) - 1) / ranks stays inside its scale-up domain and
+ * max(0, ranks - domain) / ranks crosses scale-out links; plus the fixed latency.
+ */
+export function allToAllS(ranks: number, bytes: number, link: Interconnect): number {
+  if (ranks <= 1) return 0;
+  const inside = (Math.min(ranks, link.scaleUpDomain) - 1) / ranks;
+  const outside = Math.max(0, ranks - link.scaleUpDomain) / ranks;
+  return bytes * (inside / link.scaleUpBytesPerS + outside / link.scaleOutBytesPerS) + link.latencyS;
+}
+
+/**
+ * Communication of one forward step over `tokens` tokens in flight on the replica, all layers
+ * (docs/model.md "Communication"). Per layer: an all-reduce over the attention group (tp > 1) of
+ * the group's tokens; then for a dense model a second all-reduce, for an MoE model (every layer
+ * taken as an MoE layer) a dispatch and a combine all-to-all over the ep groups, each GPU sending
+ * its share of the tokens once per chosen expert, times the load imbalance of the busiest rank,
+ * plus an all-reduce over the g / ep GPUs that slice each expert when ep < g.
+ */
+export function commTimeS(
+  tokens: number,
+  layout: { tp: number; dp: number; ep: number },
+  gpusPerReplica: number,
+  moe: boolean,
+  hidden: number,
+  layers: number,
+  expertsPerToken: number,
+  expertImbalance: number,
+  link: Interconnect,
+): number {
+  const groupBytes = (tokens / layout.dp) * hidden * ACTIVATION_BYTES;
+  const attentionS = allReduceS(layout.tp, groupBytes, link);
+  let ffnS: number;
+  if (!moe) {
+    ffnS = allReduceS(layout.tp, groupBytes, link);
+  } else {
+    const dispatchBytes = (tokens / gpusPerReplica) * expertsPerToken * hidden * ACTIVATION_BYTES * expertImbalance;
+    const sliceRanks = gpusPerReplica / layout.ep;
+    ffnS = 2 * allToAllS(layout.ep, dispatchBytes, link) + allReduceS(sliceRanks, (tokens / layout.ep) * hidden * ACTIVATION_BYTES, link);
+  }
+  return layers * (attentionS + ffnS);
+}
+
+/** What a forward step's time needs to know, besides the number of tokens in flight. */
 export interface StepShape {
   bytesPerWeight: number;
   sharedParams: number;
   expertParams: number;
   experts: number;
   expertsPerToken: number;
-  /** KV bytes read per step: batch_effective * ctx * kv_bytes_per_token * kv_replication. */
-  kvBytesRead: number;
-  paramsActive: number;
-  /** Mean decode context, I + O/2 tokens. */
-  ctxTokens: number;
-  layers: number;
-  heads: number;
-  headDim: number;
-  /** Achieved replica bandwidth: g * hbm_tb_per_s * 1e12 * mbu_decode. */
-  bytesPerS: number;
-  /** Achieved replica decode compute: g * peak * 1e12 * mfu_decode. */
-  flopsPerS: number;
+  /** Load of the busiest expert rank over the mean (>= 1). */
+  expertImbalance: number;
+  gpusPerReplica: number;
+  /** The attention group size (tp). */
+  tp: number;
+  /** KV bytes each GPU reads per step: its ranks' sequences * ctx * KV per token per GPU. */
+  kvBytesReadPerGpu: number;
+  /** Attention FLOPs per token in flight (attentionFlopsPerToken). */
+  attentionFlopsPerToken: number;
+  /** Achieved per-GPU bandwidth: hbm_tb_per_s * 1e12 * mbu_decode. */
+  bytesPerSPerGpu: number;
+  /** Achieved per-GPU matrix FLOP/s: peak * 1e12 * mfu_decode. */
+  flopsPerSPerGpu: number;
+  /** Achieved per-GPU attention FLOP/s: attention peak * 1e12 * mfu_decode. */
+  attentionFlopsPerSPerGpu: number;
+  /** Communication time of a step over `tokens` tokens in flight (commTimeS). */
+  commS: (tokens: number) => number;
+  /** 1 - comm_overlap: the share of communication not hidden behind compute. */
+  commExposed: number;
   stepOverheadS: number;
 }
 
-/** Bytes one forward step over `tokens` tokens reads: the weights it touches plus the KV cache. */
+/** Routed experts the busiest GPU reads for `tokens` tokens: its share of those touched, times the imbalance, at most all of them. */
+function expertsReadByBusiest(s: StepShape, tokens: number): number {
+  return Math.min(s.experts, expertsTouched(tokens, s.experts, s.expertsPerToken) * s.expertImbalance);
+}
+
+/** Bytes one GPU reads in a forward step over `tokens` tokens: its weights touched plus its KV. */
 export function stepBytes(s: StepShape, tokens: number): number {
-  const weightsTouched = s.sharedParams + s.expertParams * expertsTouched(tokens, s.experts, s.expertsPerToken);
-  return s.bytesPerWeight * weightsTouched + s.kvBytesRead;
+  const moeBytes = isMoe(s.experts) ? (s.expertParams * expertsReadByBusiest(s, tokens)) / s.gpusPerReplica : 0;
+  return s.bytesPerWeight * (s.sharedParams / s.tp + moeBytes) + s.kvBytesReadPerGpu;
 }
 
-/** FLOPs of one forward step over `tokens` tokens: 2 per active weight, plus attention over ctx. */
-export function stepFlops(s: StepShape, tokens: number): number {
-  return 2 * s.paramsActive * tokens + 4 * tokens * s.ctxTokens * s.layers * s.heads * s.headDim;
+/** Matrix and attention time on one GPU of a forward step over `tokens` tokens. */
+export function stepComputeS(s: StepShape, tokens: number): number {
+  const routed = isMoe(s.experts) ? s.expertParams * s.expertsPerToken * s.expertImbalance : 0;
+  const matrixFlops = (2 * (s.sharedParams + routed) * tokens) / s.gpusPerReplica;
+  const attentionFlops = (s.attentionFlopsPerToken * tokens) / s.gpusPerReplica;
+  return matrixFlops / s.flopsPerSPerGpu + attentionFlops / s.attentionFlopsPerSPerGpu;
 }
 
-/** Roofline step time: the slower of moving the bytes and doing the FLOPs, plus a fixed overhead. */
+/**
+ * Step time: the slower of moving the bytes and doing the math, plus the exposed communication
+ * and a fixed overhead.
+ */
 export function stepTimeS(s: StepShape, tokens: number): number {
-  return Math.max(stepBytes(s, tokens) / s.bytesPerS, stepFlops(s, tokens) / s.flopsPerS) + s.stepOverheadS;
+  const memoryS = stepBytes(s, tokens) / s.bytesPerSPerGpu;
+  return Math.max(memoryS, stepComputeS(s, tokens)) + s.commExposed * s.commS(tokens) + s.stepOverheadS;
 }
 
 /** Which roofline term limits a step: 'memory' when moving bytes takes at least as long. */
 export function stepBound(s: StepShape, tokens: number): 'memory' | 'compute' {
-  return stepBytes(s, tokens) / s.bytesPerS >= stepFlops(s, tokens) / s.flopsPerS ? 'memory' : 'compute';
+  return stepBytes(s, tokens) / s.bytesPerSPerGpu >= stepComputeS(s, tokens) ? 'memory' : 'compute';
 }
 
 /** Draft tokens actually used: floor(draft_tokens) clamped to [0, MAX_DRAFT_TOKENS]. */
@@ -180,19 +329,53 @@ export function specTokensPerStep(draftTokens: number, acceptance: number | Arra
 }
 
 /**
- * Prefill FLOPs per request: 2 per active weight per prompt token, plus attention over the
- * prompt (2 I^2 per layer, head and head dimension); the cached prefix fraction h is skipped.
+ * Prefill FLOPs per request, as matrix FLOPs (2 per active weight per prompt token) and attention
+ * FLOPs over the causal prompt (2 I^2 per layer, head and head dimension: MLA prefills in its
+ * unabsorbed form). Prompt tokens found in a prefix cache (on the GPU, h, or in the offload tier,
+ * h_off) are not recomputed.
  */
 export function prefillFlops(
   inputTokens: number,
-  prefixCacheHitRate: number,
+  cachedFraction: number,
   paramsActive: number,
   layers: number,
   heads: number,
   headDim: number,
+): { matrix: number; attention: number } {
+  const computed = 1 - cachedFraction;
+  return {
+    matrix: computed * 2 * paramsActive * inputTokens,
+    attention: computed * 2 * inputTokens * inputTokens * layers * heads * headDim,
+  };
+}
+
+/**
+ * Mean inter-token latency a user sees. Colocated: a sequence's life is b * t_request (Little's
+ * law: b sequences in flight, one finishing every t_request), of which its own prefill is
+ * t_prefill and the rest is O tokens of decode, so ITL = t_cycle / s + (b - 1) * t_prefill / O:
+ * the bare decode step plus the prefills of the other sequences. Disaggregated: the bare step.
+ */
+export function interTokenLatencyS(
+  decodeTokenS: number,
+  prefillS: number,
+  batch: number,
+  outputTokens: number,
+  disaggregated: boolean,
 ): number {
-  const flops = 2 * paramsActive * inputTokens + 2 * inputTokens * inputTokens * layers * heads * headDim;
-  return (1 - prefixCacheHitRate) * flops;
+  return disaggregated ? decodeTokenS : decodeTokenS + ((batch - 1) * prefillS) / outputTokens;
+}
+
+/** Queue load is held below 1 so that a saturated prefill server gives a very long wait, not an infinite one. */
+export const MAX_QUEUE_LOAD = 1 - 1e-6;
+
+/**
+ * Mean wait for a prefill (Pollaczek-Khinchine, M/D/1): requests arrive as a Poisson stream and
+ * each prefill takes `serviceS`; at load rho = arrival rate * serviceS the wait is
+ * rho * serviceS / (2 (1 - rho)).
+ */
+export function queueWaitS(load: number, serviceS: number): number {
+  const rho = Math.min(load, MAX_QUEUE_LOAD);
+  return (rho * serviceS) / (2 * (1 - rho));
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -266,6 +449,21 @@ const X_PEAK = SLOT.peak_tflops;
 const X_HBM_GB = SLOT.hbm_gb;
 const X_HBM_TBPS = SLOT.hbm_tb_per_s;
 const X_IT_KW = SLOT.it_power_kw_per_gpu;
+const X_ATTN_PEAK = SLOT.attention_tflops;
+const X_SCALE_UP = SLOT.scale_up_gb_per_s;
+const X_DOMAIN = SLOT.scale_up_domain;
+const X_SCALE_OUT = SLOT.scale_out_gb_per_s;
+const X_LATENCY_US = SLOT.collective_latency_us;
+const X_HIDDEN = SLOT.hidden;
+const X_TP = SLOT.tp;
+const X_EP = SLOT.ep;
+const X_DP = SLOT.dp_attention;
+const X_OVERLAP = SLOT.comm_overlap;
+const X_IMBALANCE = SLOT.expert_imbalance;
+const X_OFFLOAD_HIT = SLOT.offload_hit_rate;
+const X_OFFLOAD_GBPS = SLOT.offload_gb_per_s;
+const X_OFFLOAD_GB = SLOT.offload_capacity_gb;
+const X_OFFLOAD_USD_PER_GB = SLOT.offload_capex_usd_per_gb;
 const X_PARAMS_TOTAL = SLOT.params_total;
 const X_PARAMS_ACTIVE = SLOT.params_active;
 const X_LAYERS = SLOT.layers;
@@ -355,51 +553,38 @@ if (
   throw new Error('slots.ts: METRICS order changed; update the metric indices in model.ts');
 }
 
-// Intermediate indices (slots.ts INTERMEDIATES), checked like the metric indices above.
-const I_KV_BYTES = 0;
-const I_KV_REPLICATION = 1;
-const I_SHARED = 2;
-const I_EXPERT = 3;
-const I_TOUCHED = 4;
-const I_WEIGHT_BYTES = 5;
-const I_HBM_USABLE = 6;
-const I_BATCH_MAX = 7;
-const I_STEP = 8;
-const I_CYCLE = 9;
-const I_SPEC_TOKENS = 10;
-const I_PREFILL = 11;
-const I_REQUEST = 12;
-const I_CRF = 13;
-const I_CAPITAL = 14;
-const I_MAINTENANCE = 15;
-const I_OPEX = 16;
-const I_ENERGY = 17;
-const I_FACILITY = 18;
-if (
-  INTERMEDIATE_COUNT !== 19 ||
-  INTERMEDIATES.some((name, i) => INTERMEDIATE[name] !== i) ||
-  INTERMEDIATE.kv_bytes_per_token !== I_KV_BYTES ||
-  INTERMEDIATE.kv_replication !== I_KV_REPLICATION ||
-  INTERMEDIATE.shared_params !== I_SHARED ||
-  INTERMEDIATE.expert_params !== I_EXPERT ||
-  INTERMEDIATE.experts_touched !== I_TOUCHED ||
-  INTERMEDIATE.weight_bytes !== I_WEIGHT_BYTES ||
-  INTERMEDIATE.hbm_bytes_usable !== I_HBM_USABLE ||
-  INTERMEDIATE.batch_max !== I_BATCH_MAX ||
-  INTERMEDIATE.t_step_s !== I_STEP ||
-  INTERMEDIATE.t_cycle_s !== I_CYCLE ||
-  INTERMEDIATE.spec_tokens_per_step !== I_SPEC_TOKENS ||
-  INTERMEDIATE.t_prefill_s !== I_PREFILL ||
-  INTERMEDIATE.t_request_s !== I_REQUEST ||
-  INTERMEDIATE.capital_recovery_factor !== I_CRF ||
-  INTERMEDIATE.capital_usd_per_gpu_hour !== I_CAPITAL ||
-  INTERMEDIATE.maintenance_usd_per_gpu_hour !== I_MAINTENANCE ||
-  INTERMEDIATE.opex_usd_per_gpu_hour !== I_OPEX ||
-  INTERMEDIATE.energy_usd_per_gpu_hour !== I_ENERGY ||
-  INTERMEDIATE.facility_usd_per_gpu_hour !== I_FACILITY
-) {
-  throw new Error('slots.ts: INTERMEDIATES changed; update the intermediate indices in model.ts');
-}
+// Intermediate indices (slots.ts INTERMEDIATES), looked up once: plain integers for the JIT.
+const I_KV_BYTES = INTERMEDIATE.kv_bytes_per_token;
+const I_KV_REPLICATION = INTERMEDIATE.kv_replication;
+const I_SHARED = INTERMEDIATE.shared_params;
+const I_EXPERT = INTERMEDIATE.expert_params;
+const I_TOUCHED = INTERMEDIATE.experts_touched;
+const I_WEIGHT_BYTES = INTERMEDIATE.weight_bytes;
+const I_HBM_USABLE = INTERMEDIATE.hbm_bytes_usable;
+const I_BATCH_MAX = INTERMEDIATE.batch_max;
+const I_STEP = INTERMEDIATE.t_step_s;
+const I_CYCLE = INTERMEDIATE.t_cycle_s;
+const I_SPEC_TOKENS = INTERMEDIATE.spec_tokens_per_step;
+const I_PREFILL = INTERMEDIATE.t_prefill_s;
+const I_REQUEST = INTERMEDIATE.t_request_s;
+const I_TP = INTERMEDIATE.tp_effective;
+const I_EP = INTERMEDIATE.ep_effective;
+const I_DP = INTERMEDIATE.dp_attention_effective;
+const I_WEIGHT_PER_GPU = INTERMEDIATE.weight_bytes_per_gpu;
+const I_KV_SEQ_PER_GPU = INTERMEDIATE.kv_bytes_per_seq_per_gpu;
+const I_ATTN_FLOPS = INTERMEDIATE.attention_flops_per_token;
+const I_COMM = INTERMEDIATE.t_comm_s;
+const I_COMM_SHARE = INTERMEDIATE.comm_share;
+const I_DECODE_TOKEN = INTERMEDIATE.t_decode_token_s;
+const I_QUEUE = INTERMEDIATE.queue_wait_s;
+const I_OFFLOAD_LOAD = INTERMEDIATE.t_offload_load_s;
+const I_DECODE_RATE = INTERMEDIATE.decode_tokens_per_s_per_gpu;
+const I_CRF = INTERMEDIATE.capital_recovery_factor;
+const I_CAPITAL = INTERMEDIATE.capital_usd_per_gpu_hour;
+const I_MAINTENANCE = INTERMEDIATE.maintenance_usd_per_gpu_hour;
+const I_OPEX = INTERMEDIATE.opex_usd_per_gpu_hour;
+const I_ENERGY = INTERMEDIATE.energy_usd_per_gpu_hour;
+const I_FACILITY = INTERMEDIATE.facility_usd_per_gpu_hour;
 
 /**
  * Evaluates the model for one sample. `x` holds SLOT_COUNT inputs (slots.ts); `out` receives the
@@ -425,7 +610,8 @@ export function evaluate(x: Float64Array, config: ModelConfig, out: Float64Array
   const itPowerKw = x[X_IT_KW]!;
   const pue = x[X_PUE]!;
   if (config.pricing === 0) {
-    const capexUsd = x[X_CAPEX]!;
+    // An owned offload tier is bought with the GPU: its capex joins the GPU's.
+    const capexUsd = x[X_CAPEX]! + (config.kvOffload === 1 ? x[X_OFFLOAD_GB]! * x[X_OFFLOAD_USD_PER_GB]! : 0);
     const rate = x[X_RATE]!;
     const lifeYears = x[X_LIFE]!;
     // (1+r)^-n as exp(-n log1p(r)): a few ulps from Math.pow and about three times faster.
@@ -492,55 +678,111 @@ export function evaluate(x: Float64Array, config: ModelConfig, out: Float64Array
     const paramsActive = x[X_PARAMS_ACTIVE]!;
     const bytesPerWeight = x[X_WEIGHT_BITS]! / 8;
     const bytesPerKv = x[X_KV_BITS]! / 8;
+    const experts = x[X_EXPERTS]!;
+    const moe = experts > 1;
+
+    // Parallel layout (parallelLayout, inlined).
+    const tpGiven = x[X_TP]!;
+    const dpGiven = x[X_DP]!;
+    const tp = tpGiven > 0 ? tpGiven : dpGiven > 0 ? gpus / dpGiven : config.attention === 0 ? gpus : 1;
+    const dp = gpus / tp;
+    const epGiven = x[X_EP]!;
+    const ep = moe ? (epGiven > 0 ? epGiven : gpus) : 1;
 
     let kvBytes: number;
     let replication: number;
     if (config.attention === 0) {
       const kvHeads = x[X_KV_HEADS]!;
       kvBytes = 2 * layers * kvHeads * headDim * bytesPerKv;
-      replication = gpus / kvHeads;
+      replication = tp / kvHeads;
       if (replication < 1) replication = 1;
     } else {
       kvBytes = layers * (x[X_KV_LORA_RANK]! + x[X_QK_ROPE]!) * bytesPerKv;
-      replication = 1;
+      replication = tp;
+    }
+
+    // MoE split; the weights-read term is shared + expert * experts_touched(n).
+    let shared = paramsTotal;
+    let perExpert = 0;
+    let perToken = 0;
+    let logKeep = 0; // log(1 - k/E): experts_touched(n) = E * (1 - exp(n * logKeep))
+    if (moe) {
+      perToken = x[X_EXPERTS_PER_TOKEN]!;
+      shared = (experts * paramsActive - perToken * paramsTotal) / (experts - perToken);
+      perExpert = (paramsTotal - shared) / experts;
+      logKeep = Math.log1p(-perToken / experts);
     }
 
     const weightBytes = paramsTotal * bytesPerWeight;
-    const usableBytes = gpus * x[X_HBM_GB]! * BYTES_PER_GB * x[X_HBM_USABLE]!;
-    const kvBytesPerSeq = kvBytes * replication;
-    const maxBatch = Math.floor((usableBytes - weightBytes) / ((inputTokens + outputTokens) * kvBytesPerSeq));
+    const weightBytesGpu = bytesPerWeight * (shared / tp + (paramsTotal - shared) / gpus);
+    const usableBytesGpu = x[X_HBM_GB]! * BYTES_PER_GB * x[X_HBM_USABLE]!;
+    const kvPerTokenGpu = (kvBytes * replication) / tp;
+    const kvSeqGpu = (inputTokens + outputTokens) * kvPerTokenGpu;
+    const maxBatch = dp * Math.floor((usableBytesGpu - weightBytesGpu) / kvSeqGpu);
     // Written as !(>= 1) so that a NaN batch_max is infeasible too.
     if (!(maxBatch >= 1)) return 0;
     const requested = x[X_BATCH]!;
     const b = requested < maxBatch ? requested : maxBatch;
     batchEffective = b;
 
-    // MoE split; the weights-read term is shared + expert * experts_touched(n).
-    const experts = x[X_EXPERTS]!;
-    let shared = paramsTotal;
-    let perExpert = 0;
-    let logKeep = 0; // log(1 - k/E): experts_touched(n) = E * (1 - exp(n * logKeep))
-    if (experts > 1) {
-      const perToken = x[X_EXPERTS_PER_TOKEN]!;
-      shared = (experts * paramsActive - perToken * paramsTotal) / (experts - perToken);
-      perExpert = (paramsTotal - shared) / experts;
-      logKeep = Math.log1p(-perToken / experts);
-    }
-
     const peakFlopsPerGpu = x[X_PEAK]! * FLOPS_PER_TFLOP;
+    const attentionPeakPerGpu = config.attentionPeak === 1 ? x[X_ATTN_PEAK]! * FLOPS_PER_TFLOP : peakFlopsPerGpu;
     const ctxTokens = inputTokens + outputTokens / 2;
-    const kvBytesRead = b * ctxTokens * kvBytesPerSeq;
-    const bytesPerS = gpus * x[X_HBM_TBPS]! * BYTES_PER_TB * x[X_MBU_DECODE]!;
-    const flopsPerS = gpus * peakFlopsPerGpu * x[X_MFU_DECODE]!;
+    const kvReadGpu = (b / dp) * ctxTokens * kvPerTokenGpu;
+    const bytesPerSGpu = x[X_HBM_TBPS]! * BYTES_PER_TB * x[X_MBU_DECODE]!;
+    const mfuDecode = x[X_MFU_DECODE]!;
+    const imbalance = moe ? x[X_IMBALANCE]! : 1;
+    const attnFlopsPerToken =
+      config.attention === 0
+        ? 4 * ctxTokens * layers * heads * headDim
+        : 2 * ctxTokens * layers * heads * (2 * x[X_KV_LORA_RANK]! + x[X_QK_ROPE]!);
+    // Seconds per token in flight of matrix and attention math on the busiest GPU.
+    const computePerTokenS =
+      (2 * (shared + perExpert * perToken * imbalance)) / (gpus * peakFlopsPerGpu * mfuDecode) +
+      attnFlopsPerToken / (gpus * attentionPeakPerGpu * mfuDecode);
+    const sharedBytesGpu = (bytesPerWeight * shared) / tp;
+    const expertBytesGpu = (bytesPerWeight * perExpert) / gpus;
     const overheadS = x[X_STEP_OVERHEAD_MS]! / 1000;
-    const flopsPerToken = 2 * paramsActive + 4 * ctxTokens * layers * heads * headDim;
+    const exposed = 1 - x[X_OVERLAP]!;
+
+    // Communication (commTimeS, inlined): seconds per step as a + c * tokens, per collective kind.
+    const hidden = x[X_HIDDEN]!;
+    const domain = x[X_DOMAIN]!;
+    const upBytesPerS = x[X_SCALE_UP]! * BYTES_PER_GB_S;
+    const outBytesPerS = x[X_SCALE_OUT]! * BYTES_PER_GB_S;
+    const latencyS = x[X_LATENCY_US]! * SECONDS_PER_US;
+    const actBytes = hidden * ACTIVATION_BYTES;
+    // All-reduce over r GPUs of m bytes: ring factor / bandwidth per byte, plus latency.
+    const arPerByte = (r: number): number => (r <= 1 ? 0 : ((2 * (r - 1)) / r) / (r <= domain ? upBytesPerS : outBytesPerS));
+    const arLatency = (r: number): number => (r <= 1 ? 0 : latencyS);
+    let commFixedS = arLatency(tp);
+    let commPerTokenS = (arPerByte(tp) * actBytes) / dp;
+    if (!moe) {
+      commFixedS += arLatency(tp);
+      commPerTokenS += (arPerByte(tp) * actBytes) / dp;
+    } else {
+      const slice = gpus / ep;
+      if (ep > 1) {
+        const inside = (Math.min(ep, domain) - 1) / ep;
+        const outside = Math.max(0, ep - domain) / ep;
+        commFixedS += 2 * latencyS;
+        commPerTokenS += (2 * perToken * actBytes * imbalance * (inside / upBytesPerS + outside / outBytesPerS)) / gpus;
+      }
+      commFixedS += arLatency(slice);
+      commPerTokenS += (arPerByte(slice) * actBytes) / ep;
+    }
+    commFixedS *= layers;
+    commPerTokenS *= layers;
 
     // Plain decode step over b tokens.
-    let touched = experts > 1 ? experts * (1 - Math.exp(b * logKeep)) : 0;
+    let touched = moe ? experts * (1 - Math.exp(b * logKeep)) : 0;
     const touchedDecode = touched;
-    let memoryS = (bytesPerWeight * (shared + perExpert * touched) + kvBytesRead) / bytesPerS;
-    let computeS = (flopsPerToken * b) / flopsPerS;
-    const stepS = Math.max(memoryS, computeS) + overheadS;
+    let busiest = touched * imbalance;
+    if (busiest > experts) busiest = experts;
+    let memoryS = (sharedBytesGpu + expertBytesGpu * busiest + kvReadGpu) / bytesPerSGpu;
+    let computeS = computePerTokenS * b;
+    const commStepS = commFixedS + commPerTokenS * b;
+    const stepS = Math.max(memoryS, computeS) + exposed * commStepS + overheadS;
 
     let cycleS = stepS;
     let tokensPerStep = 1;
@@ -562,28 +804,54 @@ export function evaluate(x: Float64Array, config: ModelConfig, out: Float64Array
         }
         // Verification step over b * (k + 1) tokens, plus k draft steps.
         const verifyTokens = b * (k + 1);
-        touched = experts > 1 ? experts * (1 - Math.exp(verifyTokens * logKeep)) : 0;
-        memoryS = (bytesPerWeight * (shared + perExpert * touched) + kvBytesRead) / bytesPerS;
-        computeS = (flopsPerToken * verifyTokens) / flopsPerS;
-        const verifyS = Math.max(memoryS, computeS) + overheadS;
+        touched = moe ? experts * (1 - Math.exp(verifyTokens * logKeep)) : 0;
+        busiest = touched * imbalance;
+        if (busiest > experts) busiest = experts;
+        memoryS = (sharedBytesGpu + expertBytesGpu * busiest + kvReadGpu) / bytesPerSGpu;
+        computeS = computePerTokenS * verifyTokens;
+        const verifyS = Math.max(memoryS, computeS) + exposed * (commFixedS + commPerTokenS * verifyTokens) + overheadS;
         cycleS = verifyS + k * x[X_DRAFT_COST]! * stepS;
       }
     }
 
-    const hitRate = x[X_HIT_RATE]!;
-    const prefillFlopsPerRequest =
-      (1 - hitRate) * (2 * paramsActive * inputTokens + 2 * inputTokens * inputTokens * layers * heads * headDim);
+    // Prefill of one request: tokens neither in the GPU's prefix cache nor in the offload tier.
+    const offloadHit = config.kvOffload === 1 ? x[X_OFFLOAD_HIT]! : 0;
+    const computed = 1 - x[X_HIT_RATE]! - offloadHit;
+    const prefillMatrixFlops = computed * 2 * paramsActive * inputTokens;
+    const prefillAttentionFlops = computed * 2 * inputTokens * inputTokens * layers * heads * headDim;
+    const prefillCommS = exposed * (commFixedS + commPerTokenS * computed * inputTokens);
+    const offloadLoadS =
+      config.kvOffload === 1 ? (offloadHit * inputTokens * kvPerTokenGpu) / (x[X_OFFLOAD_GBPS]! * BYTES_PER_GB_S) : 0;
     const decodeReplicaS = (outputTokens * cycleS) / (b * tokensPerStep);
+    const decodeTokenS = cycleS / tokensPerStep;
+    let prefillS: number;
+    let load: number;
+    let itlS: number;
     if (config.disaggregated === 1) {
       const prefillGpus = x[X_PREFILL_GPUS]!;
-      ttftS = prefillFlopsPerRequest / (prefillGpus * peakFlopsPerGpu * x[X_DISAGG_MFU]!);
-      tokensPerSPerGpu = outputTokens / (prefillGpus * ttftS + gpus * decodeReplicaS);
+      const mfu = x[X_DISAGG_MFU]!;
+      prefillS =
+        prefillMatrixFlops / (prefillGpus * peakFlopsPerGpu * mfu) +
+        prefillAttentionFlops / (prefillGpus * attentionPeakPerGpu * mfu) +
+        prefillCommS;
+      tokensPerSPerGpu = outputTokens / (prefillGpus * prefillS + gpus * decodeReplicaS);
+      // The prefill pool is sized to the demand at capacity: its load is the utilization.
+      load = utilization;
+      itlS = decodeTokenS;
     } else {
-      ttftS = prefillFlopsPerRequest / (gpus * peakFlopsPerGpu * x[X_MFU_PREFILL]!);
-      tokensPerSPerGpu = outputTokens / ((ttftS + decodeReplicaS) * gpus);
+      const mfu = x[X_MFU_PREFILL]!;
+      prefillS =
+        prefillMatrixFlops / (gpus * peakFlopsPerGpu * mfu) + prefillAttentionFlops / (gpus * attentionPeakPerGpu * mfu) + prefillCommS;
+      tokensPerSPerGpu = outputTokens / ((prefillS + decodeReplicaS) * gpus);
+      // Requests arrive at u / t_request; each holds the replica's prefill for prefillS.
+      load = (utilization * prefillS) / (prefillS + decodeReplicaS);
+      itlS = decodeTokenS + ((b - 1) * prefillS) / outputTokens;
     }
-    tpotMs = (1000 * cycleS) / tokensPerStep;
-    userTokensPerS = 1000 / tpotMs;
+    const rho = load < MAX_QUEUE_LOAD ? load : MAX_QUEUE_LOAD;
+    const queueS = (rho * prefillS) / (2 * (1 - rho));
+    ttftS = prefillS + offloadLoadS + queueS;
+    tpotMs = 1000 * itlS;
+    userTokensPerS = 1 / itlS;
     if (inter !== undefined) {
       inter[I_KV_BYTES] = kvBytes;
       inter[I_KV_REPLICATION] = replication;
@@ -591,14 +859,26 @@ export function evaluate(x: Float64Array, config: ModelConfig, out: Float64Array
       inter[I_EXPERT] = perExpert;
       inter[I_TOUCHED] = touchedDecode;
       inter[I_WEIGHT_BYTES] = weightBytes;
-      inter[I_HBM_USABLE] = usableBytes;
+      inter[I_HBM_USABLE] = usableBytesGpu;
       inter[I_BATCH_MAX] = maxBatch;
       inter[I_STEP] = stepS;
       inter[I_CYCLE] = cycleS;
       inter[I_SPEC_TOKENS] = tokensPerStep;
-      inter[I_PREFILL] = ttftS;
+      inter[I_PREFILL] = prefillS;
       // As explain has it: the prefill plus the replica's decode time per request.
-      inter[I_REQUEST] = ttftS + decodeReplicaS;
+      inter[I_REQUEST] = prefillS + decodeReplicaS;
+      inter[I_TP] = tp;
+      inter[I_EP] = ep;
+      inter[I_DP] = dp;
+      inter[I_WEIGHT_PER_GPU] = weightBytesGpu;
+      inter[I_KV_SEQ_PER_GPU] = kvSeqGpu;
+      inter[I_ATTN_FLOPS] = attnFlopsPerToken;
+      inter[I_COMM] = commStepS;
+      inter[I_COMM_SHARE] = (exposed * commStepS) / stepS;
+      inter[I_DECODE_TOKEN] = decodeTokenS;
+      inter[I_QUEUE] = queueS;
+      inter[I_OFFLOAD_LOAD] = offloadLoadS;
+      inter[I_DECODE_RATE] = (b * tokensPerStep) / (gpus * cycleS);
     }
   }
 
@@ -668,7 +948,8 @@ function explainCost(x: Float64Array, config: ModelConfig): ExplainValues {
       cost_usd_per_gpu_hour: cloud,
     };
   }
-  const capex = s('capex_usd_per_gpu');
+  // An owned offload tier is bought with the GPU: its capex joins the GPU's.
+  const capex = s('capex_usd_per_gpu') + (config.kvOffload === 1 ? s('offload_capacity_gb') * s('offload_capex_usd_per_gb') : 0);
   const rate = s('cost_of_capital');
   const capital = capitalUsdPerGpuHour(capex, rate, s('life_years'), s('residual_fraction'));
   const maintenance = (s('maintenance_fraction_per_year') * capex) / HOURS_PER_YEAR;
@@ -774,6 +1055,9 @@ export function explain(x: Float64Array, config: ModelConfig): ExplainValues {
   const gpus = s('gpus_per_replica');
   const inputTokens = s('input_tokens');
   const outputTokens = s('output_tokens');
+  const experts = s('experts');
+  const moe = isMoe(experts);
+  const layout = parallelLayout(config.attention, gpus, s('tp'), s('ep'), s('dp_attention'), moe);
   const kvBytes = kvBytesPerToken(
     config.attention,
     s('layers'),
@@ -783,43 +1067,70 @@ export function explain(x: Float64Array, config: ModelConfig): ExplainValues {
     s('qk_rope_head_dim'),
     s('kv_bits'),
   );
-  const replication = kvReplication(config.attention, gpus, s('kv_heads'));
-  const weightBytes = s('params_total') * (s('weight_bits') / 8);
-  const usableBytes = hbmBytesUsable(gpus, s('hbm_gb'), s('hbm_usable_fraction'));
-  const maxBatch = batchMax(usableBytes, weightBytes, inputTokens + outputTokens, kvBytes, replication);
+  const replication = kvReplication(config.attention, layout.tp, s('kv_heads'));
+  const expertsPerToken = moe ? s('experts_per_token') : 0;
+  const shared = sharedParams(s('params_total'), s('params_active'), experts, expertsPerToken);
+  const perExpert = expertParams(s('params_total'), shared, experts);
+  const bytesPerWeight = s('weight_bits') / 8;
+  const weightBytes = s('params_total') * bytesPerWeight;
+  const weightGpu = weightBytesPerGpu(bytesPerWeight, shared, s('params_total'), layout.tp, gpus);
+  const usableGpu = hbmBytesUsable(s('hbm_gb'), s('hbm_usable_fraction'));
+  const kvSeqGpu = kvBytesPerSeqPerGpu(kvBytes, inputTokens + outputTokens, replication, layout.tp);
+  const maxBatch = batchMax(usableGpu, weightGpu, kvSeqGpu, layout.dp);
+  const layoutValues = { tp_effective: layout.tp, dp_attention_effective: layout.dp, ep_effective: layout.ep };
   if (!(maxBatch >= 1)) {
     return {
       infeasible: true,
+      ...layoutValues,
       weight_bytes: weightBytes,
+      weight_bytes_per_gpu: weightGpu,
       kv_bytes_per_token: kvBytes,
       kv_replication: replication,
+      kv_bytes_per_seq_per_gpu: kvSeqGpu,
       batch_max: maxBatch,
-      hbm_bytes_usable: usableBytes,
+      hbm_bytes_usable: usableGpu,
       ...cost,
     };
   }
 
-  const experts = s('experts');
-  const expertsPerToken = s('experts_per_token');
-  const shared = sharedParams(s('params_total'), s('params_active'), experts, expertsPerToken);
-  const perExpert = expertParams(s('params_total'), shared, experts);
   const b = Math.min(s('batch_size'), maxBatch);
   const ctxTokens = inputTokens + outputTokens / 2;
   const peakFlopsPerGpu = s('peak_tflops') * FLOPS_PER_TFLOP;
+  const attentionPeakPerGpu = config.attentionPeak === 1 ? s('attention_tflops') * FLOPS_PER_TFLOP : peakFlopsPerGpu;
+  const imbalance = moe ? s('expert_imbalance') : 1;
+  const link: Interconnect = {
+    scaleUpBytesPerS: s('scale_up_gb_per_s') * BYTES_PER_GB_S,
+    scaleUpDomain: s('scale_up_domain'),
+    scaleOutBytesPerS: s('scale_out_gb_per_s') * BYTES_PER_GB_S,
+    latencyS: s('collective_latency_us') * SECONDS_PER_US,
+  };
+  const comm = (tokens: number): number =>
+    commTimeS(tokens, layout, gpus, moe, s('hidden'), s('layers'), expertsPerToken, imbalance, link);
+  const attnFlops = attentionFlopsPerToken(
+    config.attention,
+    ctxTokens,
+    s('layers'),
+    s('heads'),
+    s('head_dim'),
+    s('kv_lora_rank'),
+    s('qk_rope_head_dim'),
+  );
   const shape: StepShape = {
-    bytesPerWeight: s('weight_bits') / 8,
+    bytesPerWeight,
     sharedParams: shared,
     expertParams: perExpert,
     experts,
     expertsPerToken,
-    kvBytesRead: b * ctxTokens * kvBytes * replication,
-    paramsActive: s('params_active'),
-    ctxTokens,
-    layers: s('layers'),
-    heads: s('heads'),
-    headDim: s('head_dim'),
-    bytesPerS: gpus * s('hbm_tb_per_s') * BYTES_PER_TB * s('mbu_decode'),
-    flopsPerS: gpus * peakFlopsPerGpu * s('mfu_decode'),
+    expertImbalance: imbalance,
+    gpusPerReplica: gpus,
+    tp: layout.tp,
+    kvBytesReadPerGpu: (b / layout.dp) * ctxTokens * (kvBytes * replication) / layout.tp,
+    attentionFlopsPerToken: attnFlops,
+    bytesPerSPerGpu: s('hbm_tb_per_s') * BYTES_PER_TB * s('mbu_decode'),
+    flopsPerSPerGpu: peakFlopsPerGpu * s('mfu_decode'),
+    attentionFlopsPerSPerGpu: attentionPeakPerGpu * s('mfu_decode'),
+    commS: comm,
+    commExposed: 1 - s('comm_overlap'),
     stepOverheadS: s('step_overhead_ms') / 1000,
   };
   const stepS = stepTimeS(shape, b);
@@ -836,49 +1147,71 @@ export function explain(x: Float64Array, config: ModelConfig): ExplainValues {
     cycleS = stepTimeS(shape, b * (k + 1)) + k * s('draft_cost_ratio') * stepS;
   }
 
-  const flopsPrefill = prefillFlops(
-    inputTokens,
-    s('prefix_cache_hit_rate'),
-    s('params_active'),
-    s('layers'),
-    s('heads'),
-    s('head_dim'),
-  );
+  const offloadHit = config.kvOffload === 1 ? s('offload_hit_rate') : 0;
+  const cached = s('prefix_cache_hit_rate') + offloadHit;
+  const flopsPrefill = prefillFlops(inputTokens, cached, s('params_active'), s('layers'), s('heads'), s('head_dim'));
+  const prefillCommS = shape.commExposed * comm((1 - cached) * inputTokens);
+  const offloadLoadS =
+    config.kvOffload === 1
+      ? (offloadHit * inputTokens * ((kvBytes * replication) / layout.tp)) / (s('offload_gb_per_s') * BYTES_PER_GB_S)
+      : 0;
   const decodeReplicaS = (outputTokens * cycleS) / (b * tokensPerStep);
+  const prefillOn = (gpuCount: number, mfu: number): number =>
+    flopsPrefill.matrix / (gpuCount * peakFlopsPerGpu * mfu) +
+    flopsPrefill.attention / (gpuCount * attentionPeakPerGpu * mfu) +
+    prefillCommS;
   let prefillS: number;
   let tokensPerSPerGpu: number;
-  if (config.disaggregated === 1) {
+  let load: number;
+  const disaggregated = config.disaggregated === 1;
+  if (disaggregated) {
     const prefillGpus = s('prefill_gpus');
-    prefillS = flopsPrefill / (prefillGpus * peakFlopsPerGpu * s('disagg_mfu_prefill'));
+    prefillS = prefillOn(prefillGpus, s('disagg_mfu_prefill'));
     tokensPerSPerGpu = outputTokens / (prefillGpus * prefillS + gpus * decodeReplicaS);
+    load = s('utilization');
   } else {
-    prefillS = flopsPrefill / (gpus * peakFlopsPerGpu * s('mfu_prefill'));
+    prefillS = prefillOn(gpus, s('mfu_prefill'));
     tokensPerSPerGpu = outputTokens / ((prefillS + decodeReplicaS) * gpus);
+    load = (s('utilization') * prefillS) / (prefillS + decodeReplicaS);
   }
-  const tpotMs = (1000 * cycleS) / tokensPerStep;
+  const decodeTokenS = cycleS / tokensPerStep;
+  const itlS = interTokenLatencyS(decodeTokenS, prefillS, b, outputTokens, disaggregated);
+  const queueS = queueWaitS(load, prefillS);
+  const ttftS = prefillS + offloadLoadS + queueS;
+  const commStepS = comm(b);
 
   return {
+    ...layoutValues,
     kv_bytes_per_token: kvBytes,
     kv_replication: replication,
+    kv_bytes_per_seq_per_gpu: kvSeqGpu,
     shared_params: shared,
     expert_params: perExpert,
     weight_bytes: weightBytes,
-    hbm_bytes_usable: usableBytes,
+    weight_bytes_per_gpu: weightGpu,
+    hbm_bytes_usable: usableGpu,
     batch_max: maxBatch,
     batch_effective: b,
     experts_touched: expertsTouched(b, experts, expertsPerToken),
+    attention_flops_per_token: attnFlops,
+    t_comm_s: commStepS,
+    comm_share: (shape.commExposed * commStepS) / stepS,
     t_step_s: stepS,
     bound: stepBound(shape, b),
     spec_tokens_per_step: tokensPerStep,
     t_cycle_s: cycleS,
+    t_decode_token_s: decodeTokenS,
+    decode_tokens_per_s_per_gpu: (b * tokensPerStep) / (gpus * cycleS),
     t_prefill_s: prefillS,
+    t_offload_load_s: offloadLoadS,
+    queue_wait_s: queueS,
     t_request_s: prefillS + decodeReplicaS,
     ...cost,
     ...metricValues(x, config, cost, {
       tokensPerSPerGpu,
-      tpotMs,
-      userTokensPerS: 1000 / tpotMs,
-      ttftS: prefillS,
+      tpotMs: 1000 * itlS,
+      userTokensPerS: 1 / itlS,
+      ttftS,
       batchEffective: b,
     }),
   };

@@ -23,10 +23,19 @@ export const SLOT_DEFS = [
   { name: 'hbm_gb', path: 'accelerator.hbm_gb' },
   { name: 'hbm_tb_per_s', path: 'accelerator.hbm_tb_per_s' },
   { name: 'it_power_kw_per_gpu', path: 'accelerator.it_power_kw_per_gpu' },
+  // Peak FLOP/s for attention math (QK^T, PV), at model.attention_compute precision. Read only when
+  // that precision differs from model.compute; otherwise attention runs at peak_tflops.
+  { name: 'attention_tflops', path: 'accelerator.attention_tflops' },
+  // Interconnect (docs/model.md "Communication"): per-GPU, one direction.
+  { name: 'scale_up_gb_per_s', path: 'accelerator.scale_up_gb_per_s' },
+  { name: 'scale_up_domain', path: 'accelerator.scale_up_domain' },
+  { name: 'scale_out_gb_per_s', path: 'accelerator.scale_out_gb_per_s' },
+  { name: 'collective_latency_us', path: 'accelerator.collective_latency_us' },
   // Model architecture (catalog entry) and precision.
   { name: 'params_total', path: 'model.params_total' },
   { name: 'params_active', path: 'model.params_active' },
   { name: 'layers', path: 'model.layers' },
+  { name: 'hidden', path: 'model.hidden' },
   { name: 'heads', path: 'model.heads' },
   { name: 'kv_heads', path: 'model.kv_heads' },
   { name: 'head_dim', path: 'model.head_dim' },
@@ -49,6 +58,17 @@ export const SLOT_DEFS = [
   { name: 'mbu_decode', path: 'serving.mbu_decode' },
   { name: 'step_overhead_ms', path: 'serving.step_overhead_ms' },
   { name: 'hbm_usable_fraction', path: 'serving.hbm_usable_fraction' },
+  // Parallelism layout; 0 means the engine default for the model (docs/model.md "Parallelism").
+  { name: 'tp', path: 'serving.parallelism.tp' },
+  { name: 'ep', path: 'serving.parallelism.ep' },
+  { name: 'dp_attention', path: 'serving.parallelism.dp_attention' },
+  { name: 'comm_overlap', path: 'serving.comm_overlap' },
+  { name: 'expert_imbalance', path: 'serving.expert_imbalance' },
+  // KV-cache offload tier (host memory, NVLink-C2C or SSD), per GPU.
+  { name: 'offload_hit_rate', path: 'serving.kv_offload.hit_rate' },
+  { name: 'offload_gb_per_s', path: 'serving.kv_offload.bandwidth_gb_per_s' },
+  { name: 'offload_capacity_gb', path: 'serving.kv_offload.capacity_gb' },
+  { name: 'offload_capex_usd_per_gb', path: 'serving.kv_offload.capex_usd_per_gb' },
   { name: 'draft_tokens', path: 'serving.speculative.draft_tokens' },
   { name: 'acceptance_rate', path: 'serving.speculative.acceptance_rate' },
   { name: 'draft_cost_ratio', path: 'serving.speculative.draft_cost_ratio' },
@@ -108,6 +128,10 @@ export interface ModelConfig {
   measuredUserRate: 0 | 1;
   /** Measured mode: 1 when throughput.ttft_s is given. */
   measuredTtft: 0 | 1;
+  /** 1 when attention math runs at its own peak (attention_tflops), 0 when at peak_tflops. */
+  attentionPeak: 0 | 1;
+  /** 1 when serving.kv_offload is given. */
+  kvOffload: 0 | 1;
 }
 
 export const CONFIG_FIELDS = [
@@ -121,6 +145,8 @@ export const CONFIG_FIELDS = [
   'sloTtft',
   'measuredUserRate',
   'measuredTtft',
+  'attentionPeak',
+  'kvOffload',
 ] as const satisfies readonly (keyof ModelConfig)[];
 
 /**
@@ -138,6 +164,8 @@ export const BASE_MODEL_CONFIG: Readonly<ModelConfig> = Object.freeze({
   sloTtft: 0,
   measuredUserRate: 0,
   measuredTtft: 0,
+  attentionPeak: 0,
+  kvOffload: 0,
 });
 
 /** The built-in metrics of MODEL.md, in the fixed order both engines write them. */
@@ -198,6 +226,18 @@ export const INTERMEDIATES = [
   'spec_tokens_per_step',
   't_prefill_s',
   't_request_s',
+  'tp_effective',
+  'ep_effective',
+  'dp_attention_effective',
+  'weight_bytes_per_gpu',
+  'kv_bytes_per_seq_per_gpu',
+  'attention_flops_per_token',
+  't_comm_s',
+  'comm_share',
+  't_decode_token_s',
+  'queue_wait_s',
+  't_offload_load_s',
+  'decode_tokens_per_s_per_gpu',
   'capital_recovery_factor',
   'capital_usd_per_gpu_hour',
   'maintenance_usd_per_gpu_hour',

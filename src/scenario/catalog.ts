@@ -39,7 +39,10 @@ export interface Catalog {
 /** Keys that carry documentation only and may hold anything. */
 const FREE_KEYS = ['sources', 'notes'];
 
-const ACCELERATOR_NUMBERS = ['hbm_gb', 'hbm_tb_per_s', 'tdp_w', 'it_power_kw_per_gpu', 'capex_usd_per_gpu'] as const;
+const ACCELERATOR_NUMBERS = [
+  'hbm_gb', 'hbm_tb_per_s', 'tdp_w', 'it_power_kw_per_gpu', 'capex_usd_per_gpu',
+  'scale_up_gb_per_s', 'scale_up_domain', 'scale_out_gb_per_s', 'collective_latency_us',
+] as const;
 const ACCELERATOR_KEYS = ['name', 'peak_tflops', ...ACCELERATOR_NUMBERS, ...FREE_KEYS];
 
 const MODEL_NUMBERS = [

@@ -13,6 +13,12 @@ export const PRECISIONS: readonly Precision[] = ['bf16', 'fp8', 'fp4'];
 export const DEFAULT_COMPUTE: Precision = 'bf16';
 
 /**
+ * The precision of attention math when `model.attention_compute` is not given: serving engines run
+ * decode attention kernels in bf16 (an fp8 KV cache is converted on load), whatever the GEMMs use.
+ */
+export const DEFAULT_ATTENTION_COMPUTE: Precision = 'bf16';
+
+/**
  * Defaults by slot. `kv_bits` is not here: it defaults to the model's `weight_bits` (a KV cache
  * is normally stored at the precision the model runs in), which the loader copies.
  */
@@ -32,6 +38,13 @@ export const DEFAULTS: Partial<Record<SlotName, number>> = {
   disagg_mfu_prefill: 0.5,
   // No fixed per-step cost unless the user measured one (kernel launch, scheduling).
   step_overhead_ms: 0,
+  // Time of one collective besides moving its bytes (launch, synchronisation, the first hop).
+  collective_latency_us: 10,
+  // Communication not hidden behind compute unless the deployment overlaps it (e.g. two-batch
+  // overlap in SGLang's DeepSeek serving): the cautious side.
+  comm_overlap: 0,
+  // The busiest expert rank's load over the mean.
+  expert_imbalance: 1.3,
   // No prefix caching: every request's prompt is prefilled in full (the conservative choice).
   prefix_cache_hit_rate: 0,
   // A draft model that costs nothing (e.g. n-gram or prompt lookup drafting); set it for a

@@ -24,9 +24,11 @@ const nonNegative: Range = { min: 0, minOpen: false, max: Infinity, maxOpen: fal
 const fraction: Range = { min: 0, minOpen: false, max: 1, maxOpen: false };
 /** Efficiencies and utilization: zero would mean no work is ever done (and divides by zero). */
 const efficiency: Range = { min: 0, minOpen: true, max: 1, maxOpen: false };
+/** Counts of GPUs and ratios that are 1 at their smallest. */
+const atLeastOne: Range = { min: 1, minOpen: false, max: Infinity, maxOpen: false };
 
 /** Extra fields that are not model inputs but are accepted and checked (catalog data). */
-export type ExtraField = 'tdp_w' | 'hidden';
+export type ExtraField = 'tdp_w';
 
 export const RANGES: Record<SlotName | ExtraField, Range> = {
   peak_tflops: positive,
@@ -35,6 +37,12 @@ export const RANGES: Record<SlotName | ExtraField, Range> = {
   // Power sits in denominators (tokens per MW, joules per token): a GPU that draws nothing is not one.
   it_power_kw_per_gpu: positive,
   tdp_w: positive,
+  attention_tflops: positive,
+  scale_up_gb_per_s: positive,
+  // A domain of one GPU is a card with no scale-up fabric: every collective crosses scale-out links.
+  scale_up_domain: atLeastOne,
+  scale_out_gb_per_s: positive,
+  collective_latency_us: nonNegative,
   params_total: positive,
   params_active: positive,
   layers: positive,
@@ -63,6 +71,16 @@ export const RANGES: Record<SlotName | ExtraField, Range> = {
   mbu_decode: efficiency,
   step_overhead_ms: nonNegative,
   hbm_usable_fraction: efficiency,
+  tp: atLeastOne,
+  ep: atLeastOne,
+  dp_attention: atLeastOne,
+  comm_overlap: fraction,
+  // The busiest expert rank's load over the mean: 1 is perfect balance.
+  expert_imbalance: atLeastOne,
+  offload_hit_rate: fraction,
+  offload_gb_per_s: positive,
+  offload_capacity_gb: nonNegative,
+  offload_capex_usd_per_gb: nonNegative,
   // 0 draft tokens is plain decoding (useful as the first value of a sweep); the model's loop has
   // room for MAX_DRAFT_TOKENS per-position acceptances.
   draft_tokens: { min: 0, minOpen: false, max: MAX_DRAFT_TOKENS, maxOpen: false },

@@ -9,7 +9,7 @@ import type { Attention, Catalog, CatalogEntry } from './catalog.js';
 import { loadCatalog } from './catalog.js';
 import { CUSTOM_MODEL_CONFIG, isCustomModel, resolveCustom, resolveSampling } from './custom.js';
 import type { Precision } from './defaults.js';
-import { CLOUD_DEFAULT_PUE, DEFAULTS, DEFAULT_COMPUTE, PRECISIONS } from './defaults.js';
+import { CLOUD_DEFAULT_PUE, DEFAULTS, DEFAULT_ATTENTION_COMPUTE, DEFAULT_COMPUTE, PRECISIONS } from './defaults.js';
 import type { Issues } from './issues.js';
 import { constantOf, supportOf } from './numeric.js';
 import { RANGES, checkRange } from './ranges.js';
@@ -30,7 +30,12 @@ export const DEFAULT_SEED = 'cptsim';
 const SLOT_PATH = new Map<SlotName, string>(SLOT_DEFS.map((d) => [d.name, d.path]));
 const ACCEPTANCE_SLOTS = Array.from({ length: MAX_DRAFT_TOKENS }, (_, i) => `acceptance_p${i + 1}` as SlotName);
 
-const ROOFLINE_ONLY_SECTIONS = ['model.', 'accelerator.peak_tflops', 'accelerator.hbm_', 'workload.prefix_cache_hit_rate'];
+const ROOFLINE_ONLY_SECTIONS = [
+  'model.', 'accelerator.peak_tflops', 'accelerator.hbm_', 'accelerator.attention_tflops', 'accelerator.scale_',
+  'accelerator.collective_latency_us', 'workload.prefix_cache_hit_rate',
+];
+const INTERCONNECT_SLOTS: SlotName[] = ['scale_up_gb_per_s', 'scale_up_domain', 'scale_out_gb_per_s', 'collective_latency_us'];
+const OFFLOAD_COST_SLOTS: SlotName[] = ['offload_capacity_gb', 'offload_capex_usd_per_gb'];
 const MEASURED_SLOTS: SlotName[] = ['measured_output_tokens_per_s_per_gpu', 'measured_tokens_per_s_per_user', 'measured_ttft_s'];
 const OWNED_SLOTS: SlotName[] = [
   'capex_usd_per_gpu', 'life_years', 'cost_of_capital', 'residual_fraction', 'maintenance_fraction_per_year',
@@ -39,7 +44,7 @@ const OWNED_SLOTS: SlotName[] = [
 ];
 
 /** The slots a configuration reads, in SLOT_DEFS order. */
-function usedSlots(config: ModelConfig, moe: boolean, acceptanceCount: number): Set<SlotName> {
+function usedSlots(config: ModelConfig, moe: boolean, acceptanceCount: number, multiGpu: boolean): Set<SlotName> {
   const used = new Set<SlotName>(['it_power_kw_per_gpu', 'input_tokens', 'output_tokens', 'utilization', 'pue']);
   if (config.throughput === 0) {
     used.add('peak_tflops').add('hbm_gb').add('hbm_tb_per_s');
@@ -53,6 +58,18 @@ function usedSlots(config: ModelConfig, moe: boolean, acceptanceCount: number): 
     if (config.speculative === 1) used.add('acceptance_rate');
     if (config.speculative === 2) ACCEPTANCE_SLOTS.slice(0, acceptanceCount).forEach((s) => used.add(s));
     if (config.disaggregated === 1) used.add('prefill_gpus').add('disagg_mfu_prefill');
+    if (config.attentionPeak === 1) used.add('attention_tflops');
+    used.add('tp').add('dp_attention');
+    if (moe) used.add('ep').add('expert_imbalance');
+    // Collectives exist only between GPUs.
+    if (multiGpu) {
+      used.add('hidden').add('comm_overlap');
+      INTERCONNECT_SLOTS.forEach((s) => used.add(s));
+    }
+    if (config.kvOffload === 1) {
+      used.add('offload_hit_rate').add('offload_gb_per_s');
+      if (config.pricing === 0) OFFLOAD_COST_SLOTS.forEach((s) => used.add(s));
+    }
   } else {
     used.add('measured_output_tokens_per_s_per_gpu');
     if (config.measuredUserRate === 1) used.add('measured_tokens_per_s_per_user');
@@ -88,6 +105,15 @@ function whyUnused(slot: SlotName, config: ModelConfig, attention: Attention): s
   if (slot === 'facility_life_years') return 'is only used with costs.facility_capex_usd_per_mw';
   if (slot === 'acceptance_rate' || slot === 'draft_tokens' || slot === 'draft_cost_ratio') return 'needs serving.speculative';
   if (slot.startsWith('acceptance_p')) return 'is beyond the acceptance_by_position list';
+  if (slot === 'attention_tflops') return 'is only used when model.attention_compute differs from model.compute';
+  if (slot === 'ep' || slot === 'expert_imbalance') return 'needs model.experts (a mixture-of-experts model)';
+  if (INTERCONNECT_SLOTS.includes(slot) || slot === 'hidden' || slot === 'comm_overlap') {
+    return 'is only used when a replica has more than one GPU (serving.gpus_per_replica > 1): one GPU has no collectives';
+  }
+  if (OFFLOAD_COST_SLOTS.includes(slot)) {
+    return config.pricing === 1 ? 'is not used with costs.pricing: cloud (the hourly price covers the host memory)' : 'needs serving.kv_offload';
+  }
+  if (slot.startsWith('offload_')) return 'needs serving.kv_offload';
   return 'is not used by this scenario';
 }
 
@@ -98,6 +124,7 @@ function whyRequired(slot: SlotName, config: ModelConfig): string {
   if (path.startsWith('throughput.')) return 'with throughput.mode: measured';
   if (path.startsWith('accelerator.')) return '(give it here, or name an entry with accelerator.catalog)';
   if (path.startsWith('model.')) return 'for roofline throughput (give it here, or name an entry with model.catalog)';
+  if (path.startsWith('serving.kv_offload.')) return 'with serving.kv_offload';
   return config.throughput === 0 ? 'for roofline throughput' : '';
 }
 
@@ -173,6 +200,7 @@ export function resolveScenario(raw: RawScenario, file: string, issues: Issues, 
   const modelEntry = lookup('model', modelId, catalog?.models, issues, raw);
 
   const compute = (str('model.compute') ?? DEFAULT_COMPUTE) as Precision;
+  const attentionCompute = (str('model.attention_compute') ?? DEFAULT_ATTENTION_COMPUTE) as Precision;
   // Without a catalog entry saying otherwise, a model is GQA (which includes plain multi-head
   // attention, kv_heads = heads): by far the most common layout.
   const attention = (str('model.attention') ?? modelEntry?.attention ?? 'gqa') as Attention;
@@ -210,25 +238,33 @@ export function resolveScenario(raw: RawScenario, file: string, issues: Issues, 
     sloTtft: sloTtft ? 1 : 0,
     measuredUserRate: measured && has('throughput.tokens_per_s_per_user') ? 1 : 0,
     measuredTtft: measured && has('throughput.ttft_s') ? 1 : 0,
+    attentionPeak: !measured && attentionCompute !== compute ? 1 : 0,
+    kvOffload: !measured && raw.sections.has('serving.kv_offload') ? 1 : 0,
   };
   if (measured) {
     if (sloRate && !config.measuredUserRate) {
       issues.add('serving.slo.min_tokens_per_s_per_user', 'in measured mode this check needs throughput.tokens_per_s_per_user (the measured per-user rate)');
     }
     if (sloTtft && !config.measuredTtft) issues.add('serving.slo.max_ttft_s', 'in measured mode this check needs throughput.ttft_s (the measured time to first token)');
-    for (const p of ['model.compute', 'model.attention']) {
+    for (const p of ['model.compute', 'model.attention', 'model.attention_compute']) {
       const s = raw.strings.get(p);
       if (s) issues.add(p, 'is not used with throughput.mode: measured (the throughput equations do not run); remove it', s.line);
     }
   }
 
   // --- where each slot's value comes from ---
-  const filePathOf = (slot: SlotName): string => (slot === 'peak_tflops' ? `accelerator.peak_tflops.${compute}` : SLOT_PATH.get(slot)!);
+  const filePathOf = (slot: SlotName): string =>
+    slot === 'peak_tflops'
+      ? `accelerator.peak_tflops.${compute}`
+      : slot === 'attention_tflops' && !raw.numbers.has('accelerator.attention_tflops')
+        ? `accelerator.peak_tflops.${attentionCompute}`
+        : SLOT_PATH.get(slot)!;
   const fromCatalog = (slot: SlotName): ScenarioInput | undefined => {
     const path = SLOT_PATH.get(slot)!;
     let entry: CatalogEntry | undefined;
     let key: string | undefined;
     if (slot === 'peak_tflops') [entry, key] = [accEntry, `peak_tflops.${compute}`];
+    else if (slot === 'attention_tflops') [entry, key] = [accEntry, `peak_tflops.${attentionCompute}`];
     else if (slot === 'capex_usd_per_gpu') [entry, key] = [accEntry, 'capex_usd_per_gpu'];
     else if (path.startsWith('accelerator.')) [entry, key] = [accEntry, path.slice('accelerator.'.length)];
     else if (path.startsWith('model.')) [entry, key] = [modelEntry, path.slice('model.'.length)];
@@ -249,7 +285,9 @@ export function resolveScenario(raw: RawScenario, file: string, issues: Issues, 
 
   const moe = (fromFile('experts') ?? fromCatalog('experts')) !== undefined;
   const acceptanceCount = list?.length ?? 0;
-  const used = usedSlots(config, moe, acceptanceCount);
+  const gpusGiven = fromFile('gpus_per_replica');
+  const multiGpu = gpusGiven === undefined || possibleValues(gpusGiven.value.spec).some((g) => g > 1);
+  const used = usedSlots(config, moe, acceptanceCount, multiGpu);
 
   // Given in the file but not read under this configuration: an error, never silence.
   const slotByFilePath = new Map<string, SlotName>(SLOT_DEFS.map((d) => [filePathOf(d.name), d.name]));
@@ -258,11 +296,10 @@ export function resolveScenario(raw: RawScenario, file: string, issues: Issues, 
     if (slot && !used.has(slot)) issues.add(path, whyUnused(slot, config, attention), value.line);
     if (slot === undefined && path.startsWith('accelerator.peak_tflops.')) {
       if (measured) issues.add(path, whyUnused('peak_tflops', config, attention), value.line);
-      else if (value.spec.kind === 'sweep') issues.add(path, `a sweep here does nothing: the model computes in ${compute} (model.compute)`, value.line);
+      else if (value.spec.kind === 'sweep') issues.add(path, `a sweep here does nothing: the model computes in ${compute} (model.compute) and attention in ${attentionCompute} (model.attention_compute)`, value.line);
       else checkRange(path, value, RANGES.peak_tflops, issues);
     }
     if (path === 'accelerator.tdp_w') checkRange(path, value, RANGES.tdp_w, issues);
-    if (path === 'model.hidden') checkRange(path, value, RANGES.hidden, issues);
   }
 
   const inputs: Partial<Record<SlotName, ScenarioInput>> = {};
@@ -289,6 +326,9 @@ export function resolveScenario(raw: RawScenario, file: string, issues: Issues, 
       else if (wb) issues.add(path, 'is required when model.weight_bits is not a plain number (it otherwise defaults to the weight bits)');
     }
     if (!input && slot === 'pue' && config.pricing === 1) input = constant(CLOUD_DEFAULT_PUE, path, 'default');
+    if (!input && (slot === 'tp' || slot === 'ep' || slot === 'dp_attention')) {
+      input = constant(layoutDefault(slot, inputs.gpus_per_replica, fromFile('tp') !== undefined, fromFile('dp_attention') !== undefined, config.attention), path, 'default');
+    }
     if (!input && DEFAULTS[slot] !== undefined) input = constant(DEFAULTS[slot], path, 'default');
     if (!input) {
       if (slot === 'peak_tflops' && accEntry && !isBroken(path)) {
@@ -304,6 +344,7 @@ export function resolveScenario(raw: RawScenario, file: string, issues: Issues, 
   }
 
   crossChecks(inputs, issues);
+  if (config.throughput === 0) checkLayout(inputs, issues);
   // Expressions may read the inputs this configuration uses, its metrics and its intermediates.
   const custom = resolveCustom(raw, [...Object.keys(inputs), ...metricsFor(config), ...intermediatesFor(config)], issues);
 
@@ -337,6 +378,11 @@ function crossChecks(inputs: Partial<Record<SlotName, ScenarioInput>>, issues: I
   if (total && active && active.hi > total.lo) {
     issues.add(where('params_active'), `every draw must be at most params_total (${total.lo}), got up to ${active.hi}`, inputs.params_active!.value.line);
   }
+  const hitRate = sup('prefix_cache_hit_rate');
+  const offloadHit = sup('offload_hit_rate');
+  if (hitRate && offloadHit && hitRate.hi + offloadHit.hi > 1) {
+    issues.add(where('offload_hit_rate'), `with workload.prefix_cache_hit_rate up to ${hitRate.hi}, at most ${1 - hitRate.hi} of a prompt can be found in the offload tier, got up to ${offloadHit.hi}`, inputs.offload_hit_rate!.value.line);
+  }
   const experts = sup('experts');
   const perToken = sup('experts_per_token');
   if (experts && perToken && experts.hi > 1) {
@@ -348,5 +394,63 @@ function crossChecks(inputs: Partial<Record<SlotName, ScenarioInput>>, issues: I
         issues.add(where('params_active'), `with ${experts.lo} experts and ${perToken.lo} per token, params_active must be at least ${perToken.lo}/${experts.lo} of params_total (${(perToken.lo / experts.lo) * total.lo}), else the shared parameters come out negative`, inputs.params_active!.value.line);
       }
     }
+  }
+}
+
+/** Every value a numeric spec can take when that is a finite list (a constant or a sweep); [] otherwise. */
+function possibleValues(spec: ScenarioInput['value']['spec']): number[] {
+  if (spec.kind === 'sweep') return [...spec.values];
+  const c = constantOf(spec);
+  return c === undefined ? [] : [c];
+}
+
+/**
+ * The engines' default layout (docs/model.md "Parallelism") written as plain numbers when the
+ * replica size is one; 0 (decided per sample by the model) when it is swept or uncertain.
+ */
+function layoutDefault(
+  slot: 'tp' | 'ep' | 'dp_attention',
+  gpusInput: ScenarioInput | undefined,
+  tpGiven: boolean,
+  dpGiven: boolean,
+  attention: 0 | 1,
+): number {
+  const g = gpusInput ? constantOf(gpusInput.value.spec) : undefined;
+  if (g === undefined || tpGiven || dpGiven) return 0;
+  if (slot === 'ep') return g;
+  if (slot === 'tp') return attention === 0 ? g : 1;
+  return attention === 0 ? 1 : g;
+}
+
+/** The layout must divide the replica: tp * dp_attention = gpus_per_replica, ep divides it. */
+function checkLayout(inputs: Partial<Record<SlotName, ScenarioInput>>, issues: Issues): void {
+  const g = inputs.gpus_per_replica;
+  if (!g) return;
+  const gValues = possibleValues(g.value.spec);
+  for (const slot of ['tp', 'ep', 'dp_attention'] as const) {
+    const input = inputs[slot];
+    if (!input || input.source !== 'scenario') continue;
+    const values = possibleValues(input.value.spec);
+    if (values.length === 0) {
+      issues.add(input.origin, 'expected a plain number or a sweep of whole numbers (a layout is not drawn at random)', input.value.line);
+      continue;
+    }
+    for (const v of values) {
+      if (!Number.isInteger(v)) {
+        issues.add(input.origin, `expected a whole number of GPUs, got ${v}`, input.value.line);
+        break;
+      }
+      const bad = gValues.find((gv) => gv % v !== 0);
+      if (bad !== undefined) {
+        issues.add(input.origin, `${v} does not divide serving.gpus_per_replica (${bad}): a replica's GPUs split into ${slot === 'ep' ? 'expert-parallel groups' : slot === 'tp' ? 'tensor-parallel groups' : 'data-parallel attention ranks'} of equal size`, input.value.line);
+        break;
+      }
+    }
+  }
+  const tp = inputs.tp?.source === 'scenario' ? constantOf(inputs.tp.value.spec) : undefined;
+  const dp = inputs.dp_attention?.source === 'scenario' ? constantOf(inputs.dp_attention.value.spec) : undefined;
+  const gc = constantOf(g.value.spec);
+  if (tp !== undefined && dp !== undefined && gc !== undefined && tp * dp !== gc) {
+    issues.add(inputs.dp_attention!.origin, `tp (${tp}) times dp_attention (${dp}) must equal serving.gpus_per_replica (${gc}); give one of them`, inputs.dp_attention!.value.line);
   }
 }

@@ -71,7 +71,8 @@ function buildSchema(): Record<string, Field> {
     name: { t: 'string' },
     compute: { t: 'enum', values: PRECISIONS },
     attention: { t: 'enum', values: ['gqa', 'mla'] },
-    hidden: NUMBER,
+    // Precision of attention math (QK^T, PV); model.compute is that of the weight GEMMs.
+    attention_compute: { t: 'enum', values: PRECISIONS },
   });
   sectionAt(['serving', 'speculative'])['acceptance_by_position'] = { t: 'numberList', max: MAX_DRAFT_TOKENS };
   sectionAt(['throughput'])['mode'] = { t: 'enum', values: ['roofline', 'measured'] };
