@@ -39,7 +39,7 @@ const accelerators = readCatalog('accelerators.yaml');
 const models = readCatalog('models.yaml');
 
 const ACCELERATOR_IDS = ['h100-sxm', 'h200', 'b200', 'gb200', 'mi300x', 'mi355x', 'rtx-pro-6000'];
-const ACCELERATOR_NUMBERS = ['hbm_gb', 'hbm_tb_per_s', 'tdp_w', 'it_power_kw_per_gpu'];
+const ACCELERATOR_NUMBERS = ['hbm_gb', 'hbm_tb_per_s', 'tdp_w', 'it_power_kw_per_gpu', 'scale_up_gb_per_s', 'scale_up_domain', 'scale_out_gb_per_s'];
 const ACCELERATOR_KEYS = new Set(['name', 'peak_tflops', 'capex_usd_per_gpu', 'sources', ...ACCELERATOR_NUMBERS]);
 const PRECISIONS = ['bf16', 'fp8', 'fp4'] as const;
 

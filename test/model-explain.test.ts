@@ -1,7 +1,18 @@
 /** explain: its key order, and that it and evaluate (the two forms of the model) agree everywhere. */
 import seedrandom from 'seedrandom';
 import { describe, expect, it } from 'vitest';
-import { FEASIBLE, METRICS, METRIC_COUNT, SLO_MISS, evaluate, explain, metricsFor } from '../src/model/index.js';
+import {
+  FEASIBLE,
+  INTERMEDIATES,
+  INTERMEDIATE_COUNT,
+  METRICS,
+  METRIC_COUNT,
+  SLO_MISS,
+  evaluate,
+  explain,
+  intermediatesFor,
+  metricsFor,
+} from '../src/model/index.js';
 import type { ModelConfig } from '../src/model/index.js';
 import type { Inputs } from './model-fixtures.js';
 import { LLAMA_ON_H100, config, relErr, vector } from './model-fixtures.js';
@@ -9,14 +20,17 @@ import { LLAMA_ON_H100, config, relErr, vector } from './model-fixtures.js';
 describe('explain key order: memory, then time, then cost, then metrics', () => {
   it('lists every intermediate quantity of DESIGN.md in that order', () => {
     const keys = Object.keys(explain(vector(LLAMA_ON_H100), config({ sloTtft: 1 })));
-    const memory = ['kv_bytes_per_token', 'kv_replication', 'shared_params', 'expert_params', 'weight_bytes',
-      'hbm_bytes_usable', 'batch_max', 'batch_effective', 'experts_touched'];
-    const time = ['t_step_s', 'bound', 'spec_tokens_per_step', 't_cycle_s', 't_prefill_s', 't_request_s'];
+    const layout = ['tp_effective', 'dp_attention_effective', 'ep_effective'];
+    const memory = ['kv_bytes_per_token', 'kv_replication', 'kv_bytes_per_seq_per_gpu', 'shared_params', 'expert_params',
+      'weight_bytes', 'weight_bytes_per_gpu', 'hbm_bytes_usable', 'batch_max', 'batch_effective', 'experts_touched'];
+    const time = ['attention_flops_per_token', 't_comm_s', 'comm_share', 't_step_s', 'bound', 'spec_tokens_per_step',
+      't_cycle_s', 't_decode_token_s', 'decode_tokens_per_s_per_gpu', 't_prefill_s', 't_offload_load_s', 'queue_wait_s',
+      't_request_s'];
     const cost = ['capital_recovery_factor', 'capital_usd_per_gpu_hour', 'maintenance_usd_per_gpu_hour',
       'opex_usd_per_gpu_hour', 'energy_usd_per_gpu_hour', 'facility_usd_per_gpu_hour', 'cost_usd_per_gpu_hour'];
     // batch_effective and cost_usd_per_gpu_hour are metrics too; they keep their first place.
     const metrics = METRICS.filter((m) => m !== 'batch_effective' && m !== 'cost_usd_per_gpu_hour');
-    expect(keys).toEqual([...memory, ...time, ...cost, ...metrics, 'slo_miss']);
+    expect(keys).toEqual([...layout, ...memory, ...time, ...cost, ...metrics, 'slo_miss']);
   });
 });
 
@@ -40,7 +54,12 @@ function randomCase(random: () => number): { x: Float64Array; cfg: ModelConfig }
     sloTtft: pick([0, 1] as const),
     measuredUserRate: pick([0, 1] as const),
     measuredTtft: pick([0, 1] as const),
+    attentionPeak: pick([0, 1] as const),
+    kvOffload: pick([0, 1] as const),
   };
+  const gpus = pick([1, 2, 4, 8, 16, 32]);
+  const divisors = [1, 2, 4, 8, 16, 32].filter((d) => gpus % d === 0);
+  const tp = pick([0, 0, ...divisors]);
   const inputs: Inputs = {
     peak_tflops: between(300, 5000),
     hbm_gb: pick([80, 141, 192, 288]),
@@ -61,7 +80,22 @@ function randomCase(random: () => number): { x: Float64Array; cfg: ModelConfig }
     input_tokens: between(100, 30000),
     output_tokens: between(50, 4000),
     prefix_cache_hit_rate: between(0, 0.9),
-    gpus_per_replica: pick([1, 2, 4, 8, 16, 32]),
+    gpus_per_replica: gpus,
+    tp,
+    dp_attention: tp === 0 ? pick([0, ...divisors]) : 0,
+    ep: pick([0, ...divisors]),
+    comm_overlap: between(0, 1),
+    expert_imbalance: between(1, 2),
+    attention_tflops: between(300, 2500),
+    scale_up_gb_per_s: between(50, 900),
+    scale_up_domain: pick([1, 4, 8, 72]),
+    scale_out_gb_per_s: between(10, 100),
+    collective_latency_us: between(0, 30),
+    hidden: pick([4096, 7168, 8192, 16384]),
+    offload_hit_rate: between(0, 0.1),
+    offload_gb_per_s: between(10, 400),
+    offload_capacity_gb: between(0, 2000),
+    offload_capex_usd_per_gb: between(0, 10),
     batch_size: between(1, 512),
     utilization: between(0.1, 1),
     mfu_prefill: between(0.2, 0.7),
@@ -113,12 +147,13 @@ describe('evaluate and explain are the same model', () => {
   it('agrees on feasibility, SLO flags and every defined metric for 5000 random cases', () => {
     const random = seedrandom('model-explain-parity');
     const out = new Float64Array(METRIC_COUNT);
+    const inter = new Float64Array(INTERMEDIATE_COUNT);
     let feasible = 0;
     let infeasible = 0;
     let misses = 0;
     for (let c = 0; c < 5000; c++) {
       const { x, cfg } = randomCase(random);
-      const flags = evaluate(x, cfg, out);
+      const flags = evaluate(x, cfg, out, inter);
       const values = explain(x, cfg);
       expect(flags & FEASIBLE, `case ${c}`).toBe(values.infeasible === true ? 0 : FEASIBLE);
       if (values.infeasible === true) {
@@ -132,6 +167,11 @@ describe('evaluate and explain are the same model', () => {
       metricsFor(cfg).forEach((metric) => {
         const i = METRICS.indexOf(metric);
         expect(relErr(out[i]!, values[metric] as number), `case ${c} ${metric}`).toBeLessThan(FLOAT_REL);
+      });
+      // The intermediates evaluate writes for metric expressions are the ones explain shows.
+      intermediatesFor(cfg).forEach((name) => {
+        const i = INTERMEDIATES.indexOf(name);
+        expect(relErr(inter[i]!, values[name] as number), `case ${c} ${name}`).toBeLessThan(FLOAT_REL);
       });
     }
     // The ranges must exercise both branches, or this test proves little.

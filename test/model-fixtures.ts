@@ -22,16 +22,21 @@ export function config(overrides: Partial<ModelConfig> = {}): ModelConfig {
 }
 
 /**
- * NVIDIA H100 SXM5: FP8 3958 TFLOP/s with sparsity, so 1979 dense; 80 GB HBM3 at 3.35 TB/s
+ * NVIDIA H100 SXM5: FP8 3958 TFLOP/s with sparsity, so 1979 dense; 80 GB HBM3 at 3.35 TB/s;
+ * NVLink 900 GB/s both ways, 450 each way, 8 GPUs per HGX board; one 400 Gb/s NIC per GPU
  * (NVIDIA H100 Tensor Core GPU datasheet, https://www.nvidia.com/en-us/data-center/h100/).
- * it_power 1.4 kW per GPU is this test's own assumption (700 W TDP plus an equal server share),
- * not a published figure.
+ * it_power 1.4 kW per GPU and a collective latency of 10 us are this test's own assumptions, not
+ * published figures.
  */
 export const H100_FP8: Inputs = {
   peak_tflops: 3958 / 2,
   hbm_gb: 80,
   hbm_tb_per_s: 3.35,
   it_power_kw_per_gpu: 1.4,
+  scale_up_gb_per_s: 450,
+  scale_up_domain: 8,
+  scale_out_gb_per_s: 50,
+  collective_latency_us: 10,
 };
 
 /**
@@ -43,6 +48,7 @@ export const LLAMA_70B: Inputs = {
   params_total: 70.6e9,
   params_active: 70.6e9,
   layers: 80,
+  hidden: 8192,
   heads: 64,
   kv_heads: 8,
   head_dim: 128,
@@ -52,7 +58,7 @@ export const LLAMA_70B: Inputs = {
 
 /**
  * DeepSeek-V3: 61 layers, 128 heads, MLA with kv_lora_rank 512 and qk_rope_head_dim 64, 256
- * routed experts with 8 per token (https://huggingface.co/deepseek-ai/DeepSeek-V3/blob/main/config.json);
+ * routed experts with 8 per token, hidden 7168 (https://huggingface.co/deepseek-ai/DeepSeek-V3/blob/main/config.json);
  * 671e9 total and 37e9 activated parameters (DeepSeek-V3 Technical Report, arXiv:2412.19437).
  * head_dim 128 here stands for the attention FLOP term's per-head width (qk_nope_head_dim 128).
  */
@@ -60,6 +66,7 @@ export const DEEPSEEK_V3: Inputs = {
   params_total: 671e9,
   params_active: 37e9,
   layers: 61,
+  hidden: 7168,
   heads: 128,
   kv_heads: 128,
   head_dim: 128,
@@ -84,6 +91,9 @@ export const SERVING: Inputs = {
   mbu_decode: 0.7,
   step_overhead_ms: 2,
   hbm_usable_fraction: 0.9,
+  // tp, ep, dp_attention left at 0: the model's default layout for the architecture.
+  comm_overlap: 0,
+  expert_imbalance: 1,
 };
 
 export const OWNED_COSTS: Inputs = {

@@ -1,4 +1,4 @@
-/** MODEL.md "Throughput" equations 1-4: KV bytes, KV replication, the MoE split, memory and batch. */
+/** docs/model.md "Memory": KV bytes, KV replication, the MoE split, per-GPU memory and batch. */
 import { describe, expect, it } from 'vitest';
 import {
   FEASIBLE,
@@ -37,15 +37,19 @@ describe('kv_bytes_per_token (equation 2)', () => {
 });
 
 describe('kv_replication (equation 2)', () => {
-  it('is g / kv_heads when tensor parallelism spans more GPUs than KV heads', () => {
+  it('is tp / kv_heads when tensor parallelism spans more GPUs than KV heads', () => {
     expect(kvReplication(0, 16, 8)).toBe(2);
     expect(kvReplication(0, 32, 4)).toBe(8);
   });
 
-  it('is 1 when g <= kv_heads, and always 1 under MLA', () => {
+  it('is 1 when tp <= kv_heads', () => {
     expect(kvReplication(0, 8, 8)).toBe(1);
     expect(kvReplication(0, 2, 8)).toBe(1);
-    expect(kvReplication(1, 64, 1)).toBe(1);
+  });
+
+  it('MLA: every GPU of a tensor-parallel attention group holds the whole latent; 1 with data-parallel attention', () => {
+    expect(kvReplication(1, 8, 1)).toBe(8);
+    expect(kvReplication(1, 1, 128)).toBe(1);
   });
 
   it('divides the KV budget: batch_max with g = 16, kv_heads = 8 counts each token twice', () => {
@@ -134,23 +138,28 @@ describe('weights, batch_max and feasibility (equation 4)', () => {
     // 70.6e9 weights at 16 bits = 141.2e9 B > 1 GPU * 80e9 * 0.9
     const inputs = { ...LLAMA_ON_H100, gpus_per_replica: 1, weight_bits: 16 };
     expect(run(inputs).flags).toBe(0);
-    expect(batchMax(80e9 * 0.9, 141.2e9, 2500, 327_680, 1)).toBeLessThan(1);
+    expect(batchMax(80e9 * 0.9, 141.2e9, 2500 * 327_680, 1)).toBeLessThan(1);
   });
 
   it('is infeasible when the weights fit but not one sequence of KV', () => {
     // 72e9 - 70.6e9 = 1.4e9 B free; one sequence of 10,000 tokens at 163840 B is 1.64e9 B
     const inputs = { ...LLAMA_ON_H100, gpus_per_replica: 1, input_tokens: 9000, output_tokens: 1000 };
-    expect(batchMax(72e9, 70.6e9, 10_000, 163_840, 1)).toBe(0);
+    expect(batchMax(72e9, 70.6e9, 10_000 * 163_840, 1)).toBe(0);
     expect(run(inputs).flags).toBe(0);
   });
 
   it('an infeasible explain shows the memory quantities that say why, and the cost side', () => {
     const values = explain(vector({ ...LLAMA_ON_H100, gpus_per_replica: 1, weight_bits: 16 }), config());
-    expect(Object.keys(values).slice(0, 6)).toEqual([
+    expect(Object.keys(values).slice(0, 11)).toEqual([
       'infeasible',
+      'tp_effective',
+      'dp_attention_effective',
+      'ep_effective',
       'weight_bytes',
+      'weight_bytes_per_gpu',
       'kv_bytes_per_token',
       'kv_replication',
+      'kv_bytes_per_seq_per_gpu',
       'batch_max',
       'hbm_bytes_usable',
     ]);
