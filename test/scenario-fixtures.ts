@@ -16,6 +16,10 @@ h100-sxm:
   tdp_w: 700
   # NVIDIA DGX H100 user guide: 10.2 kW maximum system power for 8 GPUs.
   it_power_kw_per_gpu: 1.275
+  # Datasheet: NVLink 900 GB/s both ways; HGX board of 8; one 400 Gb/s NIC per GPU.
+  scale_up_gb_per_s: 450
+  scale_up_domain: 8
+  scale_out_gb_per_s: 50
   sources: { datasheet: https://www.nvidia.com/en-us/data-center/h100/ }
 b200:
   name: NVIDIA B200
@@ -26,6 +30,10 @@ b200:
   tdp_w: 1000
   it_power_kw_per_gpu: 1.8
   capex_usd_per_gpu: 50000
+  # DGX B200 datasheet: NVLink 1.8 TB/s both ways; 8 per board; 400 Gb/s NIC per GPU.
+  scale_up_gb_per_s: 900
+  scale_up_domain: 8
+  scale_out_gb_per_s: 50
   sources: { datasheet: https://www.nvidia.com/en-us/data-center/dgx-b200/ }
 `;
 
