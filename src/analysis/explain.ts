@@ -1,6 +1,6 @@
 /**
  * `cptsim explain`: one deterministic evaluation per cell with every distribution at its median,
- * and every intermediate quantity of MODEL.md, so a user can see why a number is what it is.
+ * and every intermediate quantity of docs/model.md, so a user can see why a number is what it is.
  */
 import { customLayout } from '../engine/custom.js';
 import { compileJs } from '../expr/index.js';

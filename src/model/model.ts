@@ -1,5 +1,5 @@
 /**
- * The CPU reference of the cost model: MODEL.md's equations, read exactly as both engines read
+ * The CPU reference of the cost model: the equations of docs/model.md, read exactly as both engines read
  * them (the GPU form is shaders/model.wgsl). One call of `evaluate` is one Monte Carlo sample.
  *
  * Two forms of the same equations live here:
@@ -16,7 +16,7 @@ import type { ModelConfig } from './slots.js';
 export const FEASIBLE = 1;
 export const SLO_MISS = 2;
 
-/** 365 days of 24 hours: MODEL.md prices everything per GPU-hour over a 8760-hour year. */
+/** 365 days of 24 hours: the model prices everything per GPU-hour over a 8760-hour year. */
 export const HOURS_PER_YEAR = 8760;
 const SECONDS_PER_HOUR = 3600;
 const TOKENS_PER_MTOK = 1e6;
@@ -25,7 +25,7 @@ const BYTES_PER_TB = 1e12;
 const FLOPS_PER_TFLOP = 1e12;
 
 // ---------------------------------------------------------------------------------------------
-// Memory (MODEL.md "Throughput" 1-4)
+// Memory (docs/model.md "Memory")
 // ---------------------------------------------------------------------------------------------
 
 /**
@@ -150,7 +150,7 @@ export function batchMax(usableBytesPerGpu: number, weightBytesGpu: number, kvBy
 }
 
 // ---------------------------------------------------------------------------------------------
-// Time (MODEL.md "Throughput" 5-9)
+// Time (docs/model.md "Time")
 // ---------------------------------------------------------------------------------------------
 
 /** Bytes per activation element exchanged by collectives: bf16, as serving engines send them. */
@@ -379,7 +379,7 @@ export function queueWaitS(load: number, serviceS: number): number {
 }
 
 // ---------------------------------------------------------------------------------------------
-// Cost per GPU-hour (MODEL.md "Cost per GPU-hour")
+// Cost per GPU-hour (docs/model.md "Cost per GPU-hour")
 // ---------------------------------------------------------------------------------------------
 
 /** Capital recovery factor r / (1 - (1+r)^-n): the level annual payment per dollar borrowed. */

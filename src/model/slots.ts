@@ -1,5 +1,5 @@
 /**
- * The model's input vector: every numeric input of MODEL.md has one slot, in this fixed order.
+ * The model's input vector: every numeric input of docs/model.md has one slot, in this fixed order.
  * The CPU model (src/model), the GPU model (shaders/model.wgsl) and the plan builder all index
  * inputs by these numbers, so this file and the `const SLOT_*` block of shaders/model.wgsl must
  * change together (a test checks that they agree).
@@ -168,7 +168,7 @@ export const BASE_MODEL_CONFIG: Readonly<ModelConfig> = Object.freeze({
   kvOffload: 0,
 });
 
-/** The built-in metrics of MODEL.md, in the fixed order both engines write them. */
+/** The built-in metrics of docs/model.md, in the fixed order both engines write them. */
 export const METRICS = [
   'cost_per_mtok_output',
   'cost_per_mtok_total',
@@ -205,7 +205,7 @@ export function metricsFor(config: ModelConfig): MetricName[] {
 }
 
 /**
- * The model's intermediate quantities that are numbers (MODEL.md, and the names `cptsim explain`
+ * The model's intermediate quantities that are numbers (docs/model.md, and the names `cptsim explain`
  * prints), in the fixed order both engines write them when asked to: `evaluate(x, config, out,
  * inter)` on the CPU, `model_inter` in shaders/model.wgsl (its `INTER_*` constants). Metric
  * expressions of a scenario may read them. `experts_touched` is at n = batch_effective;

@@ -389,7 +389,7 @@ function crossChecks(inputs: Partial<Record<SlotName, ScenarioInput>>, issues: I
     if (perToken.hi >= experts.lo) {
       issues.add(where('experts_per_token'), `must be below model.experts (${experts.lo}), got up to ${perToken.hi}`, inputs.experts_per_token!.value.line);
     } else if (total && active && total.lo === total.hi && active.lo === active.hi && experts.lo === experts.hi && perToken.lo === perToken.hi) {
-      // shared_params = (E*active - k*total)/(E - k) (MODEL.md) must not be negative.
+      // shared_params = (E*active - k*total)/(E - k) (docs/model.md "Memory") must not be negative.
       if (experts.lo * active.lo < perToken.lo * total.lo) {
         issues.add(where('params_active'), `with ${experts.lo} experts and ${perToken.lo} per token, params_active must be at least ${perToken.lo}/${experts.lo} of params_total (${(perToken.lo / experts.lo) * total.lo}), else the shared parameters come out negative`, inputs.params_active!.value.line);
       }
