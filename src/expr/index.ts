@@ -21,7 +21,7 @@ export type { ExprErrorDetails } from './errors.js';
 export { ExprError } from './errors.js';
 export type { FunctionSpec } from './functions.js';
 export { FUNCTIONS, FUNCTION_NAMES } from './functions.js';
-export { parseExpr } from './parse.js';
+export { MAX_DEPTH, MAX_SOURCE_LENGTH, parseExpr } from './parse.js';
 export type { OrderedMetric } from './check.js';
 export { checkExpr, metricOrder, orderMetrics } from './check.js';
 export type { NamedExpr } from './symbols.js';
