@@ -23,7 +23,7 @@ export type { FunctionSpec } from './functions.js';
 export { FUNCTIONS, FUNCTION_NAMES } from './functions.js';
 export { MAX_DEPTH, MAX_SOURCE_LENGTH, parseExpr } from './parse.js';
 export type { OrderedMetric } from './check.js';
-export { checkExpr, metricOrder, orderMetrics } from './check.js';
+export { checkConstants, checkExpr, metricOrder, orderMetrics } from './check.js';
 export type { NamedExpr } from './symbols.js';
 export type { CompiledJs } from './compile-js.js';
 export { compileJs, jsSource } from './compile-js.js';
