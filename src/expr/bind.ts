@@ -30,8 +30,12 @@ export class Temporaries {
     private readonly maxDepth: number,
   ) {}
 
-  /** `text` as it is, or a new temporary holding it when its nesting passes the budget. */
-  code(text: string, depth: number): Code {
+  /**
+   * The code `text` of a node that nests `own` levels around its deepest part: as it is, or a
+   * new temporary holding it when its nesting passes the budget.
+   */
+  code(text: string, own: number, ...parts: readonly Code[]): Code {
+    const depth = own + parts.reduce((deepest, p) => Math.max(deepest, p.depth), 0);
     if (depth <= this.maxDepth) return { text, depth };
     const name = `${this.prefix}${this.count++}`;
     this.declared.push(this.declare(name, text));

@@ -63,9 +63,7 @@ export function jsSource(exprs: readonly NamedExpr[], symbols: readonly string[]
 /** The JavaScript of a tree, with its nesting; what passes the budget goes to a `const` in `temps`. */
 function emit(node: ExprNode, index: ReadonlyMap<string, number>, temps: Temporaries): Code {
   const e = (n: ExprNode) => emit(n, index, temps);
-  // A node's code nests `own` levels around its deepest part.
-  const code = (text: string, own: number, ...parts: Code[]): Code =>
-    temps.code(text, own + parts.reduce((deepest, p) => Math.max(deepest, p.depth), 0));
+  const code = temps.code.bind(temps);
   switch (node.kind) {
     case 'number':
       return { text: String(node.value), depth: 0 };

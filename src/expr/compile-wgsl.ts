@@ -193,9 +193,7 @@ export function formatF32(value: number): string {
  */
 function emit(node: ExprNode, index: ReadonlyMap<string, number>, v: string, temps: Temporaries): Code {
   const e = (n: ExprNode) => emit(n, index, v, temps);
-  // A node's code nests `own` levels around its deepest part.
-  const code = (text: string, own: number, ...parts: Code[]): Code =>
-    temps.code(text, own + parts.reduce((deepest, p) => Math.max(deepest, p.depth), 0));
+  const code = temps.code.bind(temps);
   switch (node.kind) {
     case 'number': {
       const text = formatF32(node.value);
