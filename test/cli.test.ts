@@ -6,7 +6,7 @@ import { spawnSync } from 'node:child_process';
 import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { afterAll, describe, expect, it } from 'vitest';
+import { afterAll, describe, expect, it, type TestContext } from 'vitest';
 import { parse as parseYaml } from 'yaml';
 import { METRICS } from '../src/model/slots.js';
 
@@ -28,6 +28,20 @@ function cptsimWith(env: Record<string, string>, ...args: string[]) {
 const NO_VULKAN = { VK_DRIVER_FILES: '/nonexistent/icd.json', VK_ICD_FILENAMES: '/nonexistent/icd.json' };
 
 const FLAGSHIP = 'scenarios/h100-llama70b-fp8-owned.yaml';
+
+/**
+ * The adapters `cptsim devices` lists. With none the test is skipped, visibly, with `what` it
+ * leaves unchecked; under CPTSIM_REQUIRE_GPU=1 it fails instead (see test/gpu-device.ts).
+ */
+function adaptersOrSkip(ctx: TestContext, what: string): { name: string; software: boolean }[] {
+  const adapters = JSON.parse(cptsim('devices', '--format', 'json').stdout) as { name: string; software: boolean }[];
+  if (adapters.length === 0) {
+    if (process.env.CPTSIM_REQUIRE_GPU === '1') throw new Error('CPTSIM_REQUIRE_GPU=1 but cptsim devices found no adapter');
+    console.warn(`SKIPPED: no WebGPU adapter; ${what} is not checked`);
+    ctx.skip(`no WebGPU adapter: ${what} is not checked`);
+  }
+  return adapters;
+}
 const examples = readdirSync(join(root, 'scenarios'))
   .filter((f) => f.endsWith('.yaml'))
   .map((f) => join('scenarios', f));
@@ -288,16 +302,14 @@ describe('backends and devices', () => {
     expect(JSON.parse(r.stdout).backend.kind).toBe('cpu');
   });
 
-  it('devices lists the adapters (or says there are none)', () => {
+  it('devices says when there is no adapter', () => {
     const none = cptsimWith(NO_VULKAN, 'devices');
     expect(none.code).toBe(0);
     expect(none.stdout).toMatch(/no WebGPU adapter found/);
-    const j = JSON.parse(cptsim('devices', '--format', 'json').stdout) as { name: string; software: boolean }[];
-    if (j.length === 0) {
-      if (process.env.CPTSIM_REQUIRE_GPU === '1') throw new Error('CPTSIM_REQUIRE_GPU=1 but cptsim devices found no adapter');
-      console.warn('SKIPPED: no WebGPU adapter; the adapter listing is not checked');
-      return;
-    }
+  });
+
+  it('devices lists the adapters, and auto uses the first', (ctx) => {
+    const j = adaptersOrSkip(ctx, 'the adapter listing');
     expect(j[0]!.name.length).toBeGreaterThan(0);
     const auto = cptsim('run', FLAGSHIP, '--samples', '100', '--format', 'json');
     expect(auto.stderr).toMatch(/using GPU adapter/);
@@ -305,13 +317,8 @@ describe('backends and devices', () => {
     expect(JSON.parse(auto.stdout).backend).toMatchObject({ kind: 'gpu', software: j[0]!.software });
   });
 
-  it('a plan past the limits of the GPU engine runs on the CPU under auto, and fails under --backend gpu', () => {
-    const adapters = JSON.parse(cptsim('devices', '--format', 'json').stdout) as unknown[];
-    if (adapters.length === 0) {
-      if (process.env.CPTSIM_REQUIRE_GPU === '1') throw new Error('CPTSIM_REQUIRE_GPU=1 but no adapter');
-      console.warn('SKIPPED: no WebGPU adapter; the GPU limit fallback is not checked here');
-      return;
-    }
+  it('a plan past the limits of the GPU engine runs on the CPU under auto, and fails under --backend gpu', (ctx) => {
+    adaptersOrSkip(ctx, 'the GPU limit fallback');
     // 14 built-in and 19 custom metrics: one more than the GPU kernel holds.
     const file = join(tmp, 'many-metrics.yaml');
     const metrics = Array.from({ length: 19 }, (_, i) => `  m${i}: "cost_per_mtok_output * ${i + 1}"`);
@@ -325,13 +332,8 @@ describe('backends and devices', () => {
     expect(gpu.stderr).toMatch(/use --backend cpu/);
   });
 
-  it.each(['device-lost', 'shader'])('a forced GPU failure (%s) exits 1 with a message and writes no file', (fault) => {
-    const adapters = JSON.parse(cptsim('devices', '--format', 'json').stdout) as unknown[];
-    if (adapters.length === 0) {
-      if (process.env.CPTSIM_REQUIRE_GPU === '1') throw new Error('CPTSIM_REQUIRE_GPU=1 but no adapter');
-      console.warn('SKIPPED: no WebGPU adapter; GPU failure handling is not checked here');
-      return;
-    }
+  it.for(['device-lost', 'shader'])('a forced GPU failure (%s) exits 1 with a message and writes no file', (fault, ctx) => {
+    adaptersOrSkip(ctx, 'GPU failure handling');
     const out = join(tmp, `fault-${fault}.json`);
     const r = cptsimWith({ CPTSIM_GPU_FAULT: fault }, 'run', FLAGSHIP, '--backend', 'gpu', '--samples', '300000', '--format', 'json', '--out', out);
     expect(r.code).toBe(1);

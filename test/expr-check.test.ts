@@ -4,7 +4,7 @@
  */
 import { describe, expect, it } from 'vitest';
 import type { CallNode, Expr } from '../src/expr/index.js';
-import { ExprError, checkExpr, metricOrder, orderMetrics, parseExpr } from '../src/expr/index.js';
+import { ExprError, checkConstants, checkExpr, metricOrder, orderMetrics, parseExpr } from '../src/expr/index.js';
 
 const KNOWN = ['price_per_mtok', 'cost_per_mtok_output', 'utilization', 'batch_size', 'x', 'y'];
 
@@ -114,5 +114,58 @@ describe('metricOrder', () => {
     const err = thrown(() => metricOrder({ 'cost-per-token': 'x' }, KNOWN));
     expect(err.path).toBe('metrics.cost-per-token');
     expect(err.column).toBeUndefined();
+  });
+});
+
+describe('checkConstants: a part that reads no name must be a finite f32', () => {
+  // [expression, column of the innermost offending part, what the reason says, hint]
+  const table: [string, number, string, string | undefined][] = [
+    ['x + 1/0', 6, 'infinity', 'a division by zero'],
+    ['x - 1 / (2 - 2)', 7, 'infinity', 'a division by zero'],
+    ['x + -1/0', 7, 'minus infinity', 'a division by zero'],
+    ['x + 0/0', 6, 'not a number (NaN)', 'a division by zero'],
+    ['x + log(0)', 5, 'minus infinity', undefined],
+    ['max(x, sqrt(-1))', 8, 'not a number (NaN)', undefined],
+    ['x + exp(1000) * 0', 5, 'infinity', undefined],
+    ['x * 1e30 * 1e30', 0, '', undefined], // reads x at every step: a run-time overflow, not a constant
+    ['x + 1e30 * 1e30', 10, '1e+60, beyond the f32 range (about ±3.4e38) the GPU engine computes in', undefined],
+    ['if(x > 0, x, (-8) ^ 0.5)', 19, 'not a number (NaN)', undefined],
+  ];
+  it.each(table)('`%s`: column %d', (text, column, what, hint) => {
+    const expr = parseExpr(text);
+    if (column === 0) {
+      expect(() => checkConstants(expr, 'metrics.m')).not.toThrow();
+      return;
+    }
+    const err = thrown(() => checkConstants(expr, 'metrics.m'));
+    expect([err.path, err.column, err.reason, err.hint]).toEqual(['metrics.m', column, `this part reads no name and its value is ${what}`, hint]);
+  });
+
+  it('accepts finite constant parts, however they are written', () => {
+    for (const text of ['x + 2 ^ 10 / 3 - sqrt(16)', 'x * 1e-45', 'x + 3.4e38', 'x / 0.5', 'x / (1 - 1 + 1e-30)']) {
+      expect(() => checkConstants(parseExpr(text), 'p'), text).not.toThrow();
+    }
+  });
+
+  it('is part of orderMetrics, under the metric path', () => {
+    const err = thrown(() => metricOrder({ ok: 'x', bad: 'x + 1 / 0' }, KNOWN));
+    expect([err.path, err.column]).toEqual(['metrics.bad', 7]);
+  });
+});
+
+describe('orderMetrics: names that objects hold specially', () => {
+  it('takes a Map, so `__proto__` and `constructor` are metric names like any other', () => {
+    const defs = new Map([
+      ['__proto__', 'x * 2'],
+      ['constructor', '__proto__ + 1'],
+    ]);
+    expect(orderMetrics(defs, KNOWN).map((m) => [m.name, m.uses])).toEqual([
+      ['__proto__', ['x']],
+      ['constructor', ['__proto__']],
+    ]);
+  });
+
+  it('reads the own keys of an object, including a computed `__proto__` key', () => {
+    expect(metricOrder({ ['__proto__']: 'x', toString: '__proto__ * 2' }, KNOWN)).toEqual(['__proto__', 'toString']);
   });
 });

@@ -5,6 +5,7 @@
 import { describe, expect, it } from 'vitest';
 import type { NamedExpr } from '../src/expr/index.js';
 import { ExprError, compileJs, compileWgsl, evaluateExpr, exprHash, jsSource, parseExpr } from '../src/expr/index.js';
+import { limitCases } from './helpers/expr-limits.js';
 
 const SYMBOLS = ['x', 'y', 'z', 'out'];
 
@@ -193,6 +194,79 @@ describe('compileWgsl: the emitted text', () => {
   it('refuses names that are not WGSL identifiers', () => {
     expect(() => compileWgsl(exprs, symbols, { fnName: 'user metrics', arrayName: 'v' })).toThrow(/identifier/);
     expect(() => compileWgsl(exprs, symbols, { fnName: 'f', arrayName: '__v' })).toThrow(/identifier/);
+  });
+});
+
+/** How deeply parentheses nest in a line of generated code (calls and grouping alike). */
+function parenDepth(line: string): number {
+  let [depth, deepest] = [0, 0];
+  for (const ch of line) {
+    if (ch === '(') deepest = Math.max(deepest, ++depth);
+    else if (ch === ')') depth--;
+  }
+  return deepest;
+}
+
+describe('expressions at the parser limits compile to shallow code', () => {
+  const cases = limitCases('x', 'y', 'z');
+  // A budget of 32 levels before a temporary, plus the few one node adds (clamp is 2 calls).
+  const SHALLOW = 40;
+
+  it.each(cases)('%s: parses, and compileJs gives the direct evaluator\'s value', (_, text) => {
+    const expr = parseExpr(text);
+    const exprs = [{ name: 'out', expr }];
+    for (const [x, y, z] of [
+      [1, 2, 3],
+      [3, -1, 2],
+      [-4, 4, 0],
+    ] as const) {
+      const v = new Float64Array([x, y, z, Number.NaN]);
+      compileJs(exprs, SYMBOLS)(v);
+      expect(v[3]).toBe(evaluateExpr(expr, { x, y, z }));
+    }
+    const lines = jsSource(exprs, SYMBOLS).split('\n');
+    expect(Math.max(...lines.map(parenDepth))).toBeLessThanOrEqual(SHALLOW);
+    // No call of thousands of arguments either (V8 takes seconds to optimize one).
+    expect(Math.max(...lines.map((l) => l.split(',').length))).toBeLessThan(SHALLOW);
+  });
+
+  it.each(cases)('%s: no WGSL statement nests deeper than the budget', (_, text) => {
+    const wgsl = compileWgsl([{ name: 'out', expr: parseExpr(text) }], SYMBOLS, { fnName: 'f', arrayName: 'v', helpers: false });
+    const code = wgsl.split('\n').filter((l) => !l.trim().startsWith('//'));
+    expect(Math.max(...code.map(parenDepth))).toBeLessThanOrEqual(SHALLOW);
+    expect(code.some((l) => l.startsWith('  let cptsim_t'))).toBe(true);
+  });
+
+  it('leaves shallow expressions inline, without temporaries', () => {
+    const exprs = [{ name: 'out', expr: parseExpr('clamp(x * y + z, -1, 1) + min(x, y, z) - -x ^ 2') }];
+    expect(jsSource(exprs, SYMBOLS)).not.toContain('const ');
+    expect(compileWgsl(exprs, SYMBOLS, { fnName: 'f', arrayName: 'v', helpers: false })).not.toContain('let ');
+  });
+
+  it('numbers temporaries across statements, so a later one never redeclares an earlier name', () => {
+    const exprs = [
+      { name: 'out', expr: parseExpr(cases[0]![1]) },
+      { name: 'z', expr: parseExpr(cases[3]![1]) },
+    ];
+    const wgsl = compileWgsl(exprs, SYMBOLS, { fnName: 'f', arrayName: 'v', helpers: false });
+    const names = [...wgsl.matchAll(/let (cptsim_t\d+) =/g)].map((m) => m[1]);
+    const [first, second] = wgsl.split('  // z = ') as [string, string];
+    expect([first.includes('let cptsim_t'), second.includes('let cptsim_t')]).toEqual([true, true]);
+    expect(new Set(names).size).toBe(names.length);
+    const js = jsSource(exprs, SYMBOLS);
+    const consts = [...js.matchAll(/const (t\d+) =/g)].map((m) => m[1]);
+    expect(new Set(consts).size).toBe(consts.length);
+    const v = new Float64Array([3, -1, 2, 0]);
+    compileJs(exprs, SYMBOLS)(v);
+    expect([v[3], v[2]]).toEqual([evaluateExpr(exprs[0]!.expr, { x: 3, y: -1, z: 2 }), evaluateExpr(exprs[1]!.expr, { x: 3, y: -1, z: 2 })]);
+  });
+
+  it('cuts long expression text in WGSL comments short', () => {
+    const text = cases.find(([what]) => what.startsWith('min of'))![1];
+    const wgsl = compileWgsl([{ name: 'out', expr: parseExpr(text) }], SYMBOLS, { fnName: 'f', arrayName: 'v', helpers: false });
+    const comment = wgsl.split('\n').find((l) => l.startsWith('  // out = '))!;
+    expect(comment.length).toBeLessThan(150);
+    expect(comment.endsWith('...')).toBe(true);
   });
 });
 

@@ -4,7 +4,7 @@
  */
 import { describe, expect, it } from 'vitest';
 import { InputError } from '../src/errors.js';
-import { ExprError, FUNCTIONS, formatExpr, parseExpr } from '../src/expr/index.js';
+import { ExprError, FUNCTIONS, MAX_DEPTH, MAX_SOURCE_LENGTH, formatExpr, parseExpr } from '../src/expr/index.js';
 
 const shape = (text: string) => formatExpr(parseExpr(text).root);
 
@@ -142,9 +142,53 @@ describe('syntax errors point at the column', () => {
 
   it('refuses nesting deeper than 200 levels instead of overflowing the stack', () => {
     expect(shape(`${'('.repeat(150)}x${')'.repeat(150)}`)).toBe('x');
-    expect(parseError(`${'('.repeat(5000)}x${')'.repeat(5000)}`).reason).toContain('nested more than 200 levels');
+    expect(parseError(`${'('.repeat(4000)}x${')'.repeat(4000)}`).reason).toContain('nested more than 200 levels');
     expect(parseError(`${'-'.repeat(5000)}x`).reason).toContain('nested more than 200 levels');
-    expect(parseError(`${'x^'.repeat(5000)}x`).reason).toContain('nested more than 200 levels');
+    expect(parseError(`${'x^'.repeat(4000)}x`).reason).toContain('nested more than 200 levels');
+  });
+
+  // A chain is as deep as it is long in the tree, and everything after the parser walks the tree
+  // recursively: before the height was bounded, 10,000 terms overflowed the stack in validate.
+  const chain = (terms: number, op: string) => Array(terms).fill('x').join(op);
+  it.each(['+', '-', '*', '/'])('bounds a chain of `%s` at 200 levels, at the column of the operator past it', (op) => {
+    expect(() => parseExpr(chain(MAX_DEPTH, op))).not.toThrow();
+    const err = parseError(chain(MAX_DEPTH + 1, op));
+    expect(err.reason).toBe('expression nested more than 200 levels deep');
+    expect(err.hint).toContain('each operator of a chain');
+    // x op x op ...: the 200th operator, just after the first 200 terms, makes the tree 201 high.
+    expect(err.column).toBe(chain(MAX_DEPTH, op).length + 1);
+  });
+
+  it('counts the height of the tree, not the length of the text: wide flat expressions pass', () => {
+    // 48 sums of 100 terms: 9,647 characters, 101 levels high.
+    const sums = Array.from({ length: 48 }, () => `(${chain(100, '+')})`);
+    expect(() => parseExpr(`max(${sums.join(', ')})`)).not.toThrow();
+    expect(() => parseExpr(`min(${chain(4990, ',')})`)).not.toThrow();
+  });
+
+  it(`refuses a source longer than ${MAX_SOURCE_LENGTH.toLocaleString('en-US')} characters, at the first character past it`, () => {
+    const longest = `x${' '.repeat(MAX_SOURCE_LENGTH - 2)}1`.replace(/ 1$/, '+1');
+    expect(longest.length).toBe(MAX_SOURCE_LENGTH);
+    expect(() => parseExpr(longest)).not.toThrow();
+    const err = parseError(`${longest} `);
+    expect(err.reason).toBe('expression is 10,001 characters long, more than the limit of 10,000');
+    expect(err.column).toBe(MAX_SOURCE_LENGTH + 1);
+    // A megabyte is refused without being tokenized.
+    const start = performance.now();
+    expect(parseError('x+'.repeat(500_000)).column).toBe(MAX_SOURCE_LENGTH + 1);
+    expect(performance.now() - start).toBeLessThan(1000);
+  });
+
+  it('shows a long expression as the stretch around the column, so the message stays short', () => {
+    const text = `${'a + '.repeat(100)}sqr(x)${' + b'.repeat(100)}`;
+    const err = parseError(text);
+    const [, shown, caret] = err.message.split('\n') as [string, string, string];
+    expect(shown.length).toBeLessThanOrEqual(2 + 3 + 120 + 3);
+    expect(shown.startsWith('  ...') && shown.endsWith('...')).toBe(true);
+    // The caret stands under the `s` of `sqr`, at the same place in the shown stretch.
+    expect(shown[caret.length - 1]).toBe('s');
+    expect(shown.slice(caret.length - 1, caret.length + 5)).toBe('sqr(x)');
+    expect(err.column).toBe(401);
   });
 
   it('is an InputError, so the CLI exits with status 2', () => {

@@ -10,6 +10,7 @@ import { testAdapter } from './gpu-device.js';
 import { globals } from 'webgpu';
 import type { NamedExpr } from '../src/expr/index.js';
 import { compileJs, compileWgsl, exprHash, parseExpr } from '../src/expr/index.js';
+import { limitCases } from './helpers/expr-limits.js';
 
 Object.assign(globalThis, globals);
 
@@ -210,6 +211,28 @@ describe('compileWgsl on the device agrees with compileJs', () => {
     const got = special.map(([text], i) => [text, gpuOut[i * symbols.length + 2 + i], cpuOut[i * symbols.length + 2 + i]]);
     // The values are exact in f32, so equality (NaN equal to NaN, as toEqual treats it) is exact.
     expect(got).toEqual(special.map(([text, , , expected]) => [text, expected, expected]));
+  });
+
+  it('compiles expressions at the parser limits (200 levels, 10,000 characters) and agrees exactly over small integers', async (ctx) => {
+    if (!device) return ctx.skip();
+    // Before deep subexpressions were bound to lets, Tint refused these: "maximum parser recursive depth reached".
+    const cases = limitCases('n', 'b', 'y');
+    const exprs = cases.map(([, text], i) => ({ name: `limit${i}`, expr: parseExpr(text) }));
+    const symbols = [...INPUTS, ...exprs.map((e) => e.name)];
+    const rng = seedrandom('cptsim-expr-limits');
+    const rowCount = 256;
+    const rows = new Float32Array(rowCount * symbols.length);
+    for (let r = 0; r < rowCount; r++) rows.set(INPUTS.map(() => Math.floor(9 * rng()) - 4), r * symbols.length);
+    const gpuOut = await runOnGpu(exprs, symbols, rows);
+    const cpuOut = runOnCpu(exprs, symbols, rows);
+    const disagree = cases.filter((_, c) => {
+      for (let r = 0; r < rowCount; r++) {
+        const at = r * symbols.length + INPUTS.length + c;
+        if (!Object.is(gpuOut[at], cpuOut[at])) return true;
+      }
+      return false;
+    });
+    expect(disagree.map(([what]) => what)).toEqual([]);
   });
 
   it('compiles constants beyond f32 and overflows them to infinity, where the f64 CPU side stays finite', async (ctx) => {

@@ -17,7 +17,12 @@ function hasNumpy(): boolean {
   return probe.status === 0;
 }
 const numpyAvailable = hasNumpy();
-if (!numpyAvailable) console.warn('model-peer: python3 with numpy not found; skipping the NumPy peer check');
+/**
+ * CI (CI=true, which .ci/run sets after installing Debian's python3-numpy) must run the peer: there
+ * a missing numpy is a failure. Elsewhere it is a visible skip.
+ */
+const numpyRequired = process.env.CI === 'true';
+if (!numpyAvailable && !numpyRequired) console.warn('model-peer: python3 with numpy not found; skipping the NumPy peer check');
 
 /** A plan whose every input is a constant, so every sample is the same evaluation. */
 function constantPlan(values: Inputs, cfg: ModelConfig): Plan {
@@ -103,6 +108,12 @@ const CASES: { name: string; values: Inputs; cfg: ModelConfig }[] = [
     cfg: config({ throughput: 1, facility: 1, measuredUserRate: 1, measuredTtft: 1 }),
   },
 ];
+
+describe.runIf(numpyRequired)('the NumPy peer under CI', () => {
+  it('finds python3 with numpy (CI=true requires it: .ci/run installs python3-numpy)', () => {
+    expect(numpyAvailable, '`python3 -c "import numpy"` failed').toBe(true);
+  });
+});
 
 describe.skipIf(!numpyAvailable)('NumPy peer (bench/peer_numpy.py) against evaluate', () => {
   // The peer runs every operation in float32 (unit roundoff 2^-24 = 6e-8); the longest chain

@@ -2,9 +2,10 @@
  * Checking expressions against the names a scenario defines, and ordering metrics that use one
  * another.
  */
-import type { Expr } from './ast.js';
+import type { Expr, ExprNode } from './ast.js';
 import { walkExpr } from './ast.js';
 import { exprError } from './errors.js';
+import { JS_FUNCTIONS, applyBinary } from './evaluate.js';
 import { checkCall, isFunctionName } from './functions.js';
 import { parseExpr } from './parse.js';
 import { closest } from '../suggest.js';
@@ -36,6 +37,56 @@ export function checkExpr(expr: Expr, known: ReadonlySet<string> | readonly stri
   return [...used];
 }
 
+/**
+ * Throws an ExprError at the innermost part of `expr` that reads no name and whose value is not
+ * a finite f32: `1/0`, `log(0)`, `sqrt(-1)`, `1e30 * 1e30`. Such a part is the same for every
+ * sample, so it is a mistake in the formula, not in the data; and the engines would disagree on a
+ * constant beyond the f32 range (infinity on the GPU, finite on the CPU), as they would on the
+ * literal, which the parser refuses for that reason.
+ */
+export function checkConstants(expr: Expr, path: string): void {
+  const fail = (node: ExprNode, value: number, hint?: string): never => {
+    const what = Number.isNaN(value)
+      ? 'not a number (NaN)'
+      : !Number.isFinite(value)
+        ? `${value < 0 ? 'minus ' : ''}infinity`
+        : `${Number(value.toPrecision(3))}, beyond the f32 range (about ±3.4e38) the GPU engine computes in`;
+    return exprError({ path, text: expr.text, offset: node.pos, reason: `this part reads no name and its value is ${what}`, hint });
+  };
+  // The node's value, or undefined when it reads a name. Visits every child, so that `x + 1/0` is found.
+  const value = (node: ExprNode): number | undefined => {
+    let result: number;
+    switch (node.kind) {
+      case 'number':
+        return node.value;
+      case 'name':
+        return undefined;
+      case 'negate': {
+        const arg = value(node.arg);
+        if (arg === undefined) return undefined;
+        result = -arg;
+        break;
+      }
+      case 'binary': {
+        const [l, r] = [value(node.left), value(node.right)];
+        if (l === undefined || r === undefined) return undefined;
+        result = applyBinary(node.op, l, r);
+        if (!Number.isFinite(Math.fround(result)) && node.op === '/' && r === 0) fail(node, result, 'a division by zero');
+        break;
+      }
+      case 'call': {
+        const args = node.args.map(value);
+        if (args.some((a) => a === undefined)) return undefined;
+        result = JS_FUNCTIONS[node.fn](...(args as number[]));
+        break;
+      }
+    }
+    if (!Number.isFinite(Math.fround(result))) fail(node, result);
+    return result;
+  };
+  value(expr.root);
+}
+
 /** One custom metric, parsed and checked, as `orderMetrics` returns it. */
 export interface OrderedMetric {
   name: string;
@@ -50,24 +101,29 @@ export interface OrderedMetric {
  * allow. A metric may use any name in `known` and any other metric; a name that is both a metric
  * and in `known` means the metric (the scenario checker decides whether such shadowing is
  * allowed). Errors name the field `<pathPrefix>.<metric>`; a cycle is reported at the reference
- * that closes it, with the whole cycle in the message.
+ * that closes it, with the whole cycle in the message. A part of an expression that reads no name
+ * must have a finite value (checkConstants). `defs` may be a Map, which holds any name as it is
+ * (an object literal's `__proto__` key sets its prototype instead).
  */
 export function orderMetrics(
-  defs: Readonly<Record<string, string>>,
+  defs: Readonly<Record<string, string>> | ReadonlyMap<string, string>,
   known: ReadonlySet<string> | readonly string[],
   pathPrefix = 'metrics',
 ): OrderedMetric[] {
-  const names = Object.keys(defs);
+  const texts = new Map<string, string>(defs instanceof Map ? defs : Object.entries(defs));
+  const names = [...texts.keys()];
   const visible = new Set([...known, ...names]);
   const parsed = new Map<string, OrderedMetric>();
   for (const name of names) {
     const path = `${pathPrefix}.${name}`;
-    const text = defs[name]!;
+    const text = texts.get(name)!;
     if (!IDENTIFIER.test(name)) {
       exprError({ path, text, reason: `metric name \`${name}\` is not usable in expressions: use letters, digits and _, not starting with a digit` });
     }
     const expr = parseExpr(text, path);
-    parsed.set(name, { name, expr, uses: checkExpr(expr, visible, path) });
+    const uses = checkExpr(expr, visible, path);
+    checkConstants(expr, path);
+    parsed.set(name, { name, expr, uses });
   }
 
   const order: OrderedMetric[] = [];
@@ -107,7 +163,7 @@ export function orderMetrics(
 
 /** The custom metric names in evaluation order (see orderMetrics). */
 export function metricOrder(
-  defs: Readonly<Record<string, string>>,
+  defs: Readonly<Record<string, string>> | ReadonlyMap<string, string>,
   known: ReadonlySet<string> | readonly string[],
   pathPrefix = 'metrics',
 ): string[] {

@@ -2,9 +2,12 @@
  * Metric expressions compiled to one JavaScript function for the CPU engine. Semantics are f64
  * and JavaScript's Math: `log`, `sqrt` and non-integer powers of negative numbers give NaN,
  * `log(0)` gives -Infinity, `x / 0` gives ±Infinity; the engines count a sample whose metric is
- * not finite as invalid.
+ * not finite as invalid. A subexpression nested deeper than MAX_INLINE_DEPTH is bound to a
+ * `const` first (bind.ts), so V8's parser, which gives up somewhere past a thousand levels (less
+ * when called deep in a stack), never meets more than a few dozen.
  */
 import type { ExprNode, FunctionName } from './ast.js';
+import { Temporaries, type Code } from './bind.js';
 import type { NamedExpr } from './symbols.js';
 import { slotIndex } from './symbols.js';
 
@@ -30,6 +33,9 @@ const MATH_FUNCTIONS: Readonly<Record<Exclude<FunctionName, 'clamp' | 'if'>, str
 
 const JS_COMPARE: Partial<Record<string, string>> = { '==': '===', '!=': '!==' };
 
+/** The nesting (parentheses and calls) a generated expression may reach before it is bound to a `const`. */
+const MAX_INLINE_DEPTH = 32;
+
 /**
  * Builds one function that computes `exprs` in order and writes each into
  * `v[symbols.indexOf(name)]`, so a later expression can read an earlier result. Names read
@@ -43,23 +49,30 @@ export function compileJs(exprs: readonly NamedExpr[], symbols: readonly string[
 /** The body of compileJs's function, for inspection and tests. */
 export function jsSource(exprs: readonly NamedExpr[], symbols: readonly string[]): string {
   const index = slotIndex(exprs, symbols);
+  // The function's only other name is its parameter `v`.
+  const temps = new Temporaries((name, text) => `const ${name} = ${text};`, 't', MAX_INLINE_DEPTH);
   const lines = ['"use strict";'];
   for (const { name, expr } of exprs) {
     // No comments with the names: a symbol is any string, and could end a comment line.
-    lines.push(`v[${index.get(name)!}] = ${emit(expr.root, index)};`);
+    const value = emit(expr.root, index, temps).text;
+    lines.push(...temps.take(), `v[${index.get(name)!}] = ${value};`);
   }
   return lines.join('\n');
 }
 
-function emit(node: ExprNode, index: ReadonlyMap<string, number>): string {
-  const e = (n: ExprNode) => emit(n, index);
+/** The JavaScript of a tree, with its nesting; what passes the budget goes to a `const` in `temps`. */
+function emit(node: ExprNode, index: ReadonlyMap<string, number>, temps: Temporaries): Code {
+  const e = (n: ExprNode) => emit(n, index, temps);
+  const code = temps.code.bind(temps);
   switch (node.kind) {
     case 'number':
-      return String(node.value);
+      return { text: String(node.value), depth: 0 };
     case 'name':
-      return `v[${index.get(node.name)!}]`;
-    case 'negate':
-      return `(-${e(node.arg)})`;
+      return { text: `v[${index.get(node.name)!}]`, depth: 1 };
+    case 'negate': {
+      const arg = e(node.arg);
+      return code(`(-${arg.text})`, 2, arg);
+    }
     case 'binary': {
       const [l, r] = [e(node.left), e(node.right)];
       switch (node.op) {
@@ -67,18 +80,25 @@ function emit(node: ExprNode, index: ReadonlyMap<string, number>): string {
         case '-':
         case '*':
         case '/':
-          return `(${l} ${node.op} ${r})`;
+          return code(`(${l.text} ${node.op} ${r.text})`, 1, l, r);
         case '^':
-          return `Math.pow(${l}, ${r})`;
+          return code(`Math.pow(${l.text}, ${r.text})`, 1, l, r);
         default:
-          return `(${l} ${JS_COMPARE[node.op] ?? node.op} ${r} ? 1 : 0)`;
+          return code(`(${l.text} ${JS_COMPARE[node.op] ?? node.op} ${r.text} ? 1 : 0)`, 1, l, r);
       }
     }
     case 'call': {
       const args = node.args.map(e);
-      if (node.fn === 'clamp') return `Math.min(Math.max(${args[0]}, ${args[1]}), ${args[2]})`;
-      if (node.fn === 'if') return `(${args[0]} !== 0 ? ${args[1]} : ${args[2]})`;
-      return `${MATH_FUNCTIONS[node.fn]}(${args.join(', ')})`;
+      const [a, b, c] = args as [Code, Code, Code];
+      if (node.fn === 'min' || node.fn === 'max') {
+        // Two arguments a call, nested from the right (exact: min and max are associative, NaN and
+        // -0 included): V8 takes seconds to optimize a call of thousands of arguments.
+        const fn = MATH_FUNCTIONS[node.fn];
+        return args.reduceRight((acc, arg) => code(`${fn}(${arg.text}, ${acc.text})`, 1, arg, acc));
+      }
+      if (node.fn === 'clamp') return code(`Math.min(Math.max(${a.text}, ${b.text}), ${c.text})`, 2, a, b, c);
+      if (node.fn === 'if') return code(`(${a.text} !== 0 ? ${b.text} : ${c.text})`, 1, a, b, c);
+      return code(`${MATH_FUNCTIONS[node.fn]}(${args.map((arg) => arg.text).join(', ')})`, 1, ...args);
     }
   }
 }

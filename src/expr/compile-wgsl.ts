@@ -13,12 +13,17 @@
  *   return NaN and log(0) -infinity, as in JavaScript, instead of WGSL's undefined values.
  * - if(c, a, b) is `select(b, a, c != 0.0)`: both branches are evaluated, which is harmless
  *   because nothing has side effects; comparisons give 1.0 or 0.0.
+ * - A subexpression nested deeper than MAX_INLINE_DEPTH is bound to a `let` (bind.ts), so that
+ *   no statement reaches Tint's parser limit (128 levels; measured with Dawn on lavapipe: 124
+ *   parentheses fit in a statement) or its 512-deep expression limit, whatever the tree's height;
+ *   min and max of many arguments become a chain of two-argument calls bound the same way.
  * - NaN and infinity only ever come from run-time values. WGSL lets implementations assume there
  *   are none, so a non-finite result is best effort: the engines count a sample as invalid when
  *   a metric is not finite, and should test that with `cptsim_is_finite` (a bit test, which a
  *   compiler cannot fold away as it may `x != x`).
  */
 import type { ExprNode } from './ast.js';
+import { Temporaries, type Code } from './bind.js';
 import { evaluateNode } from './evaluate.js';
 import type { NamedExpr } from './symbols.js';
 import { slotIndex } from './symbols.js';
@@ -84,6 +89,12 @@ fn cptsim_pow(x: f32, y: f32) -> f32 {
 
 const IDENTIFIER = /^[A-Za-z_][A-Za-z0-9_]*$/;
 
+/** The nesting (Tint parser levels) a generated expression may reach before it is bound to a `let`. */
+const MAX_INLINE_DEPTH = 32;
+
+/** Longest expression text quoted in the generated function's comments. */
+const MAX_COMMENT = 120;
+
 /**
  * The expressions as `fn <fnName>(<arrayName>: ptr<function, array<f32, N>>)`, N =
  * symbols.length, which evaluates them in order, each reading `(*v)[i]` and writing its result
@@ -98,9 +109,12 @@ export function compileWgsl(exprs: readonly NamedExpr[], symbols: readonly strin
   if (symbols.length === 0) throw new Error('compileWgsl: the symbol list is empty (WGSL arrays have at least one element)');
   const index = slotIndex(exprs, symbols);
   const v = opts.arrayName;
+  // `cptsim_` names are the helpers'; the temporaries are cptsim_t0, cptsim_t1, ...
+  const temps = new Temporaries((name, text) => `  let ${name} = ${text};`, 'cptsim_t', MAX_INLINE_DEPTH);
   const body = exprs.map(({ name, expr }) => {
     const slot = index.get(name)!;
-    return `  // ${commentSafe(name)} = ${commentSafe(expr.text)}\n  (*${v})[${slot}] = ${emit(fold(expr.root), index, v)};`;
+    const value = emit(fold(expr.root), index, v, temps).text;
+    return [`  // ${commentSafe(name)} = ${commentSafe(expr.text)}`, ...temps.take(), `  (*${v})[${slot}] = ${value};`].join('\n');
   });
   const fn = [
     `// Generated from metric expressions: ${exprs.length} result(s) in an array of ${symbols.length} f32 values.`,
@@ -112,9 +126,10 @@ export function compileWgsl(exprs: readonly NamedExpr[], symbols: readonly strin
   return opts.helpers === false ? fn : `${EXPR_WGSL_HELPERS}\n${fn}`;
 }
 
-/** Text that cannot end a WGSL line comment: anything but printable ASCII becomes `?`. */
+/** Text that cannot end a WGSL line comment (anything but printable ASCII becomes `?`), cut short when long. */
 function commentSafe(text: string): string {
-  return text.replace(/[^\x20-\x7e]/g, '?');
+  const safe = text.replace(/[^\x20-\x7e]/g, '?');
+  return safe.length > MAX_COMMENT ? `${safe.slice(0, MAX_COMMENT)}...` : safe;
 }
 
 function hasNames(node: ExprNode): boolean {
@@ -172,15 +187,24 @@ export function formatF32(value: number): string {
   return sign ? `(-${literal})` : literal;
 }
 
-function emit(node: ExprNode, index: ReadonlyMap<string, number>, v: string): string {
-  const e = (n: ExprNode) => emit(n, index, v);
+/**
+ * The WGSL of a folded tree, with its nesting counted as Tint's parser counts it (a parenthesis
+ * or call one level, a unary minus two); what passes the budget goes to a `let` in `temps`.
+ */
+function emit(node: ExprNode, index: ReadonlyMap<string, number>, v: string, temps: Temporaries): Code {
+  const e = (n: ExprNode) => emit(n, index, v, temps);
+  const code = temps.code.bind(temps);
   switch (node.kind) {
-    case 'number':
-      return formatF32(node.value);
+    case 'number': {
+      const text = formatF32(node.value);
+      return { text, depth: text.includes('(') ? 3 : 0 };
+    }
     case 'name':
-      return `(*${v})[${index.get(node.name)!}]`;
-    case 'negate':
-      return `(-${e(node.arg)})`;
+      return { text: `(*${v})[${index.get(node.name)!}]`, depth: 2 };
+    case 'negate': {
+      const arg = e(node.arg);
+      return code(`(-${arg.text})`, 3, arg);
+    }
     case 'binary': {
       const [l, r] = [e(node.left), e(node.right)];
       switch (node.op) {
@@ -188,31 +212,32 @@ function emit(node: ExprNode, index: ReadonlyMap<string, number>, v: string): st
         case '-':
         case '*':
         case '/':
-          return `(${l} ${node.op} ${r})`;
+          return code(`(${l.text} ${node.op} ${r.text})`, 1, l, r);
         case '^':
-          return `cptsim_pow(${l}, ${r})`;
+          return code(`cptsim_pow(${l.text}, ${r.text})`, 1, l, r);
         default:
-          return `select(0.0, 1.0, ${l} ${node.op} ${r})`;
+          return code(`select(0.0, 1.0, ${l.text} ${node.op} ${r.text})`, 1, l, r);
       }
     }
     case 'call': {
       const args = node.args.map(e);
+      const [a, b, c] = args as [Code, Code, Code];
       switch (node.fn) {
         case 'min':
         case 'max':
           // WGSL's min and max take two arguments: nest from the right.
-          return args.reduceRight((acc, a) => `${node.fn}(${a}, ${acc})`);
+          return args.reduceRight((acc, arg) => code(`${node.fn}(${arg.text}, ${acc.text})`, 1, arg, acc));
         case 'clamp':
           // Written out, because WGSL's clamp may return the median when lo > hi.
-          return `min(max(${args[0]}, ${args[1]}), ${args[2]})`;
+          return code(`min(max(${a.text}, ${b.text}), ${c.text})`, 2, a, b, c);
         case 'if':
-          return `select(${args[2]}, ${args[1]}, ${args[0]} != 0.0)`;
+          return code(`select(${c.text}, ${b.text}, ${a.text} != 0.0)`, 1, a, b, c);
         case 'pow':
-          return `cptsim_pow(${args[0]}, ${args[1]})`;
+          return code(`cptsim_pow(${a.text}, ${b.text})`, 1, a, b);
         case 'sqrt':
         case 'log':
         case 'log10':
-          return `cptsim_${node.fn}(${args[0]})`;
+          return code(`cptsim_${node.fn}(${a.text})`, 1, a);
         case 'abs':
         case 'exp':
         case 'sin':
@@ -220,7 +245,7 @@ function emit(node: ExprNode, index: ReadonlyMap<string, number>, v: string): st
         case 'tan':
         case 'floor':
         case 'ceil':
-          return `${node.fn}(${args[0]})`;
+          return code(`${node.fn}(${a.text})`, 1, a);
       }
     }
   }

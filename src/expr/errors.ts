@@ -46,18 +46,28 @@ export function exprError(details: ExprErrorDetails): never {
   throw new ExprError(details);
 }
 
+/** Characters of a long expression shown either side of the column; the rest is elided. */
+const SHOWN_AROUND = 60;
+
 /**
  * The message without the path: reason, column, hint, then the expression and a caret line, each
  * indented by two spaces. Line breaks in the expression (YAML block scalars) are shown as spaces
  * so that one caret line lines up under one text line; tabs are kept in the caret line's indent
- * so the caret stays aligned however the terminal expands them.
+ * so the caret stays aligned however the terminal expands them. A long expression is shown as
+ * the stretch around the column, `...` marking what is left out, so that a runaway input does
+ * not flood the terminal.
  */
 export function exprErrorMessage(details: ExprErrorDetails): string {
   const where = details.offset === undefined ? '' : ` at column ${details.offset + 1}`;
   const hint = details.hint ? ` (${details.hint})` : '';
   const first = `${details.reason}${where}${hint}`;
-  const shown = details.text.replace(/[\r\n]/g, ' ');
+  const whole = details.text.replace(/[\r\n]/g, ' ');
+  const at = details.offset ?? 0;
+  const from = Math.max(0, Math.min(at - SHOWN_AROUND, whole.length - 2 * SHOWN_AROUND));
+  const to = Math.min(whole.length, from + 2 * SHOWN_AROUND);
+  const head = from > 0 ? '...' : '';
+  const shown = `${head}${whole.slice(from, to)}${to < whole.length ? '...' : ''}`;
   if (details.offset === undefined) return `${first}\n  ${shown}`;
-  const indent = shown.slice(0, details.offset).replace(/[^\t]/g, ' ');
+  const indent = (head + whole.slice(from, at)).replace(/[^\t]/g, ' ');
   return `${first}\n  ${shown}\n  ${indent}^`;
 }

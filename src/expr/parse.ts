@@ -11,6 +11,11 @@
  *
  * `^` binds tighter than a minus on its left (`-2^2` is -4, as in mathematics) and takes a signed
  * exponent on its right (`2^-1` is 0.5). Numbers are decimal: `2`, `2.5`, `.5`, `1e-3`, `2.5E+6`.
+ *
+ * Every later stage (checking, folding, both compilers, the GPU kernel's generator) walks the
+ * tree recursively, so the parser bounds what they can meet: the source length (MAX_SOURCE_LENGTH)
+ * and the tree's height (MAX_DEPTH), where each operator of a chain like `a + b + c` is a level
+ * of its own, as it is in the tree.
  */
 import type { CompareOp, ExprNode, Expr } from './ast.js';
 import { isCompareOp } from './ast.js';
@@ -30,8 +35,23 @@ const NAME = /[A-Za-z_][A-Za-z0-9_]*/y;
 const WHITESPACE = /\s+/y;
 const OPERATORS = ['<=', '>=', '==', '!=', '+', '-', '*', '/', '^', '(', ')', ',', '<', '>'];
 
+/**
+ * The longest expression accepted, in characters: far beyond a formula a person writes, and it
+ * bounds the work (a node per character at most) and the size of the generated code.
+ */
+export const MAX_SOURCE_LENGTH = 10_000;
+
 /** Parses one expression; errors are ExprErrors that name `path` and point at the column. */
 export function parseExpr(text: string, path = ''): Expr {
+  if (text.length > MAX_SOURCE_LENGTH) {
+    exprError({
+      path,
+      text,
+      offset: MAX_SOURCE_LENGTH,
+      reason: `expression is ${text.length.toLocaleString('en-US')} characters long, more than the limit of ${MAX_SOURCE_LENGTH.toLocaleString('en-US')}`,
+      hint: 'split it into metrics that use one another',
+    });
+  }
   const parser = new Parser(tokenize(text, path), text, path);
   return { text, root: parser.parseAll() };
 }
@@ -90,19 +110,40 @@ function tokenize(text: string, path: string): Token[] {
   return tokens;
 }
 
+function childrenOf(node: ExprNode): readonly ExprNode[] {
+  switch (node.kind) {
+    case 'negate':
+      return [node.arg];
+    case 'binary':
+      return [node.left, node.right];
+    case 'call':
+      return node.args;
+    case 'number':
+    case 'name':
+      return [];
+  }
+}
+
 function describe(token: Token): string {
   return token.kind === 'end' ? 'the end of the expression' : `\`${token.text}\``;
 }
 
 /**
- * How deep parentheses, calls and minus signs may nest. Far beyond any formula a person writes;
- * it keeps a runaway input from overflowing the parser's stack (and the generated code's nesting).
+ * How deep an expression may nest: the height of its tree (a name or number is 1, `a + b` is 2,
+ * a chain of n terms is n), and how deep parentheses, calls and minus signs may nest in the text.
+ * Far beyond any formula a person writes; it keeps a runaway input from overflowing the stack of
+ * the parser and of everything that walks the tree after it.
  */
-const MAX_DEPTH = 200;
+export const MAX_DEPTH = 200;
+
+const DEPTH_HINT =
+  'every parenthesis, call and minus sign, and each operator of a chain such as a + b + c, is a level; split the formula into metrics that use one another';
 
 class Parser {
   private index = 0;
   private depth = 0;
+  /** The height of every node built so far (see MAX_DEPTH). */
+  private readonly heights = new WeakMap<ExprNode, number>();
 
   constructor(
     private readonly tokens: Token[],
@@ -142,9 +183,18 @@ class Parser {
 
   /** Counts one level of nesting around `parse`, starting at the token it begins with. */
   private nested(parse: () => ExprNode): ExprNode {
-    if (++this.depth > MAX_DEPTH) this.fail(this.peek().pos, `expression nested more than ${MAX_DEPTH} levels deep`);
+    if (++this.depth > MAX_DEPTH) this.fail(this.peek().pos, `expression nested more than ${MAX_DEPTH} levels deep`, DEPTH_HINT);
     const node = parse();
     this.depth--;
+    return node;
+  }
+
+  /** Records a new node's height, refusing it (at its own column) when that passes MAX_DEPTH. */
+  private built<T extends ExprNode>(node: T): T {
+    let below = 0;
+    for (const child of childrenOf(node)) below = Math.max(below, this.heights.get(child) ?? 1);
+    if (below + 1 > MAX_DEPTH) this.fail(node.pos, `expression nested more than ${MAX_DEPTH} levels deep`, DEPTH_HINT);
+    this.heights.set(node, below + 1);
     return node;
   }
 
@@ -162,14 +212,14 @@ class Parser {
     if (again.kind === 'op' && isCompareOp(again.text)) {
       this.fail(again.pos, 'comparisons do not chain', 'add parentheses, e.g. (a < b) == 1, or use if()');
     }
-    return { kind: 'binary', op: t.text as CompareOp, left, right, pos: t.pos };
+    return this.built({ kind: 'binary', op: t.text as CompareOp, left, right, pos: t.pos });
   }
 
   private parseAdditive(): ExprNode {
     let left = this.parseTerm();
     while (this.isOp('+', '-')) {
       const op = this.next();
-      left = { kind: 'binary', op: op.text as '+' | '-', left, right: this.parseTerm(), pos: op.pos };
+      left = this.built({ kind: 'binary', op: op.text as '+' | '-', left, right: this.parseTerm(), pos: op.pos });
     }
     return left;
   }
@@ -178,7 +228,7 @@ class Parser {
     let left = this.parseUnary();
     while (this.isOp('*', '/')) {
       const op = this.next();
-      left = { kind: 'binary', op: op.text as '*' | '/', left, right: this.parseUnary(), pos: op.pos };
+      left = this.built({ kind: 'binary', op: op.text as '*' | '/', left, right: this.parseUnary(), pos: op.pos });
     }
     return left;
   }
@@ -186,7 +236,7 @@ class Parser {
   private parseUnary(): ExprNode {
     if (this.isOp('-')) {
       const minus = this.next();
-      return { kind: 'negate', arg: this.nested(() => this.parseUnary()), pos: minus.pos };
+      return this.built({ kind: 'negate', arg: this.nested(() => this.parseUnary()), pos: minus.pos });
     }
     return this.parsePower();
   }
@@ -196,7 +246,7 @@ class Parser {
     if (!this.isOp('^')) return base;
     const op = this.next();
     // The exponent is a unary: right-associative, and `2^-1` is allowed.
-    return { kind: 'binary', op: '^', left: base, right: this.nested(() => this.parseUnary()), pos: op.pos };
+    return this.built({ kind: 'binary', op: '^', left: base, right: this.nested(() => this.parseUnary()), pos: op.pos });
   }
 
   private parsePrimary(): ExprNode {
@@ -236,7 +286,7 @@ class Parser {
     }
     const call = { kind: 'call', fn, args, pos: namePos } as const;
     checkCall(call, this.text, this.path);
-    return call;
+    return this.built(call);
   }
 
   private expectClose(openPos: number, expected = '`)` or an operator'): void {

@@ -36,6 +36,9 @@ export function isCustomModel(raw: RawScenario): boolean {
 
 /** Why a custom name cannot be used, or undefined when it can. */
 function clash(name: string): string | undefined {
+  // Results are keyed by metric name, and JavaScript readers of the JSON (and the objects this
+  // program builds) give that one key a meaning of its own.
+  if (name === '__proto__') return 'is reserved in JavaScript objects, which hold the results; pick another name';
   const slotPath = SLOT_PATH_BY_NAME.get(name);
   if (slotPath !== undefined) return `is the name of a model input (${slotPath}); pick another name`;
   if (METRIC_NAMES.has(name)) return 'is the name of a built-in metric; pick another name';
@@ -53,34 +56,38 @@ function clash(name: string): string | undefined {
 export function resolveCustom(raw: RawScenario, known: readonly string[], issues: Issues): ScenarioCustom {
   const inputs: ScenarioCustom['inputs'] = [];
   // Inputs whose value could not be read still count as names, so that expressions using them
-  // are not reported as well.
+  // are not reported as well; so do the names refused here.
   const inputNames = new Set<string>();
+  const refused = new Set<string>();
   for (const path of raw.broken) if (path.startsWith('inputs.')) inputNames.add(path.slice('inputs.'.length));
   for (const [name, { value, order, line }] of raw.customInputs) {
     const why = clash(name);
     if (why) {
       issues.add(`inputs.${name}`, `\`${name}\` ${why}`, line);
+      refused.add(name);
       continue;
     }
     inputNames.add(name);
     inputs.push({ name, input: { value, source: 'scenario', origin: `inputs.${name}`, order } });
   }
 
-  const defs: Record<string, string> = {};
+  // A Map, not an object: a metric may be called `__proto__` or `constructor`.
+  const defs = new Map<string, string>();
   const fileOrder = new Map<string, number>();
   for (const [name, { text, line }] of raw.customMetrics) {
     const why = clash(name) ?? (inputNames.has(name) ? 'is also the name of an input (inputs:); pick another name' : undefined);
     if (why) {
       issues.add(`metrics.${name}`, `\`${name}\` ${why}`, line);
+      refused.add(name);
       continue;
     }
     fileOrder.set(name, fileOrder.size);
-    defs[name] = text;
+    defs.set(name, text);
   }
 
   let metrics: ScenarioCustom['metrics'] = [];
   try {
-    metrics = orderMetrics(defs, [...known, ...inputNames], 'metrics').map((m) => ({
+    metrics = orderMetrics(defs, [...known, ...inputNames, ...refused], 'metrics').map((m) => ({
       name: m.name,
       expr: m.expr.text,
       order: fileOrder.get(m.name)!,
@@ -89,6 +96,13 @@ export function resolveCustom(raw: RawScenario, known: readonly string[], issues
     if (!(e instanceof ExprError)) throw e;
     const name = e.path.slice('metrics.'.length);
     issues.addExprError(e, raw.customMetrics.get(name)?.line);
+  }
+  const metricsLine = raw.sections.get('metrics');
+  const anyMetric = raw.customMetrics.size > 0 || [...raw.broken].some((p) => p.startsWith('metrics.'));
+  if (raw.sections.has('metrics') && !anyMetric) {
+    // An empty section is a slip (a model of its own would have nothing to compute); `metrics: {}`
+    // beside a cost model is refused alike, as `metrics:` with nothing after it is.
+    issues.add('metrics', 'expected at least one metric, e.g. margin: "price_per_mtok - cost_per_mtok_output", got an empty mapping; leave the section out if there are none', metricsLine);
   }
   if (raw.sections.has('inputs') && !raw.sections.has('metrics') && !raw.broken.has('metrics')) {
     issues.add('inputs', 'inputs are only used by metric expressions: add a metrics: section that reads them', raw.sections.get('inputs'));
