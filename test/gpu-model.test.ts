@@ -294,7 +294,7 @@ describe('model.wgsl model_eval agrees with the CPU model evaluate()', () => {
     x[SLOT.utilization] = 1;
     x[SLOT.cloud_usd_per_gpu_hour] = Math.fround(1.3);
     x[SLOT.measured_output_tokens_per_s_per_gpu] = 1000;
-    const config: ModelConfig = { throughput: 1, pricing: 1, attention: 0, facility: 0, speculative: 0, disaggregated: 0, sloTokensPerSPerUser: 0, sloTtft: 0, measuredUserRate: 0, measuredTtft: 0 };
+    const config: ModelConfig = { throughput: 1, pricing: 1, attention: 0, facility: 0, speculative: 0, disaggregated: 0, sloTokensPerSPerUser: 0, sloTtft: 0, measuredUserRate: 0, measuredTtft: 0, attentionPeak: 0, kvOffload: 0 };
     const out = await runHarness([{ config, x }]);
     // Relative 1e-6: three f32 operations on an f32-rounded price.
     expect(Math.abs(out[METRIC.cost_per_mtok_output]! - 1.3 / 3.6)).toBeLessThan(1e-6 * (1.3 / 3.6));
