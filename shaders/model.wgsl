@@ -1,4 +1,4 @@
-// model.wgsl -- the cost-per-token model of MODEL.md, four samples at a time (vec4 lanes), in f32.
+// model.wgsl -- the cost-per-token model of docs/model.md, four samples at a time (vec4 lanes), in f32.
 //
 // Provides
 //   fn model_eval4(x: ptr<function, array<vec4<f32>, N_SLOTS>>, out: ptr<function, array<vec4<f32>, N_METRICS>>) -> vec4<u32>
@@ -10,9 +10,7 @@
 //     returns flags: MODEL_FEASIBLE (bit 0) when the model fits in memory, MODEL_SLO_MISS (bit 1)
 //     when a feasible sample misses a stated SLO. An infeasible sample's metrics are all 0 and it
 //     never misses an SLO. Metrics the configuration does not define (slots.ts metricsFor) are 0.
-//   struct ModelConfig: the choices of slots.ts ModelConfig, as u32 in CONFIG_FIELDS order.
-//   N_SLOTS, N_METRICS, SLOT_*, METRIC_*: the layout of slots.ts (test/gpu-layout.test.ts checks
-//   that the two agree).
+//   (struct ModelConfig, N_SLOTS, N_METRICS, SLOT_*, METRIC_*, INTER_*: the generated prelude.)
 //   model_inter: the intermediates of slots.ts INTERMEDIATES (INTER_* indices) of the last
 //   model_eval4 call, written only when the pipeline sets the override MODEL_FILL_INTER (a kernel
 //   whose metric expressions read them); otherwise the compiler drops the writes. Lanes of an
@@ -25,120 +23,24 @@
 // f32 needs another route to the same number it says so next to the code. Limits:
 // - Products stay far below the f32 maximum (3.4e38) for any real system: the largest is the
 //   prefill's 2 * I^2 * layers * heads * head_dim, about 1e18 at a million-token prompt.
+// - Interconnect slots are 0 when every replica is one GPU (nothing to communicate): each
+//   collective term is a select() on its rank count, so their 0/0 never reaches a result.
 // - Preconditions (the scenario loader checks them): kv_bytes_per_token > 0, experts_per_token <
 //   experts for MoE models, and positive rates, counts, efficiencies and lifetimes.
 // - No branch looks at a value that could be NaN: every test is on inputs or on quantities that
 //   are finite under the preconditions.
 
-const N_SLOTS: u32 = 58u;
-const N_METRICS: u32 = 14u;
-const MODEL_MAX_DRAFT_TOKENS: u32 = 8u;
+// The layout constants (N_SLOTS, N_METRICS, N_INTER, MODEL_MAX_DRAFT_TOKENS, SLOT_*, INTER_*,
+// METRIC_*) and struct ModelConfig are generated from src/model/slots.ts and placed before this
+// file (src/engine/gpu/prelude.ts).
 
 const MODEL_FEASIBLE: u32 = 1u;
 const MODEL_SLO_MISS: u32 = 2u;
-
-// Input slots (src/model/slots.ts SLOT_DEFS order).
-const SLOT_PEAK_TFLOPS: u32 = 0u;
-const SLOT_HBM_GB: u32 = 1u;
-const SLOT_HBM_TB_PER_S: u32 = 2u;
-const SLOT_IT_POWER_KW_PER_GPU: u32 = 3u;
-const SLOT_PARAMS_TOTAL: u32 = 4u;
-const SLOT_PARAMS_ACTIVE: u32 = 5u;
-const SLOT_LAYERS: u32 = 6u;
-const SLOT_HEADS: u32 = 7u;
-const SLOT_KV_HEADS: u32 = 8u;
-const SLOT_HEAD_DIM: u32 = 9u;
-const SLOT_EXPERTS: u32 = 10u;
-const SLOT_EXPERTS_PER_TOKEN: u32 = 11u;
-const SLOT_KV_LORA_RANK: u32 = 12u;
-const SLOT_QK_ROPE_HEAD_DIM: u32 = 13u;
-const SLOT_WEIGHT_BITS: u32 = 14u;
-const SLOT_KV_BITS: u32 = 15u;
-const SLOT_INPUT_TOKENS: u32 = 16u;
-const SLOT_OUTPUT_TOKENS: u32 = 17u;
-const SLOT_PREFIX_CACHE_HIT_RATE: u32 = 18u;
-const SLOT_GPUS_PER_REPLICA: u32 = 19u;
-const SLOT_BATCH_SIZE: u32 = 20u;
-const SLOT_UTILIZATION: u32 = 21u;
-const SLOT_MFU_PREFILL: u32 = 22u;
-const SLOT_MFU_DECODE: u32 = 23u;
-const SLOT_MBU_DECODE: u32 = 24u;
-const SLOT_STEP_OVERHEAD_MS: u32 = 25u;
-const SLOT_HBM_USABLE_FRACTION: u32 = 26u;
-const SLOT_DRAFT_TOKENS: u32 = 27u;
-const SLOT_ACCEPTANCE_RATE: u32 = 28u;
-const SLOT_DRAFT_COST_RATIO: u32 = 29u;
-const SLOT_ACCEPTANCE_P1: u32 = 30u;
-const SLOT_ACCEPTANCE_P2: u32 = 31u;
-const SLOT_ACCEPTANCE_P3: u32 = 32u;
-const SLOT_ACCEPTANCE_P4: u32 = 33u;
-const SLOT_ACCEPTANCE_P5: u32 = 34u;
-const SLOT_ACCEPTANCE_P6: u32 = 35u;
-const SLOT_ACCEPTANCE_P7: u32 = 36u;
-const SLOT_ACCEPTANCE_P8: u32 = 37u;
-const SLOT_PREFILL_GPUS: u32 = 38u;
-const SLOT_DISAGG_MFU_PREFILL: u32 = 39u;
-const SLOT_SLO_MIN_TOKENS_PER_S_PER_USER: u32 = 40u;
-const SLOT_SLO_MAX_TTFT_S: u32 = 41u;
-const SLOT_MEASURED_OUTPUT_TOKENS_PER_S_PER_GPU: u32 = 42u;
-const SLOT_MEASURED_TOKENS_PER_S_PER_USER: u32 = 43u;
-const SLOT_MEASURED_TTFT_S: u32 = 44u;
-const SLOT_CAPEX_USD_PER_GPU: u32 = 45u;
-const SLOT_LIFE_YEARS: u32 = 46u;
-const SLOT_COST_OF_CAPITAL: u32 = 47u;
-const SLOT_RESIDUAL_FRACTION: u32 = 48u;
-const SLOT_MAINTENANCE_FRACTION_PER_YEAR: u32 = 49u;
-const SLOT_OPEX_USD_PER_GPU_YEAR: u32 = 50u;
-const SLOT_COLOCATION_USD_PER_KW_MONTH: u32 = 51u;
-const SLOT_FACILITY_CAPEX_USD_PER_MW: u32 = 52u;
-const SLOT_FACILITY_LIFE_YEARS: u32 = 53u;
-const SLOT_PUE: u32 = 54u;
-const SLOT_POWER_PRICE_USD_PER_KWH: u32 = 55u;
-const SLOT_IDLE_POWER_FRACTION: u32 = 56u;
-const SLOT_CLOUD_USD_PER_GPU_HOUR: u32 = 57u;
-
-// Intermediates (src/model/slots.ts INTERMEDIATES order).
-const N_INTER: u32 = 19u;
-const INTER_KV_BYTES_PER_TOKEN: u32 = 0u;
-const INTER_KV_REPLICATION: u32 = 1u;
-const INTER_SHARED_PARAMS: u32 = 2u;
-const INTER_EXPERT_PARAMS: u32 = 3u;
-const INTER_EXPERTS_TOUCHED: u32 = 4u;
-const INTER_WEIGHT_BYTES: u32 = 5u;
-const INTER_HBM_BYTES_USABLE: u32 = 6u;
-const INTER_BATCH_MAX: u32 = 7u;
-const INTER_T_STEP_S: u32 = 8u;
-const INTER_T_CYCLE_S: u32 = 9u;
-const INTER_SPEC_TOKENS_PER_STEP: u32 = 10u;
-const INTER_T_PREFILL_S: u32 = 11u;
-const INTER_T_REQUEST_S: u32 = 12u;
-const INTER_CAPITAL_RECOVERY_FACTOR: u32 = 13u;
-const INTER_CAPITAL_USD_PER_GPU_HOUR: u32 = 14u;
-const INTER_MAINTENANCE_USD_PER_GPU_HOUR: u32 = 15u;
-const INTER_OPEX_USD_PER_GPU_HOUR: u32 = 16u;
-const INTER_ENERGY_USD_PER_GPU_HOUR: u32 = 17u;
-const INTER_FACILITY_USD_PER_GPU_HOUR: u32 = 18u;
 
 // Set by kernels whose metric expressions read intermediates; a constant false elsewhere, so the
 // writes below cost nothing there.
 override MODEL_FILL_INTER: bool = false;
 var<private> model_inter: array<vec4<f32>, N_INTER>;
-
-// Metrics (src/model/slots.ts METRICS order).
-const METRIC_COST_PER_MTOK_OUTPUT: u32 = 0u;
-const METRIC_COST_PER_MTOK_TOTAL: u32 = 1u;
-const METRIC_COST_PER_MTOK_CAPITAL: u32 = 2u;
-const METRIC_COST_PER_MTOK_ENERGY: u32 = 3u;
-const METRIC_COST_PER_MTOK_FACILITY: u32 = 4u;
-const METRIC_COST_PER_MTOK_OPEX: u32 = 5u;
-const METRIC_OUTPUT_TOKENS_PER_S_PER_GPU: u32 = 6u;
-const METRIC_OUTPUT_TOKENS_PER_S_PER_MW: u32 = 7u;
-const METRIC_JOULES_PER_OUTPUT_TOKEN: u32 = 8u;
-const METRIC_COST_USD_PER_GPU_HOUR: u32 = 9u;
-const METRIC_TPOT_MS: u32 = 10u;
-const METRIC_TOKENS_PER_S_PER_USER: u32 = 11u;
-const METRIC_TTFT_S: u32 = 12u;
-const METRIC_BATCH_EFFECTIVE: u32 = 13u;
 
 // Unit conversions (definitions, not measurements).
 const MODEL_HOURS_PER_YEAR: f32 = 8760.0;
@@ -149,19 +51,9 @@ const MODEL_BYTES_PER_TB: f32 = 1e12;
 const MODEL_FLOPS_PER_TFLOP: f32 = 1e12;
 /** Below this cost of capital the capital recovery factor is 1/n (avoids 0/0 at r = 0). */
 const MODEL_MIN_RATE: f32 = 1e-6;
+/** The most load the prefill queue is held at: 1 - 2^-20, exact in f32 (model.ts MAX_QUEUE_LOAD). */
+const MODEL_MAX_QUEUE_LOAD: f32 = 0.99999904632568359375;
 
-struct ModelConfig {
-  throughput: u32,            // 0 roofline, 1 measured
-  pricing: u32,               // 0 owned, 1 cloud
-  attention: u32,             // 0 GQA, 1 MLA
-  facility: u32,              // 0 none, 1 colocation, 2 owned facility
-  speculative: u32,           // 0 none, 1 constant acceptance, 2 per position
-  disaggregated: u32,         // 0 colocated, 1 disaggregated prefill
-  slo_tokens_per_s_per_user: u32,
-  slo_ttft: u32,
-  measured_user_rate: u32,
-  measured_ttft: u32,
-}
 
 // The model works on the four samples of a quad at once (vec4<f32> lanes): one thread evaluates
 // a quad with no loop over lanes and no per-lane indexing, which is what lets a SIMD compiler
@@ -194,30 +86,44 @@ fn model_crf(rate: vec4<f32>, life_years: vec4<f32>) -> vec4<f32> {
   return select(annuity, 1.0 / life_years, rate < vec4<f32>(MODEL_MIN_RATE));
 }
 
-// One decode (or verification) step over n tokens in flight, in seconds: the roofline maximum of
-// memory time and compute time, plus the fixed step overhead. log_keep = log(1 - k_e/E) for MoE
-// models (0 for dense ones, which read no experts).
+// One forward step over n tokens in flight on the replica (docs/model.md "Time"), in seconds, on
+// the busiest GPU: the roofline maximum of its memory time and compute time, plus the exposed
+// communication and the fixed step overhead. log_keep = log(1 - k_e/E) for MoE models (0 for
+// dense ones, which read no experts).
 struct ModelStep {
   moe: vec4<bool>,
   experts: vec4<f32>,
   log_keep: vec4<f32>,
-  bytes_per_weight: vec4<f32>,
-  shared_params: vec4<f32>,
-  expert_params: vec4<f32>,
-  kv_bytes_read: vec4<f32>,       // b * ctx * kv_bytes_per_token * kv_replication
-  bytes_per_s: vec4<f32>,
-  flops_per_token: vec4<f32>,     // 2 * params_active + 4 * ctx * layers * heads * head_dim
-  flops_per_s: vec4<f32>,
+  imbalance: vec4<f32>,           // expert load of the busiest rank over the mean (1 for dense)
+  shared_bytes: vec4<f32>,        // bytes_per_weight * shared_params / tp
+  expert_bytes: vec4<f32>,        // bytes_per_weight * expert_params / g
+  kv_bytes_read: vec4<f32>,       // (b / dp) * ctx * KV bytes per token per GPU
+  bytes_per_s: vec4<f32>,         // hbm_tb_per_s * 1e12 * mbu_decode
+  compute_per_token_s: vec4<f32>, // matrix and attention seconds per token in flight
+  comm_fixed_s: vec4<f32>,        // collective latencies of a step
+  comm_per_token_s: vec4<f32>,    // collective bandwidth seconds per token in flight
+  exposed: vec4<f32>,             // 1 - comm_overlap
   overhead_s: vec4<f32>,
 }
 
+// experts_touched(n) = E * (1 - (1 - k_e/E)^n) = -E * expm1(n * log1p(-k_e/E)); 0 for dense lanes.
+fn model_experts_touched(st: ModelStep, n: vec4<f32>) -> vec4<f32> {
+  return select(vec4<f32>(0.0), -st.experts * model_expm1(n * st.log_keep), st.moe);
+}
+
 fn model_step_s(st: ModelStep, n: vec4<f32>) -> vec4<f32> {
-  // experts_touched(n) = E * (1 - (1 - k_e/E)^n) = -E * expm1(n * log1p(-k_e/E)).
-  let touched = select(vec4<f32>(0.0), -st.experts * model_expm1(n * st.log_keep), st.moe);
-  let memory_s = (st.bytes_per_weight * (st.shared_params + st.expert_params * touched) + st.kv_bytes_read)
-    / st.bytes_per_s;
-  let compute_s = st.flops_per_token * n / st.flops_per_s;
-  return max(memory_s, compute_s) + st.overhead_s;
+  let busiest = min(model_experts_touched(st, n) * st.imbalance, st.experts);
+  let memory_s = (st.shared_bytes + st.expert_bytes * busiest + st.kv_bytes_read) / st.bytes_per_s;
+  let compute_s = st.compute_per_token_s * n;
+  return max(memory_s, compute_s) + st.exposed * (st.comm_fixed_s + st.comm_per_token_s * n) + st.overhead_s;
+}
+
+// A ring all-reduce over r GPUs (docs/model.md "Communication"): seconds per byte of the message,
+// 2 (r - 1) / r over the scale-up link inside the domain and the scale-out link beyond it; 0 for
+// one GPU.
+fn model_allreduce_per_byte(r: vec4<f32>, domain: vec4<f32>, up: vec4<f32>, out: vec4<f32>) -> vec4<f32> {
+  let link = select(out, up, r <= domain);
+  return select(vec4<f32>(0.0), 2.0 * (r - 1.0) / r / link, r > vec4<f32>(1.0));
 }
 
 // The model for the four samples of a quad. Returns each lane's flags (MODEL_FEASIBLE,
@@ -261,56 +167,123 @@ fn model_eval4(x: ptr<function, array<vec4<f32>, N_SLOTS>>, out: ptr<function, a
     let params_active = (*x)[SLOT_PARAMS_ACTIVE];
     let bytes_per_weight = (*x)[SLOT_WEIGHT_BITS] / 8.0;
     let bytes_per_kv = (*x)[SLOT_KV_BITS] / 8.0;
+    let experts = (*x)[SLOT_EXPERTS];
+    let moe = experts > vec4<f32>(1.0);
+    let one = vec4<f32>(1.0);
+
+    // Parallel layout: a field given as 0 takes the engines' default (docs/model.md "Parallelism").
+    let tp_given = (*x)[SLOT_TP];
+    let dp_given = (*x)[SLOT_DP_ATTENTION];
+    var tp_default = one;
+    if (cfg.attention == 0u) {
+      tp_default = gpus;
+    }
+    let tp = select(select(tp_default, gpus / dp_given, dp_given > zero), tp_given, tp_given > zero);
+    let dp = gpus / tp;
+    let ep_given = (*x)[SLOT_EP];
+    let ep = select(one, select(gpus, ep_given, ep_given > zero), moe);
 
     var kv_bytes_per_token: vec4<f32>;
-    var kv_replication = vec4<f32>(1.0);
+    var kv_replication: vec4<f32>;
     if (cfg.attention == 0u) {
       let kv_heads = (*x)[SLOT_KV_HEADS];
       kv_bytes_per_token = 2.0 * layers * kv_heads * head_dim * bytes_per_kv;
-      kv_replication = max(vec4<f32>(1.0), gpus / kv_heads);
+      kv_replication = max(one, tp / kv_heads);
     } else {
       kv_bytes_per_token = layers * ((*x)[SLOT_KV_LORA_RANK] + (*x)[SLOT_QK_ROPE_HEAD_DIM]) * bytes_per_kv;
+      kv_replication = tp;
     }
 
-    // Memory: the batch the KV cache leaves room for. A lane without room for one sequence is
-    // infeasible; it goes on with a batch of 1 so that its arithmetic stays finite.
+    // MoE split. Dense lanes divide by 1 instead of experts - per_token and read no experts.
+    let per_token = (*x)[SLOT_EXPERTS_PER_TOKEN];
+    let moe_shared = (experts * params_active - per_token * params_total) / select(one, experts - per_token, moe);
+    let shared_params = select(params_total, moe_shared, moe);
+    let per_expert = select(zero, (params_total - shared_params) / max(experts, one), moe);
+
+    // Memory per GPU: the batch the KV cache leaves room for. A lane without room for one
+    // sequence is infeasible; it goes on with a batch of 1 so that its arithmetic stays finite.
     let weight_bytes = params_total * bytes_per_weight;
-    let usable_bytes = gpus * (*x)[SLOT_HBM_GB] * MODEL_BYTES_PER_GB * (*x)[SLOT_HBM_USABLE_FRACTION];
-    let kv_bytes_per_seq = kv_bytes_per_token * kv_replication;
-    let batch_max = floor((usable_bytes - weight_bytes) / ((input_tokens + output_tokens) * kv_bytes_per_seq));
-    feasible = batch_max >= vec4<f32>(1.0);
-    let b = min((*x)[SLOT_BATCH_SIZE], select(vec4<f32>(1.0), batch_max, feasible));
+    let weight_bytes_gpu = bytes_per_weight * (shared_params / tp + (params_total - shared_params) / gpus);
+    let usable_bytes_gpu = (*x)[SLOT_HBM_GB] * MODEL_BYTES_PER_GB * (*x)[SLOT_HBM_USABLE_FRACTION];
+    let kv_per_token_gpu = kv_bytes_per_token * kv_replication / tp;
+    let kv_seq_gpu = (input_tokens + output_tokens) * kv_per_token_gpu;
+    let batch_max = dp * floor((usable_bytes_gpu - weight_bytes_gpu) / kv_seq_gpu);
+    feasible = batch_max >= one;
+    let b = min((*x)[SLOT_BATCH_SIZE], select(one, batch_max, feasible));
     batch_effective = b;
 
-    var st: ModelStep;
-    let experts = (*x)[SLOT_EXPERTS];
-    let per_token = (*x)[SLOT_EXPERTS_PER_TOKEN];
-    st.moe = experts > vec4<f32>(1.0);
-    st.experts = experts;
-    // Dense lanes divide by 1 instead of experts - per_token and read no experts.
-    let moe_shared = (experts * params_active - per_token * params_total) / select(vec4<f32>(1.0), experts - per_token, st.moe);
-    st.shared_params = select(params_total, moe_shared, st.moe);
-    st.expert_params = select(zero, (params_total - st.shared_params) / max(experts, vec4<f32>(1.0)), st.moe);
-    st.log_keep = select(zero, model_log1p(-per_token / max(experts, vec4<f32>(1.0))), st.moe);
     let peak_flops_per_gpu = (*x)[SLOT_PEAK_TFLOPS] * MODEL_FLOPS_PER_TFLOP;
+    var attention_peak_per_gpu = peak_flops_per_gpu;
+    if (cfg.attention_peak == 1u) {
+      attention_peak_per_gpu = (*x)[SLOT_ATTENTION_TFLOPS] * MODEL_FLOPS_PER_TFLOP;
+    }
     let ctx_tokens = input_tokens + output_tokens / 2.0;
-    st.bytes_per_weight = bytes_per_weight;
-    st.kv_bytes_read = b * ctx_tokens * kv_bytes_per_seq;
-    st.bytes_per_s = gpus * (*x)[SLOT_HBM_TB_PER_S] * MODEL_BYTES_PER_TB * (*x)[SLOT_MBU_DECODE];
-    st.flops_per_s = gpus * peak_flops_per_gpu * (*x)[SLOT_MFU_DECODE];
-    st.flops_per_token = 2.0 * params_active + 4.0 * ctx_tokens * layers * heads * head_dim;
+    let mfu_decode = (*x)[SLOT_MFU_DECODE];
+    var attention_flops_per_token: vec4<f32>;
+    if (cfg.attention == 0u) {
+      attention_flops_per_token = 4.0 * ctx_tokens * layers * heads * head_dim;
+    } else {
+      // Absorbed MLA: every head scores the latent plus its RoPE key and sums latents.
+      attention_flops_per_token = 2.0 * ctx_tokens * layers * heads
+        * (2.0 * (*x)[SLOT_KV_LORA_RANK] + (*x)[SLOT_QK_ROPE_HEAD_DIM]);
+    }
+
+    var st: ModelStep;
+    st.moe = moe;
+    st.experts = experts;
+    st.log_keep = select(zero, model_log1p(-per_token / max(experts, one)), moe);
+    st.imbalance = select(one, (*x)[SLOT_EXPERT_IMBALANCE], moe);
+    st.shared_bytes = bytes_per_weight * shared_params / tp;
+    st.expert_bytes = bytes_per_weight * per_expert / gpus;
+    st.kv_bytes_read = (b / dp) * ctx_tokens * kv_per_token_gpu;
+    st.bytes_per_s = (*x)[SLOT_HBM_TB_PER_S] * MODEL_BYTES_PER_TB * (*x)[SLOT_MBU_DECODE];
+    st.compute_per_token_s = 2.0 * (shared_params + per_expert * per_token * st.imbalance) / (gpus * peak_flops_per_gpu * mfu_decode)
+      + attention_flops_per_token / (gpus * attention_peak_per_gpu * mfu_decode);
+    st.exposed = 1.0 - (*x)[SLOT_COMM_OVERLAP];
     st.overhead_s = (*x)[SLOT_STEP_OVERHEAD_MS] / 1000.0;
+
+    // Communication per step as fixed + per-token seconds (docs/model.md "Communication"): an
+    // all-reduce over the attention group per layer; then a second one for a dense model, or for
+    // an MoE model a dispatch and a combine all-to-all over the ep groups (each GPU sending its
+    // tokens once per chosen expert, times the imbalance) and an all-reduce over the g / ep GPUs
+    // that slice each expert.
+    let domain = (*x)[SLOT_SCALE_UP_DOMAIN];
+    let up = (*x)[SLOT_SCALE_UP_GB_PER_S] * 1e9;
+    let out_link = (*x)[SLOT_SCALE_OUT_GB_PER_S] * 1e9;
+    let latency_s = (*x)[SLOT_COLLECTIVE_LATENCY_US] * 1e-6;
+    let act_bytes = (*x)[SLOT_HIDDEN] * 2.0; // bf16 activations (model.ts ACTIVATION_BYTES)
+    let tp_latency = select(zero, latency_s, tp > one);
+    let tp_per_token = model_allreduce_per_byte(tp, domain, up, out_link) * act_bytes / dp;
+    var ffn_fixed = tp_latency;
+    var ffn_per_token = tp_per_token;
+    if (any(moe)) {
+      let slice = gpus / ep;
+      let inside = (min(ep, domain) - 1.0) / ep;
+      let outside = max(zero, ep - domain) / ep;
+      let a2a_per_byte = inside / up + select(zero, outside / out_link, outside > zero);
+      let a2a_on = ep > one;
+      let moe_fixed = select(zero, 2.0 * latency_s, a2a_on) + select(zero, latency_s, slice > one);
+      let moe_per_token = select(zero, 2.0 * per_token * act_bytes * st.imbalance * a2a_per_byte / gpus, a2a_on)
+        + model_allreduce_per_byte(slice, domain, up, out_link) * act_bytes / ep;
+      // A dense lane of a mixed quad keeps the second all-reduce.
+      ffn_fixed = select(tp_latency, moe_fixed, moe);
+      ffn_per_token = select(tp_per_token, moe_per_token, moe);
+    }
+    let comm_fixed = tp_latency + ffn_fixed;
+    let comm_per_token = tp_per_token + ffn_per_token;
+    st.comm_fixed_s = comm_fixed * layers;
+    st.comm_per_token_s = comm_per_token * layers;
 
     let step_s = model_step_s(st, b);
     var cycle_s = step_s;
-    var tokens_per_step = vec4<f32>(1.0);
+    var tokens_per_step = one;
     if (cfg.speculative != 0u) {
       let k = clamp(floor((*x)[SLOT_DRAFT_TOKENS]), zero, vec4<f32>(f32(MODEL_MAX_DRAFT_TOKENS)));
       let k_max = u32(max(max(k.x, k.y), max(k.z, k.w)));
       if (k_max > 0u) {
         // 1 + sum_{i<=k} prod_{j<=i} p_j as a running product (Leviathan et al. 2023,
         // arXiv:2211.17192), which stays exact at an acceptance of 1 where the closed form is 0/0.
-        var p_all_accepted = vec4<f32>(1.0);
+        var p_all_accepted = one;
         for (var i = 0u; i < k_max; i++) {
           var p = (*x)[SLOT_ACCEPTANCE_RATE];
           if (cfg.speculative == 2u) {
@@ -326,34 +299,75 @@ fn model_eval4(x: ptr<function, array<vec4<f32>, N_SLOTS>>, out: ptr<function, a
       }
     }
 
-    let prefill_flops = (1.0 - (*x)[SLOT_PREFIX_CACHE_HIT_RATE])
-      * (2.0 * params_active * input_tokens + 2.0 * input_tokens * input_tokens * layers * heads * head_dim);
+    // Prefill of one request: the prompt tokens neither in the GPU's prefix cache nor in the
+    // offload tier; those in the tier are loaded at its bandwidth.
+    var offload_hit = zero;
+    var offload_load_s = zero;
+    if (cfg.kv_offload == 1u) {
+      offload_hit = (*x)[SLOT_OFFLOAD_HIT_RATE];
+      offload_load_s = offload_hit * input_tokens * kv_per_token_gpu / ((*x)[SLOT_OFFLOAD_GB_PER_S] * 1e9);
+    }
+    let computed = 1.0 - (*x)[SLOT_PREFIX_CACHE_HIT_RATE] - offload_hit;
+    let prefill_matrix_flops = computed * 2.0 * params_active * input_tokens;
+    let prefill_attention_flops = computed * 2.0 * input_tokens * input_tokens * layers * heads * head_dim;
+    let prefill_comm_s = st.exposed * (st.comm_fixed_s + st.comm_per_token_s * computed * input_tokens);
     let decode_replica_s = output_tokens * cycle_s / (b * tokens_per_step);
+    let decode_token_s = cycle_s / tokens_per_step;
+    var prefill_s: vec4<f32>;
+    var load: vec4<f32>;
+    var itl_s: vec4<f32>;
     if (cfg.disaggregated == 1u) {
       let prefill_gpus = (*x)[SLOT_PREFILL_GPUS];
-      ttft_s = prefill_flops / (prefill_gpus * peak_flops_per_gpu * (*x)[SLOT_DISAGG_MFU_PREFILL]);
-      tokens_per_s_per_gpu = output_tokens / (prefill_gpus * ttft_s + gpus * decode_replica_s);
+      let mfu = (*x)[SLOT_DISAGG_MFU_PREFILL];
+      prefill_s = prefill_matrix_flops / (prefill_gpus * peak_flops_per_gpu * mfu)
+        + prefill_attention_flops / (prefill_gpus * attention_peak_per_gpu * mfu) + prefill_comm_s;
+      tokens_per_s_per_gpu = output_tokens / (prefill_gpus * prefill_s + gpus * decode_replica_s);
+      // The prefill pool is sized to the demand at capacity: its load is the utilization.
+      load = utilization;
+      itl_s = decode_token_s;
     } else {
-      ttft_s = prefill_flops / (gpus * peak_flops_per_gpu * (*x)[SLOT_MFU_PREFILL]);
-      tokens_per_s_per_gpu = output_tokens / ((ttft_s + decode_replica_s) * gpus);
+      let mfu = (*x)[SLOT_MFU_PREFILL];
+      prefill_s = prefill_matrix_flops / (gpus * peak_flops_per_gpu * mfu)
+        + prefill_attention_flops / (gpus * attention_peak_per_gpu * mfu) + prefill_comm_s;
+      tokens_per_s_per_gpu = output_tokens / ((prefill_s + decode_replica_s) * gpus);
+      // Requests arrive at u / t_request; each holds the replica's prefill for prefill_s.
+      load = utilization * prefill_s / (prefill_s + decode_replica_s);
+      itl_s = decode_token_s + (b - 1.0) * prefill_s / output_tokens;
     }
-    tpot_ms = 1000.0 * cycle_s / tokens_per_step;
-    user_tokens_per_s = 1000.0 / tpot_ms;
+    // M/D/1 wait (Pollaczek-Khinchine), the load held at MODEL_MAX_QUEUE_LOAD.
+    let rho = min(load, vec4<f32>(MODEL_MAX_QUEUE_LOAD));
+    let queue_s = rho * prefill_s / (2.0 * (1.0 - rho));
+    ttft_s = prefill_s + offload_load_s + queue_s;
+    tpot_ms = 1000.0 * itl_s;
+    user_tokens_per_s = 1.0 / itl_s;
     if (MODEL_FILL_INTER) {
       model_inter[INTER_KV_BYTES_PER_TOKEN] = kv_bytes_per_token;
       model_inter[INTER_KV_REPLICATION] = kv_replication;
-      model_inter[INTER_SHARED_PARAMS] = st.shared_params;
-      model_inter[INTER_EXPERT_PARAMS] = st.expert_params;
-      model_inter[INTER_EXPERTS_TOUCHED] = select(zero, -st.experts * model_expm1(b * st.log_keep), st.moe);
+      model_inter[INTER_SHARED_PARAMS] = shared_params;
+      model_inter[INTER_EXPERT_PARAMS] = per_expert;
+      model_inter[INTER_EXPERTS_TOUCHED] = model_experts_touched(st, b);
       model_inter[INTER_WEIGHT_BYTES] = weight_bytes;
-      model_inter[INTER_HBM_BYTES_USABLE] = usable_bytes;
+      model_inter[INTER_HBM_BYTES_USABLE] = usable_bytes_gpu;
       model_inter[INTER_BATCH_MAX] = batch_max;
       model_inter[INTER_T_STEP_S] = step_s;
       model_inter[INTER_T_CYCLE_S] = cycle_s;
       model_inter[INTER_SPEC_TOKENS_PER_STEP] = tokens_per_step;
-      model_inter[INTER_T_PREFILL_S] = ttft_s;
+      model_inter[INTER_T_PREFILL_S] = prefill_s;
       // As explain has it: the prefill plus the replica's decode time per request.
-      model_inter[INTER_T_REQUEST_S] = ttft_s + decode_replica_s;
+      model_inter[INTER_T_REQUEST_S] = prefill_s + decode_replica_s;
+      model_inter[INTER_TP_EFFECTIVE] = tp;
+      model_inter[INTER_EP_EFFECTIVE] = ep;
+      model_inter[INTER_DP_ATTENTION_EFFECTIVE] = dp;
+      model_inter[INTER_WEIGHT_BYTES_PER_GPU] = weight_bytes_gpu;
+      model_inter[INTER_KV_BYTES_PER_SEQ_PER_GPU] = kv_seq_gpu;
+      model_inter[INTER_ATTENTION_FLOPS_PER_TOKEN] = attention_flops_per_token;
+      let comm_step_s = st.comm_fixed_s + st.comm_per_token_s * b;
+      model_inter[INTER_T_COMM_S] = comm_step_s;
+      model_inter[INTER_COMM_SHARE] = st.exposed * comm_step_s / step_s;
+      model_inter[INTER_T_DECODE_TOKEN_S] = decode_token_s;
+      model_inter[INTER_QUEUE_WAIT_S] = queue_s;
+      model_inter[INTER_T_OFFLOAD_LOAD_S] = offload_load_s;
+      model_inter[INTER_DECODE_TOKENS_PER_S_PER_GPU] = b * tokens_per_step / (gpus * cycle_s);
     }
   }
 
@@ -366,7 +380,11 @@ fn model_eval4(x: ptr<function, array<vec4<f32>, N_SLOTS>>, out: ptr<function, a
   var cost_usd_per_h: vec4<f32>;
   var crf = zero;
   if (cfg.pricing == 0u) {
-    let capex_usd = (*x)[SLOT_CAPEX_USD_PER_GPU];
+    // An owned offload tier is bought with the GPU: its capex joins the GPU's.
+    var capex_usd = (*x)[SLOT_CAPEX_USD_PER_GPU];
+    if (cfg.kv_offload == 1u) {
+      capex_usd += (*x)[SLOT_OFFLOAD_CAPACITY_GB] * (*x)[SLOT_OFFLOAD_CAPEX_USD_PER_GB];
+    }
     let rate = (*x)[SLOT_COST_OF_CAPITAL];
     let life_years = (*x)[SLOT_LIFE_YEARS];
     // (1 + r)^-n through log1p, as accurate as the crf beside it.

@@ -19,9 +19,9 @@ import {
   splitChunks,
   type Sums,
 } from '../src/engine/gpu/layout.js';
-import { MC_SHADER_FILES, shaderDir } from '../src/engine/gpu/shaders.js';
+import { MC_SHADER_FILES, composeShaders, shaderDir } from '../src/engine/gpu/shaders.js';
 import { HIST_BINS, HIST_STRIDE } from '../src/engine/types.js';
-import { CONFIG_FIELDS, MAX_DRAFT_TOKENS, METRICS, SLOT_COUNT, SLOT_DEFS, SLOT } from '../src/model/index.js';
+import { CONFIG_FIELDS, INTERMEDIATES, MAX_DRAFT_TOKENS, METRICS, SLOT_COUNT, SLOT_DEFS, SLOT } from '../src/model/index.js';
 import { makePlan } from './gpu-plans.js';
 import { histMapping } from '../src/aggregate/index.js';
 
@@ -37,7 +37,14 @@ function u32Consts(source: string, prefix: string): Map<string, number> {
 }
 
 describe('model.wgsl layout matches src/model/slots.ts', () => {
-  const model = wgsl('model.wgsl');
+  // model.wgsl as the kernel sees it: its generated prelude, then the file.
+  const model = composeShaders(['model.wgsl']);
+
+  it('leaves the layout constants to the generated prelude (one declaration each)', () => {
+    const file = wgsl('model.wgsl');
+    expect(u32Consts(file, 'SLOT_').size + u32Consts(file, 'METRIC_').size + u32Consts(file, 'INTER_').size).toBe(0);
+    expect(file).not.toMatch(/^struct ModelConfig/m);
+  });
 
   it('declares one SLOT_<NAME> per slot, with the slot index of slots.ts, and no others', () => {
     const consts = u32Consts(model, 'SLOT_');
@@ -50,10 +57,16 @@ describe('model.wgsl layout matches src/model/slots.ts', () => {
     expect(consts).toEqual(new Map(METRICS.map((m, i) => [`METRIC_${m.toUpperCase()}`, i])));
   });
 
+  it('declares one INTER_<NAME> per intermediate, in INTERMEDIATES order, and no others', () => {
+    const consts = u32Consts(model, 'INTER_');
+    expect(consts).toEqual(new Map(INTERMEDIATES.map((m, i) => [`INTER_${m.toUpperCase()}`, i])));
+  });
+
   it('sizes its arrays and draft loop like slots.ts', () => {
     const consts = u32Consts(model, '');
     expect(consts.get('N_SLOTS')).toBe(SLOT_COUNT);
     expect(consts.get('N_METRICS')).toBe(METRICS.length);
+    expect(consts.get('N_INTER')).toBe(INTERMEDIATES.length);
     expect(consts.get('MODEL_MAX_DRAFT_TOKENS')).toBe(MAX_DRAFT_TOKENS);
   });
 

@@ -77,6 +77,8 @@ function randomCases(n: number, seed: string): Case[] {
     config.sloTtft = pick([0, 1] as const);
     config.measuredUserRate = pick([0, 1] as const);
     config.measuredTtft = pick([0, 1] as const);
+    config.attentionPeak = pick([0, 1] as const);
+    config.kvOffload = pick([0, 1] as const);
 
     const v: Record<SlotName, number> = { ...BASE };
     v.peak_tflops = logUni(100, 5000);
@@ -104,7 +106,29 @@ function randomCases(n: number, seed: string): Case[] {
     v.input_tokens = Math.round(logUni(100, 100000));
     v.output_tokens = Math.round(logUni(50, 10000));
     v.prefix_cache_hit_rate = uni(0, 0.9);
-    v.gpus_per_replica = pick([1, 2, 4, 8, 16]);
+    v.offload_hit_rate = uni(0, 0.95) * (1 - v.prefix_cache_hit_rate);
+    v.offload_gb_per_s = logUni(10, 1000);
+    v.offload_capacity_gb = uni(0, 2000);
+    v.offload_capex_usd_per_gb = uni(1, 10);
+    v.gpus_per_replica = pick([1, 2, 4, 8, 16, 32, 72]);
+    // A layout that divides the replica: the engines' default (0s), a given tp, or given
+    // data-parallel attention ranks; experts over the default (0) or a given ep.
+    const g = v.gpus_per_replica;
+    const divisors = Array.from({ length: g }, (_, j) => j + 1).filter((d) => g % d === 0);
+    const layout = pick(['default', 'tp', 'dp'] as const);
+    v.tp = layout === 'tp' ? pick(divisors) : 0;
+    v.dp_attention = layout === 'dp' ? pick(divisors) : 0;
+    v.ep = rng() < 0.5 ? 0 : pick(divisors);
+    v.hidden = pick([4096, 7168, 8192, 16384]);
+    v.comm_overlap = uni(0, 0.9);
+    v.expert_imbalance = uni(1, 2);
+    // Single-GPU replicas leave the interconnect at 0 sometimes, as a scenario does (nothing to send).
+    const noLinks = g === 1 && rng() < 0.5;
+    v.scale_up_gb_per_s = noLinks ? 0 : pick([64, 448, 450, 900]);
+    v.scale_up_domain = noLinks ? 0 : pick([4, 8, 72]);
+    v.scale_out_gb_per_s = noLinks ? 0 : pick([25, 50, 100]);
+    v.collective_latency_us = noLinks ? 0 : uni(1, 30);
+    v.attention_tflops = logUni(100, 2500);
     v.batch_size = logUni(1, 2048);
     v.utilization = uni(0.1, 1);
     v.mfu_prefill = uni(0.1, 0.9);
@@ -162,25 +186,52 @@ function nearDiscontinuity(c: Case, out: Float64Array): boolean {
   if (c.config.throughput === 0) {
     const g = x[SLOT.gpus_per_replica]!;
     const bk = x[SLOT.kv_bits]! / 8;
-    const kvBytes =
-      c.config.attention === 0
-        ? 2 * x[SLOT.layers]! * x[SLOT.kv_heads]! * x[SLOT.head_dim]! * bk
-        : x[SLOT.layers]! * (x[SLOT.kv_lora_rank]! + x[SLOT.qk_rope_head_dim]!) * bk;
-    const replication = c.config.attention === 0 ? Math.max(1, g / x[SLOT.kv_heads]!) : 1;
-    const usable = g * x[SLOT.hbm_gb]! * 1e9 * x[SLOT.hbm_usable_fraction]!;
-    const weight = (x[SLOT.params_total]! * x[SLOT.weight_bits]!) / 8;
-    const den = (x[SLOT.input_tokens]! + x[SLOT.output_tokens]!) * kvBytes * replication;
+    const mla = c.config.attention === 1;
+    const kvBytes = !mla
+      ? 2 * x[SLOT.layers]! * x[SLOT.kv_heads]! * x[SLOT.head_dim]! * bk
+      : x[SLOT.layers]! * (x[SLOT.kv_lora_rank]! + x[SLOT.qk_rope_head_dim]!) * bk;
+    const tpGiven = x[SLOT.tp]!;
+    const dpGiven = x[SLOT.dp_attention]!;
+    const tp = tpGiven > 0 ? tpGiven : dpGiven > 0 ? g / dpGiven : mla ? 1 : g;
+    const dp = g / tp;
+    const replication = !mla ? Math.max(1, tp / x[SLOT.kv_heads]!) : tp;
+    const e = x[SLOT.experts]!;
+    const k = x[SLOT.experts_per_token]!;
+    const total = x[SLOT.params_total]!;
+    const shared = e > 1 ? (e * x[SLOT.params_active]! - k * total) / (e - k) : total;
+    const usable = x[SLOT.hbm_gb]! * 1e9 * x[SLOT.hbm_usable_fraction]!;
+    const weight = (x[SLOT.weight_bits]! / 8) * (shared / tp + (total - shared) / g);
+    const den = ((x[SLOT.input_tokens]! + x[SLOT.output_tokens]!) * kvBytes * replication) / tp;
+    // batch_max = dp * floor(r): feasible when r >= 1, capped when batch_size > dp * (r - 1).
     const r = (usable - weight) / den;
     const scale = (usable + weight) / den;
     const tol = 1e-5 * scale;
     if (Math.abs(r - 1) <= tol) return true;
-    const capped = x[SLOT.batch_size]! > r - 1;
+    const capped = x[SLOT.batch_size]! > dp * (r - 1);
     if (r >= 1 && capped && Math.abs(r - Math.round(r)) <= tol) return true;
   }
   const near = (a: number, b: number) => Math.abs(a - b) <= 1e-4 * Math.abs(b);
   if (c.config.sloTokensPerSPerUser && near(out[METRIC.tokens_per_s_per_user]!, x[SLOT.slo_min_tokens_per_s_per_user]!)) return true;
   if (c.config.sloTtft && near(out[METRIC.ttft_s]!, x[SLOT.slo_max_ttft_s]!)) return true;
   return false;
+}
+
+/** The communication branches a roofline case takes (docs/model.md "Communication"). */
+function layoutBranches(c: Case): string[] {
+  if (c.config.throughput !== 0) return [];
+  const x = c.x;
+  const g = x[SLOT.gpus_per_replica]!;
+  const tpGiven = x[SLOT.tp]!;
+  const dpGiven = x[SLOT.dp_attention]!;
+  const tp = tpGiven > 0 ? tpGiven : dpGiven > 0 ? g / dpGiven : c.config.attention === 1 ? 1 : g;
+  const moe = x[SLOT.experts]! > 1;
+  const ep = moe ? (x[SLOT.ep]! > 0 ? x[SLOT.ep]! : g) : 1;
+  const out: string[] = [];
+  if (tp > 1) out.push('tp > 1');
+  if (ep > 1) out.push(ep <= x[SLOT.scale_up_domain]! ? 'all-to-all inside' : 'all-to-all across');
+  if (moe && ep < g) out.push('expert slices');
+  if (g === 1 && x[SLOT.scale_up_gb_per_s]! === 0) out.push('no links');
+  return out;
 }
 
 describe('model.wgsl model_eval agrees with the CPU model evaluate()', () => {
@@ -263,6 +314,7 @@ describe('model.wgsl model_eval agrees with the CPU model evaluate()', () => {
       feasible++;
       for (const f of CONFIG_FIELDS) covered.set(`${f}=${c.config[f]}`, (covered.get(`${f}=${c.config[f]}`) ?? 0) + 1);
       if (flags & SLO_MISS) covered.set('slo miss', (covered.get('slo miss') ?? 0) + 1);
+      for (const branch of layoutBranches(c)) covered.set(branch, (covered.get(branch) ?? 0) + 1);
       METRICS.forEach((name, m) => {
         const want = cpuOut[m]!;
         const got = gpu[base + m]!;
@@ -282,6 +334,11 @@ describe('model.wgsl model_eval agrees with the CPU model evaluate()', () => {
       for (const v of values) expect(covered.get(`${f}=${v}`) ?? 0, `${f}=${v}`).toBeGreaterThan(50);
     }
     expect(covered.get('slo miss') ?? 0).toBeGreaterThan(50);
+    // And every communication branch: tensor parallel, all-to-all inside and across the scale-up
+    // domain, expert slicing (ep < g), and single GPUs without links.
+    for (const branch of ['tp > 1', 'all-to-all inside', 'all-to-all across', 'expert slices', 'no links']) {
+      expect(covered.get(branch) ?? 0, branch).toBeGreaterThan(20);
+    }
     // Infeasible cases occur too (big models on few small GPUs).
     expect(feasible).toBeLessThan(cases.length - exempt);
   });

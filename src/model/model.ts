@@ -365,8 +365,11 @@ export function interTokenLatencyS(
   return disaggregated ? decodeTokenS : decodeTokenS + ((batch - 1) * prefillS) / outputTokens;
 }
 
-/** Queue load is held below 1 so that a saturated prefill server gives a very long wait, not an infinite one. */
-export const MAX_QUEUE_LOAD = 1 - 1e-6;
+/**
+ * Queue load is held below 1 so that a saturated prefill server gives a very long wait, not an
+ * infinite one: 1 - 2^-20 (about 1 - 1e-6), exact in f32 so that both engines saturate alike.
+ */
+export const MAX_QUEUE_LOAD = 1 - 2 ** -20;
 
 /**
  * Mean wait for a prefill (Pollaczek-Khinchine, M/D/1): requests arrive as a Poisson stream and
