@@ -5,7 +5,7 @@ Usage: python3 bench/peer_numpy.py PLAN.json SAMPLES
 
 PLAN.json is a cptsim Plan (src/plan/types.ts) serialized as JSON. Every input is drawn with
 NumPy's own generator (Philox) and samplers, so the random streams differ from cptsim's: only the
-distributions, not the draws, are shared. The model (MODEL.md, as read by both cptsim engines) is
+distributions, not the draws, are shared. The model (docs/model.md, as read by both cptsim engines) is
 evaluated for the plan's FIRST sweep cell, in chunks so that memory stays flat, and one JSON line
 is printed:
 
@@ -32,6 +32,8 @@ QUANTILE_VALUE_BUDGET = 1 << 26
 QUANTILE_SAMPLE_CAP = 1 << 24
 MAX_DRAFT_TOKENS = 8
 HOURS_PER_YEAR = 8760.0
+ACTIVATION_BYTES = 2.0  # bf16 activations in collectives
+MAX_QUEUE_LOAD = 1.0 - 2.0 ** -20
 
 F32 = np.float32
 
@@ -138,6 +140,8 @@ def model(v, cfg, n):
     if cfg["pricing"] == 0:
         rate, life = v["cost_of_capital"], v["life_years"]
         capex = v["capex_usd_per_gpu"]
+        if cfg["kvOffload"] == 1:
+            capex = capex + v["offload_capacity_gb"] * v["offload_capex_usd_per_gb"]
         capital = capex * (F32(1) - v["residual_fraction"] * np.power(F32(1) + rate, -life)) * crf(rate, life) / F32(HOURS_PER_YEAR)
         maintenance = v["maintenance_fraction_per_year"] * capex / F32(HOURS_PER_YEAR)
         opex = v["opex_usd_per_gpu_year"] / F32(HOURS_PER_YEAR)
@@ -171,49 +175,91 @@ def model(v, cfg, n):
         if has_ttft:
             ttft = v["measured_ttft_s"]
     else:
+        one = F32(1)
         g = v["gpus_per_replica"]
         layers, heads, head_dim = v["layers"], v["heads"], v["head_dim"]
         p_total, p_active = v["params_total"], v["params_active"]
         bw = v["weight_bits"] / F32(8)
         bk = v["kv_bits"] / F32(8)
+        experts, k_e = v["experts"], v["experts_per_token"]
+        moe = experts > one
+
+        # Parallel layout; 0 takes the engines' default.
+        tp_given, dp_given, ep_given = v["tp"], v["dp_attention"], v["ep"]
+        tp_default = g if cfg["attention"] == 0 else one
+        tp = np.where(tp_given > 0, tp_given, np.where(dp_given > 0, g / np.where(dp_given > 0, dp_given, one), tp_default))
+        dp = g / tp
+        ep = np.where(moe, np.where(ep_given > 0, ep_given, g), one)
+
         if cfg["attention"] == 0:
             kv_heads = v["kv_heads"]
             kv_bytes = F32(2) * layers * kv_heads * head_dim * bk
-            replication = np.maximum(F32(1), g / kv_heads)
+            replication = np.maximum(one, tp / kv_heads)
+            attn_flops_per_ctx = F32(4) * layers * heads * head_dim
         else:
             kv_bytes = layers * (v["kv_lora_rank"] + v["qk_rope_head_dim"]) * bk
-            replication = F32(1)
-        weight_bytes = p_total * bw
-        usable = g * v["hbm_gb"] * F32(1e9) * v["hbm_usable_fraction"]
-        batch_max = np.floor((usable - weight_bytes) / ((I + O) * kv_bytes * replication))
-        feasible = np.broadcast_to(batch_max >= F32(1), (n,))
-        batch = np.minimum(v["batch_size"], batch_max)
+            replication = tp
+            attn_flops_per_ctx = F32(2) * layers * heads * (F32(2) * v["kv_lora_rank"] + v["qk_rope_head_dim"])
 
-        experts, k_e = v["experts"], v["experts_per_token"]
-        moe = experts > F32(1)
         safe_experts = np.where(moe, experts, F32(2))
-        safe_k = np.where(moe, k_e, F32(1))
+        safe_k = np.where(moe, k_e, one)
         shared = np.where(moe, (safe_experts * p_active - safe_k * p_total) / (safe_experts - safe_k), p_total)
         per_expert = np.where(moe, (p_total - shared) / safe_experts, zero)
         log_keep = np.log1p(-safe_k / safe_experts)
+        imbalance = np.where(moe, v["expert_imbalance"], one)
+
+        # Memory per GPU.
+        weight_gpu = bw * (shared / tp + (p_total - shared) / g)
+        usable = v["hbm_gb"] * F32(1e9) * v["hbm_usable_fraction"]
+        kv_token_gpu = kv_bytes * replication / tp
+        batch_max = dp * np.floor((usable - weight_gpu) / ((I + O) * kv_token_gpu))
+        feasible = np.broadcast_to(batch_max >= one, (n,))
+        batch = np.minimum(v["batch_size"], np.where(batch_max >= one, batch_max, one))
 
         peak = v["peak_tflops"] * F32(1e12)
+        attn_peak = v["attention_tflops"] * F32(1e12) if cfg["attentionPeak"] == 1 else peak
         ctx = I + O / F32(2)
-        kv_read = batch * ctx * kv_bytes * replication
-        bytes_per_s = g * v["hbm_tb_per_s"] * F32(1e12) * v["mbu_decode"]
-        flops_per_s = g * peak * v["mfu_decode"]
+        kv_read = (batch / dp) * ctx * kv_token_gpu
+        bytes_per_s = v["hbm_tb_per_s"] * F32(1e12) * v["mbu_decode"]
+        mfu_d = v["mfu_decode"]
+        compute_per_token = (F32(2) * (shared + per_expert * safe_k * imbalance) / (g * peak * mfu_d)
+                             + attn_flops_per_ctx * ctx / (g * attn_peak * mfu_d))
         overhead = v["step_overhead_ms"] / F32(1000)
-        flops_per_token = F32(2) * p_active + F32(4) * ctx * layers * heads * head_dim
+        exposed = one - v["comm_overlap"]
+
+        # Communication per step: fixed latencies plus seconds per token in flight.
+        domain = v["scale_up_domain"]
+        up = v["scale_up_gb_per_s"] * F32(1e9)
+        out = v["scale_out_gb_per_s"] * F32(1e9)
+        lat = v["collective_latency_us"] * F32(1e-6)
+        act = v["hidden"] * F32(ACTIVATION_BYTES)
+        with np.errstate(divide="ignore", invalid="ignore"):
+            def ar_per_byte(r):
+                link = np.where(r <= domain, up, out)
+                return np.where(r > one, F32(2) * (r - one) / r / link, zero)
+
+            tp_fixed = np.where(tp > one, lat, zero)
+            tp_per_token = ar_per_byte(tp) * act / dp
+            sl = g / ep
+            inside = (np.minimum(ep, domain) - one) / ep
+            outside = np.maximum(zero, ep - domain) / ep
+            a2a = inside / up + np.where(outside > 0, outside / out, zero)
+            moe_fixed = np.where(ep > one, F32(2) * lat, zero) + np.where(sl > one, lat, zero)
+            moe_per_token = (np.where(ep > one, F32(2) * safe_k * act * imbalance * a2a / g, zero)
+                             + ar_per_byte(sl) * act / ep)
+        comm_fixed = layers * (tp_fixed + np.where(moe, moe_fixed, tp_fixed))
+        comm_per_token = layers * (tp_per_token + np.where(moe, moe_per_token, tp_per_token))
 
         def step(tokens):
-            touched = np.where(moe, safe_experts * (F32(1) - np.exp(tokens * log_keep)), zero)
-            memory_s = (bw * (shared + per_expert * touched) + kv_read) / bytes_per_s
-            compute_s = flops_per_token * tokens / flops_per_s
-            return np.maximum(memory_s, compute_s) + overhead
+            touched = np.where(moe, safe_experts * (one - np.exp(tokens * log_keep)), zero)
+            busiest = np.minimum(touched * imbalance, safe_experts)
+            memory_s = (bw * shared / tp + bw * per_expert / g * busiest + kv_read) / bytes_per_s
+            compute_s = compute_per_token * tokens
+            return np.maximum(memory_s, compute_s) + exposed * (comm_fixed + comm_per_token * tokens) + overhead
 
         step_s = step(batch)
         cycle = step_s
-        spec = F32(1)
+        spec = one
         if cfg["speculative"] != 0:
             k = np.clip(np.floor(v["draft_tokens"]), 0, MAX_DRAFT_TOKENS)
             spec = np.ones(np.broadcast(k, step_s).shape, dtype=np.float32)
@@ -223,19 +269,34 @@ def model(v, cfg, n):
                 active = k > i
                 p_all = np.where(active, p_all * a, p_all)
                 spec = np.where(active, spec + p_all, spec)
-            cycle = np.where(k > 0, step(batch * (k + F32(1))) + k * v["draft_cost_ratio"] * step_s, step_s)
+            cycle = np.where(k > 0, step(batch * (k + one)) + k * v["draft_cost_ratio"] * step_s, step_s)
 
-        prefill_flops = (F32(1) - v["prefix_cache_hit_rate"]) * (F32(2) * p_active * I + F32(2) * I * I * layers * heads * head_dim)
+        # Prefill: prompt tokens neither in the GPU prefix cache nor in the offload tier.
+        offload_hit = v["offload_hit_rate"] if cfg["kvOffload"] == 1 else zero
+        computed = one - v["prefix_cache_hit_rate"] - offload_hit
+        prefill_matrix = computed * F32(2) * p_active * I
+        prefill_attention = computed * F32(2) * I * I * layers * heads * head_dim
+        prefill_comm = exposed * (comm_fixed + comm_per_token * computed * I)
+        offload_load = (offload_hit * I * kv_token_gpu / (v["offload_gb_per_s"] * F32(1e9))) if cfg["kvOffload"] == 1 else zero
         decode_s = O * cycle / (batch * spec)
+        decode_token = cycle / spec
         if cfg["disaggregated"] == 1:
-            prefill_gpus = v["prefill_gpus"]
-            ttft = prefill_flops / (prefill_gpus * peak * v["disagg_mfu_prefill"])
-            tokens_per_s = O / (prefill_gpus * ttft + g * decode_s)
+            pg = v["prefill_gpus"]
+            mfu = v["disagg_mfu_prefill"]
+            prefill = prefill_matrix / (pg * peak * mfu) + prefill_attention / (pg * attn_peak * mfu) + prefill_comm
+            tokens_per_s = O / (pg * prefill + g * decode_s)
+            load = u
+            itl = decode_token
         else:
-            ttft = prefill_flops / (g * peak * v["mfu_prefill"])
-            tokens_per_s = O / ((ttft + decode_s) * g)
-        tpot = F32(1000) * cycle / spec
-        user_rate = F32(1000) / tpot
+            mfu = v["mfu_prefill"]
+            prefill = prefill_matrix / (g * peak * mfu) + prefill_attention / (g * attn_peak * mfu) + prefill_comm
+            tokens_per_s = O / ((prefill + decode_s) * g)
+            load = u * prefill / (prefill + decode_s)
+            itl = decode_token + (batch - one) * prefill / O
+        rho = np.minimum(load, F32(MAX_QUEUE_LOAD))
+        ttft = prefill + offload_load + rho * prefill / (F32(2) * (one - rho))
+        tpot = F32(1000) * itl
+        user_rate = one / itl
 
     to_per_mtok = F32(1e6) / (tokens_per_s * u * F32(3600))
     per_mtok = cost * to_per_mtok
@@ -286,6 +347,10 @@ def slot_names(plan):
         "throughput.output_tokens_per_s_per_gpu": "measured_output_tokens_per_s_per_gpu",
         "throughput.tokens_per_s_per_user": "measured_tokens_per_s_per_user",
         "throughput.ttft_s": "measured_ttft_s",
+        "serving.kv_offload.hit_rate": "offload_hit_rate",
+        "serving.kv_offload.bandwidth_gb_per_s": "offload_gb_per_s",
+        "serving.kv_offload.capacity_gb": "offload_capacity_gb",
+        "serving.kv_offload.capex_usd_per_gb": "offload_capex_usd_per_gb",
     }
     names = {}
     for inp in plan["inputs"]:

@@ -1,6 +1,6 @@
 /**
  * The accelerator and model catalogs are data with sources; these tests check their shape and
- * the arithmetic claims their comments make (MODEL.md "Inputs", steps 2 and 3).
+ * the arithmetic claims their comments make (docs/model.md "Inputs" and "Memory").
  */
 import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
@@ -60,7 +60,7 @@ const MODEL_KEYS = new Set(['name', 'attention', 'sources', ...MODEL_NUMBERS, ..
 /** Fields that count things (layers, heads, experts): must be whole numbers. */
 const MODEL_COUNTS = ['layers', 'hidden', 'heads', 'kv_heads', 'head_dim', ...MOE_NUMBERS, ...MLA_NUMBERS];
 
-/** MODEL.md step 3. */
+/** docs/model.md "Memory". */
 function sharedParams(m: Entry): number {
   const e = num(m, 'experts');
   const k = num(m, 'experts_per_token');
@@ -156,7 +156,7 @@ describe('model catalog: every entry complete and sourced', () => {
   });
 });
 
-describe('KV bytes per token (MODEL.md step 2)', () => {
+describe('KV bytes per token (docs/model.md "Memory")', () => {
   it('Llama-3.1-70B at 16-bit KV gives 2 * 80 * 8 * 128 * 2 = 327,680 bytes', () => {
     const m = models['llama-3.1-70b']!;
     const kvBytesPerElement = 16 / 8;
@@ -166,7 +166,7 @@ describe('KV bytes per token (MODEL.md step 2)', () => {
   });
 });
 
-describe('MoE split (MODEL.md step 3)', () => {
+describe('MoE split (docs/model.md "Memory")', () => {
   const moeIds = MODEL_IDS.filter((id) => 'experts' in models[id]!);
 
   it('covers the MoE models, and only they have experts_per_token', () => {

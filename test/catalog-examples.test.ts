@@ -132,7 +132,7 @@ describe('example scenarios: consistent with the catalogs', () => {
     const gpus = section(s, 'serving')['gpus_per_replica'];
     expect(typeof gpus, 'gpus_per_replica is a plain number in the examples').toBe('number');
     const weightBytes = (m['params_total'] as number) * (weightBits / 8);
-    // MODEL.md step 4 with the default hbm_usable_fraction 0.9; demand at least 10% of it left
+    // docs/model.md "Memory (per GPU)" with the default hbm_usable_fraction 0.9; demand at least 10% of it left
     // for KV cache so the example is not infeasible for every batch.
     const usableBytes = (gpus as number) * (a['hbm_gb'] as number) * 1e9 * 0.9;
     expect(weightBytes).toBeLessThan(0.9 * usableBytes);

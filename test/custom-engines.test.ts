@@ -45,7 +45,7 @@ function marginScenario(): string {
     [
       '\nmetrics:',
       '  margin_per_mtok: "price_per_mtok - cost_per_mtok_output"',
-      '  # colocated serving: capacity = O / (t_request_s * g) (MODEL.md 8)',
+      '  # colocated serving: capacity = O / (t_request_s * g) (docs/model.md "Capacity")',
       '  rate_from_t_request: "output_tokens / (t_request_s * gpus_per_replica)"',
       '',
     ].join('\n'),

@@ -11,7 +11,7 @@ import { MEASURED_CLOUD, makePlan } from './helpers/plans.js';
 
 const engines = testEngines('test/engine-suite.test.ts');
 
-// cost_per_mtok_output = price / (tokens_per_s * u * 3600) * 1e6 = K / u (MODEL.md, measured mode)
+// cost_per_mtok_output = price / (tokens_per_s * u * 3600) * 1e6 = K / u (docs/model.md, measured mode)
 const PRICE_USD_PER_GPU_HOUR = 2;
 const TOKENS_PER_S = 1000;
 const K = (PRICE_USD_PER_GPU_HOUR / (TOKENS_PER_S * 3600)) * 1e6;

@@ -46,7 +46,7 @@ function mixedPlan(): Plan {
       gpus_per_replica: { kind: 'discrete', values: [4, 8], weights: [1, 3] },
       acceptance_rate: { kind: 'uniform', min: 0.6, max: 0.85 },
     },
-    // batch_max is 530 at 4 GPUs (MODEL.md step 4: (288e9 - 70.6e9) / (2500 * 163,840)), so no cell is capped.
+    // batch_max is 530 at 4 GPUs (docs/model.md "Memory (per GPU)": (288e9 - 70.6e9) / (2500 * 163,840)), so no cell is capped.
     sweeps: [{ slot: 'batch_size', values: [16, 64, 256] }],
     config: { speculative: 1 },
   });
@@ -200,7 +200,7 @@ describe('infeasible samples are counted and left out of every metric', () => {
   it('counts the fraction of samples whose KV cache does not fit, as the closed form predicts', async (ctx) => {
     if (!adapter) return ctx.skip();
     // Feasible iff hbm_usable_fraction >= t = (weight_bytes + (I + O) kv_bytes_per_token) / (g hbm_gb 1e9)
-    // (MODEL.md step 4): weight 70.6e9 B, KV 2*80*8*128*1 B = 163,840 B/token, I + O = 2500, g 8.
+    // (docs/model.md "Memory (per GPU)"): weight 70.6e9 B, KV 2*80*8*128*1 B = 163,840 B/token, I + O = 2500, g 8.
     const t = (70.6e9 + 2500 * 163840) / (8 * 80e9);
     const [a, b] = [0.1, 0.12];
     const plan = makePlan({

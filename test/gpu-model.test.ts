@@ -343,9 +343,9 @@ describe('model.wgsl model_eval agrees with the CPU model evaluate()', () => {
     expect(feasible).toBeLessThan(cases.length - exempt);
   });
 
-  it('reproduces MODEL.md worked numbers: 8 H100-like GPUs at $1.30/GPU-hour and 1000 tokens/s cost $0.3611 per Mtok', async (ctx) => {
+  it('reproduces docs/model.md worked numbers: 8 H100-like GPUs at $1.30/GPU-hour and 1000 tokens/s cost $0.3611 per Mtok', async (ctx) => {
     if (!device) return ctx.skip();
-    // Measured mode, cloud pricing, u = 1: cost_per_mtok_output = 1.30 / 3.6 (MODEL.md "Metrics").
+    // Measured mode, cloud pricing, u = 1: cost_per_mtok_output = 1.30 / 3.6 (docs/model.md "Metrics").
     const x = new Float64Array(SLOT_COUNT);
     for (const [name, value] of Object.entries(BASE)) x[SLOT[name as SlotName]] = Math.fround(value);
     x[SLOT.utilization] = 1;

@@ -1,4 +1,4 @@
-/** MODEL.md "Cost per GPU-hour" and "Metrics": financing, power, facility, pricing, the metric identities. */
+/** docs/model.md "Cost per GPU-hour" and "Metrics": financing, power, facility, pricing, the metric identities. */
 import { describe, expect, it } from 'vitest';
 import {
   FEASIBLE,

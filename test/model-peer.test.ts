@@ -97,6 +97,30 @@ const CASES: { name: string; values: Inputs; cfg: ModelConfig }[] = [
     cfg: config({ attention: 1, pricing: 1, speculative: 2, disaggregated: 1 }),
   },
   {
+    name: 'DeepSeek-V3 on 32 GPUs: data-parallel attention, experts across four scale-up domains, overlap, imbalance, KV offload, bf16 attention',
+    values: {
+      ...LLAMA_ON_H100,
+      ...DEEPSEEK_V3,
+      gpus_per_replica: 32,
+      dp_attention: 32,
+      ep: 32,
+      batch_size: 512,
+      comm_overlap: 0.4,
+      expert_imbalance: 1.3,
+      attention_tflops: 989,
+      offload_hit_rate: 0.3,
+      offload_gb_per_s: 64,
+      offload_capacity_gb: 1000,
+      offload_capex_usd_per_gb: 4,
+    },
+    cfg: config({ attention: 1, attentionPeak: 1, kvOffload: 1 }),
+  },
+  {
+    name: 'Llama 70B at tp 4 with two data-parallel ranks, cloud',
+    values: { ...LLAMA_ON_H100, tp: 4, comm_overlap: 0.2 },
+    cfg: config({ pricing: 1 }),
+  },
+  {
     name: 'measured throughput, colocation, zero cost of capital',
     values: {
       ...LLAMA_ON_H100,
