@@ -10,8 +10,9 @@ import { keyFromSeed, streamId, type Dist } from '../src/sampling/index.js';
  * A roofline, owned-hardware baseline. These are test inputs: they only have to be of realistic
  * size and exercise every branch. The architecture is Llama-3.1-70B's (80 layers, 64 heads, 8 KV
  * heads, head_dim 128: https://huggingface.co/meta-llama/Llama-3.1-70B/blob/main/config.json), the
- * accelerator H100 SXM's (80 GB HBM3, 3.35 TB/s, 1,979 dense FP8 TFLOPS: NVIDIA H100 datasheet);
- * the cost, power and serving figures are round assumptions.
+ * accelerator H100 SXM's (80 GB HBM3, 3.35 TB/s, 1,979 dense FP8 TFLOPS, NVLink 900 GB/s both
+ * directions on an 8-GPU board: NVIDIA H100 datasheet); the 50 GB/s NIC, the 10 us collective
+ * latency, and the cost, power and serving figures are round assumptions.
  */
 export const BASE: Record<SlotName, number> = Object.fromEntries(SLOT_DEFS.map((d) => [d.name, 0])) as Record<SlotName, number>;
 Object.assign(BASE, {
@@ -19,7 +20,12 @@ Object.assign(BASE, {
   hbm_gb: 80,
   hbm_tb_per_s: 3.35,
   it_power_kw_per_gpu: 1.275,
+  scale_up_gb_per_s: 450,
+  scale_up_domain: 8,
+  scale_out_gb_per_s: 50,
+  collective_latency_us: 10,
   params_total: 70.6e9,
+  hidden: 8192,
   params_active: 70.6e9,
   layers: 80,
   heads: 64,
@@ -42,6 +48,8 @@ Object.assign(BASE, {
   mbu_decode: 0.7,
   step_overhead_ms: 2,
   hbm_usable_fraction: 0.9,
+  comm_overlap: 0,
+  expert_imbalance: 1.3,
   draft_tokens: 4,
   acceptance_rate: 0.7,
   draft_cost_ratio: 0.05,
