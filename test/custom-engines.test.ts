@@ -178,7 +178,7 @@ describe('GPU and CPU agree sample by sample on custom metrics', () => {
     ['the Sobol G-function example', readFileSync(join(packageRoot(), 'scenarios', 'custom-sobol-g.yaml'), 'utf8').replace('sampling: sobol', '')],
   ])('%s: every value within 1e-4 relative, and the same samples counted', async ([, text], ctx) => {
     if (!gpu) return ctx.skip();
-    const p = plan(text, 8192);
+    const p = plan(text!, 8192);
     const req = { start: 4093, count: 8192 - 4093, mode: 'exact' as const, keepInfeasible: true };
     const [g, c] = await Promise.all([gpu.run(p, req), cpu!.run(p, req)]);
     expect(Array.from(g.count)).toEqual(Array.from(c.count));

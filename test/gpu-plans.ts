@@ -98,7 +98,7 @@ export function makePlan(spec: PlanSpec = {}): Plan {
   const config = { ...OWNED_ROOFLINE, ...spec.config };
   const values = { ...BASE, ...spec.values };
   const axes: SweepAxis[] = (spec.sweeps ?? []).map((s) => ({
-    path: SLOT_DEFS[SLOT[s.slot]].path,
+    path: SLOT_DEFS[SLOT[s.slot]]!.path,
     slot: SLOT[s.slot],
     values: s.values,
   }));

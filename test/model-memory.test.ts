@@ -10,6 +10,7 @@ import {
   kvReplication,
   sharedParams,
 } from '../src/model/index.js';
+import type { Inputs } from './model-fixtures.js';
 import { DEEPSEEK_V3, LLAMA_ON_H100, config, relErr, run, vector } from './model-fixtures.js';
 
 // Identities below are a handful of float operations on values far from overflow: a relative
@@ -62,10 +63,7 @@ describe('kv_replication (equation 2)', () => {
 });
 
 describe('MoE split and experts_touched (equation 3)', () => {
-  const { params_total: total, params_active: active, experts: E, experts_per_token: k } = DEEPSEEK_V3 as Record<
-    string,
-    number
-  >;
+  const { params_total: total, params_active: active, experts: E, experts_per_token: k } = DEEPSEEK_V3 as Required<Inputs>;
   const shared = sharedParams(total, active, E, k);
   const expert = expertParams(total, shared, E);
 

@@ -29,7 +29,7 @@ function llamaCommS(tokens: number): number {
 
 /** The reference deployment's decode-step parts, by hand from docs/model.md "Time", per GPU. */
 function llamaStep(batch: number, tokens: number, mfuDecode = 0.4) {
-  const { input_tokens: I, output_tokens: O } = LLAMA_ON_H100 as Record<string, number>;
+  const { input_tokens: I, output_tokens: O } = LLAMA_ON_H100 as Required<Inputs>;
   const ctx = I + O / 2;
   const kvBytes = 2 * 80 * 8 * 128 * 1; // 8-bit KV, split over the 8 GPUs (one KV head each)
   const bytes = (70.6e9 * 1) / 8 + (batch * ctx * kvBytes) / 8;

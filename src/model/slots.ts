@@ -10,9 +10,14 @@
 
 export const MAX_DRAFT_TOKENS = 8;
 
+/** Positions of the per-position acceptance list, 1..MAX_DRAFT_TOKENS. */
+type AcceptancePosition = 1 | 2 | 3 | 4 | 5 | 6 | 7 | 8;
+
+// Typed as template literals so that SlotName stays a union of names: `SLOT.batch_sise` is a
+// type error.
 const acceptanceSlots = Array.from({ length: MAX_DRAFT_TOKENS }, (_, i) => ({
-  name: `acceptance_p${i + 1}`,
-  path: `serving.speculative.acceptance_by_position[${i}]`,
+  name: `acceptance_p${(i + 1) as AcceptancePosition}` as const,
+  path: `serving.speculative.acceptance_by_position[${i}]` as const,
 }));
 
 /** name: the model's name for the input; path: where it lives in a scenario file. */
