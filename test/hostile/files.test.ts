@@ -1,0 +1,77 @@
+/**
+ * Hostile scenario files, flags and output paths through the CLI: each bad one exits 2 (1 for the
+ * environment) with a message naming the file, the field or the path the user gave, with no stack
+ * trace, within a few seconds, and leaves nothing behind in its folder.
+ */
+import { afterAll, describe, expect, it } from 'vitest';
+import { caseDir, expectRefused, removeDir, runCli, type CliResult } from './harness.js';
+
+const dirs: string[] = [];
+afterAll(() => dirs.forEach(removeDir));
+
+/** A fresh folder holding `files`; removed after the file's tests. */
+function folder(files: Record<string, string> = {}): string {
+  const dir = caseDir(files);
+  dirs.push(dir);
+  return dir;
+}
+
+/** `cptsim ...args` in `dir`. */
+function cli(dir: string, args: string[]): CliResult {
+  return runCli(args, { cwd: dir, timeoutS: 60 });
+}
+
+/** A small model of its own that runs in well under a second on the CPU engine. */
+const SMALL = 'name: small\nsamples: 1000\ninputs:\n  x: { uniform: [0, 1] }\nmetrics:\n  m: "x * 2"\n';
+
+/** Nine lists of nine, each made of the one before: 9^9 (387 million) values once expanded. */
+function aliasBomb(levels = 9): string {
+  const names = 'abcdefghijklmnop';
+  const lines = [`${names[0]}: &${names[0]} [${Array(9).fill('"lol"').join(', ')}]`];
+  for (let i = 1; i < levels; i++) lines.push(`${names[i]}: &${names[i]} [${Array(9).fill(`*${names[i - 1]}`).join(', ')}]`);
+  return `name: bomb\n${lines.join('\n')}\n`;
+}
+
+// [case, file name, text, what stderr must say]
+const YAML_REFUSED: [string, string, string, RegExp][] = [
+  ['an alias bomb (billion laughs)', 'case.yaml', aliasBomb(), /case\.yaml:\d+: aliases \(\*name\) expand to more than 100,000 values/],
+  ['an alias bomb in a field the schema knows', 'case.yaml', `name: bomb\ninputs:\n  x: &x { discrete: { values: [1, 2, 3, 4, 5, 6, 7, 8, 9, 10] } }\n  y: &y [${Array(100).fill('*x').join(', ')}]\n  z: [${Array(2000).fill('*y').join(', ')}]\nmetrics: { m: x }\n`, /case\.yaml:5: aliases \(\*name\) expand to more than 100,000 values/],
+  ['a self-referencing alias in a list', 'case.yaml', 'a: &a [*a]\n', /case\.yaml:1: the alias \*a refers to a value that contains it/],
+  ['a self-referencing alias in a mapping', 'case.yaml', 'name: x\ncosts: &c { pricing: cloud, more: *c }\n', /case\.yaml:2: the alias \*c refers to a value that contains it/],
+  ['an alias with no anchor', 'case.yaml', 'name: x\ncosts: *nowhere\n', /case\.yaml:2: the alias \*nowhere names no anchor/],
+  ['flow lists nested 10,000 deep', 'case.yaml', `name: x\ncosts: ${'['.repeat(10_000)}${']'.repeat(10_000)}\n`, /case\.yaml:2: values are nested more than 64 levels deep/],
+  ['flow lists nested 70 deep', 'case.yaml', `name: x\ncosts: ${'['.repeat(70)}${']'.repeat(70)}\n`, /case\.yaml:2: values are nested more than 64 levels deep/],
+  ['block mappings nested 100 deep', 'case.yaml', `name: x\n${Array.from({ length: 100 }, (_, i) => `${' '.repeat(i)}a:`).join('\n')} 1\n`, /case\.yaml:\d+: values are nested more than 64 levels deep/],
+  ['JSON objects nested 5,000 deep', 'case.json', `${'{"a":'.repeat(5000)}1${'}'.repeat(5000)}`, /case\.json:1: values are nested more than 64 levels deep/],
+  ['two YAML documents', 'case.yaml', `${SMALL}---\n${SMALL}`, /case\.yaml:7: the file holds more than one YAML document .*split it into files or remove the `---`/],
+  ['a merge key with a number', 'case.yaml', 'name: x\ninputs:\n  x: { <<: 5 }\nmetrics: { m: x }\n', /case\.yaml:3: a merge key \(<<\) takes a mapping or a list of mappings/],
+  ['a list as a mapping key', 'case.yaml', 'name: x\n? [a, b]\n: 1\n', /case\.yaml:2: expected a plain key/],
+];
+
+describe('YAML limits: aliases, cycles, depth and documents are refused with exit 2 within seconds', () => {
+  it.each(YAML_REFUSED)('%s', (_, file, text, message) => {
+    const dir = folder({ [file]: text });
+    // Node's start-up alone takes most of a second on a busy machine; the reading itself well under.
+    expectRefused(cli(dir, ['validate', file]), { message, maxSeconds: 4, dir, before: [file] });
+  });
+
+  it('reads merge keys (<<): the keys written beside them win, earlier merges over later ones', () => {
+    const text = [
+      'name: merge keys',
+      'samples: 1000',
+      'inputs:',
+      '  a: { normal: &base { mean: 10, sd: 1 } }',
+      '  b: { normal: { <<: *base, sd: 2 } }',
+      '  c: { normal: { <<: [{ mean: 30 }, *base] } }',
+      'metrics:',
+      '  m: "a + b + c"',
+      '',
+    ].join('\n');
+    const dir = folder({ 'case.yaml': text });
+    expect(cli(dir, ['validate', 'case.yaml']).code).toBe(0);
+    const r = cli(dir, ['explain', 'case.yaml', '--format', 'json']);
+    expect(r.code, r.stderr).toBe(0);
+    const inputs = JSON.parse(r.stdout).cells[0].inputs;
+    expect([inputs.a.value, inputs.b.value, inputs.c.value]).toEqual([10, 10, 30]);
+  });
+});
