@@ -80,7 +80,8 @@ function readRecord(
     return undefined;
   }
   const known = [...required, ...optional];
-  const out: Record<string, SourceNode> = {};
+  // No prototype: a key is present only when the file wrote it.
+  const out: Record<string, SourceNode> = Object.create(null) as Record<string, SourceNode>;
   const meant = new Set<string>();
   let ok = true;
   for (const e of node.entries) {
@@ -93,7 +94,7 @@ function readRecord(
   }
   for (const k of required) {
     // A misspelt key is reported once, not also as missing.
-    if (!(k in out) && !meant.has(k)) {
+    if (!Object.hasOwn(out, k) && !meant.has(k)) {
       issues.add(`${path}.${k}`, 'is missing', node.line);
       ok = false;
     }

@@ -75,3 +75,49 @@ describe('YAML limits: aliases, cycles, depth and documents are refused with exi
     expect([inputs.a.value, inputs.b.value, inputs.c.value]).toEqual([10, 10, 30]);
   });
 });
+
+/** A valid cloud scenario in measured mode, with `extra` lines added to the end of the costs section. */
+function measured(costsExtra = '', servingExtra = ''): string {
+  return [
+    'name: prototype keys',
+    'samples: 1000',
+    'accelerator: { it_power_kw_per_gpu: 1.2 }',
+    'workload: { input_tokens: 1000, output_tokens: 200 }',
+    `serving: { utilization: 0.6${servingExtra} }`,
+    'throughput: { mode: measured, output_tokens_per_s_per_gpu: 1500 }',
+    'costs:',
+    '  pricing: cloud',
+    '  cloud_usd_per_gpu_hour: 2.5',
+    costsExtra,
+  ].join('\n');
+}
+
+// Names of Object.prototype's members, where a plain object lookup once found them and took the
+// key as known (silently ignored).
+const PROTOTYPE_KEYS: [string, string, string, RegExp][] = [
+  ['`constructor` at the top level', 'case.yaml', `${measured()}\nconstructor: 1\n`, /case\.yaml:11: constructor: unknown key \(expected one of name, /],
+  ['`toString` in a section', 'case.yaml', measured('  toString: 3'), /case\.yaml:10: costs\.toString: unknown key \(expected one of capex_usd_per_gpu, /],
+  ['`hasOwnProperty` in a section', 'case.yaml', measured('  hasOwnProperty: { uniform: [0, 1] }'), /case\.yaml:10: costs\.hasOwnProperty: unknown key/],
+  ['`__proto__` in a section', 'case.yaml', measured('  __proto__: { pricing: owned }'), /case\.yaml:10: costs\.__proto__: unknown key/],
+  ['`valueOf` in a flow section', 'case.yaml', measured('', ', valueOf: 2'), /case\.yaml:5: serving\.valueOf: unknown key/],
+  ['`constructor` as a distribution', 'case.yaml', measured('', ', mbu_decode: { constructor: [0, 1] }'), /case\.yaml:5: serving\.mbu_decode: unknown distribution `constructor`/],
+  ['`toString` inside a distribution', 'case.yaml', measured('  pue: { normal: { mean: 1.2, sd: 0.1, toString: 1 } }'), /case\.yaml:10: costs\.pue\.normal\.toString: unknown key/],
+  ['`__proto__` inside a sweep', 'case.yaml', measured('  pue: { sweep: { from: 1, to: 2, steps: 3, __proto__: 1 } }'), /case\.yaml:10: costs\.pue\.sweep\.__proto__: unknown key/],
+  ['`constructor` in peak_tflops', 'case.yaml', `${measured()}\nmodel: { peak_tflops: { constructor: 5 } }\n`, /case\.yaml:11: model\.peak_tflops: unknown key/],
+  ['`constructor` as a catalog id', 'case.yaml', measured().replace('accelerator: { it_power_kw_per_gpu: 1.2 }', 'accelerator: { catalog: constructor }'), /case\.yaml:3: accelerator\.catalog: unknown accelerator `constructor`/],
+  ['`__proto__` at the top of a JSON file', 'case.json', '{"name": "x", "__proto__": {"samples": 5}, "inputs": {"x": 1}, "metrics": {"m": "x"}}', /case\.json:1: __proto__: unknown key/],
+  ['`hasOwnProperty` in a JSON section', 'case.json', '{"name": "x", "costs": {"pricing": "cloud", "hasOwnProperty": 1}}', /case\.json:1: costs\.hasOwnProperty: unknown key/],
+];
+
+describe('keys named like Object.prototype members are unknown keys, never silently taken', () => {
+  it.each(PROTOTYPE_KEYS)('%s', (_, file, text, message) => {
+    const dir = folder({ [file]: text });
+    expectRefused(cli(dir, ['validate', file]), { message, maxSeconds: 4, dir, before: [file] });
+  });
+
+  it('the measured scenario these cases extend is valid', () => {
+    const dir = folder({ 'case.yaml': measured() });
+    const r = cli(dir, ['validate', 'case.yaml']);
+    expect(r.code, r.stderr).toBe(0);
+  });
+});
