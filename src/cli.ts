@@ -3,7 +3,7 @@
  * The `cptsim` command: parses flags, calls the library, prints. Errors are printed once, here,
  * without a stack trace unless --debug; exit codes are DESIGN.md's (0 ok, 1 runtime, 2 bad input).
  */
-import { realpathSync, renameSync, unlinkSync, writeFileSync } from 'node:fs';
+import { realpathSync } from 'node:fs';
 import { pathToFileURL } from 'node:url';
 import { Command, CommanderError, InvalidArgumentError, Option } from 'commander';
 import {
@@ -19,6 +19,7 @@ import {
 import { QUANTILE_KEYS } from './aggregate/index.js';
 import { createEngine, listAdapters, type Backend } from './engine/index.js';
 import { CptsimError, InputError } from './errors.js';
+import { checkOutput, writeOutput, type OutputTarget } from './output.js';
 import { flagshipScenario, packageVersion } from './paths.js';
 import { buildPlan, cellCount, type Plan } from './plan/index.js';
 import {
@@ -80,24 +81,15 @@ function say(message: string): void {
   process.stderr.write(`cptsim: ${message}\n`);
 }
 
-/** Writes to a file all at once (temporary file, then rename) or to stdout. */
-function emit(text: string, out: string | undefined): void {
-  if (!out) {
-    process.stdout.write(text);
-    return;
-  }
-  const tmp = `${out}.${process.pid}.tmp`;
-  try {
-    writeFileSync(tmp, text);
-    renameSync(tmp, out);
-  } catch (e) {
-    try {
-      unlinkSync(tmp);
-    } catch {
-      /* nothing was written */
-    }
-    throw new CptsimError(`cannot write ${out}: ${(e as Error).message}`, 1);
-  }
+/** Checks --out before any work: the destination to write to, or undefined for stdout. */
+function outputOf(out: string | undefined, scenario: string | undefined): OutputTarget | undefined {
+  return out === undefined ? undefined : checkOutput(out, [scenario ?? flagshipScenario()]);
+}
+
+/** Writes the result to stdout, or to the checked --out destination. */
+async function emit(text: string, out: OutputTarget | undefined): Promise<void> {
+  if (out) await writeOutput(out, text);
+  else process.stdout.write(text);
 }
 
 async function planFrom(file: string | undefined, opts: { samples?: number; seed?: string; sampling?: SamplingScheme }): Promise<Plan> {
@@ -187,6 +179,7 @@ export function program(): Command {
     .option('--metric <name>', 'metric shown per cell in the table of a sweep (default: cost_per_mtok_output, or the first metric)')
     .option('--matrix <statistic>', 'print a two-axis sweep as a matrix of this statistic (e.g. p90) of --metric', parseStatistic)
     .action(async (file: string | undefined, opts: SimOptions & { format: string; out?: string; quantiles: 'auto' | 'exact' | 'hist'; metric?: string; matrix?: StatisticName }) => {
+      const out = outputOf(opts.out, file);
       const plan = await planFrom(file, opts);
       const metric = chooseMetric(plan, opts.metric);
       if (opts.matrix && plan.axes.length !== 2) {
@@ -208,7 +201,7 @@ export function program(): Command {
               : opts.matrix
                 ? formatSweepMatrix(result, metric, opts.matrix)
                 : formatRunTable(result, { metric });
-        emit(text, opts.out);
+        await emit(text, out);
       } finally {
         meter.end();
         await engine.dispose();
@@ -222,9 +215,10 @@ export function program(): Command {
     .addOption(new Option('--format <format>', 'output format').choices(['table', 'json']).default('table'))
     .option('--out <file>', 'write to a file instead of stdout')
     .action(async (file: string | undefined, opts: { format: string; out?: string }) => {
+      const out = outputOf(opts.out, file);
       const plan = await planFrom(file, {});
       const e = explainPlan(plan);
-      emit(opts.format === 'json' ? formatExplainJson(e) : formatExplainTable(e), opts.out);
+      await emit(opts.format === 'json' ? formatExplainJson(e) : formatExplainTable(e), out);
     });
 
   prog
@@ -267,6 +261,7 @@ export function program(): Command {
         file: string | undefined,
         opts: SimOptions & { method: 'tornado' | 'sobol' | 'rank'; metric?: string; statistic: StatisticName; bootstrap: number; cell: number; format: string; out?: string },
       ) => {
+        const out = outputOf(opts.out, file);
         // --samples is the base sample count of the analysis, not the scenario's.
         const full = await planFrom(file, {
           ...(opts.seed !== undefined ? { seed: opts.seed } : {}),
@@ -304,7 +299,7 @@ export function program(): Command {
             text = opts.format === 'json' ? formatSensitivityJson(r) : formatRankTable(r, metric);
           }
           meter.end();
-          emit(text, opts.out);
+          await emit(text, out);
         } finally {
           meter.end();
           await engine.dispose();

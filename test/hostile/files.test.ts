@@ -3,8 +3,12 @@
  * environment) with a message naming the file, the field or the path the user gave, with no stack
  * trace, within a few seconds, and leaves nothing behind in its folder.
  */
+import { execFileSync, spawn } from 'node:child_process';
+import { chmodSync, lstatSync, mkdirSync, readdirSync, readFileSync, statSync, symlinkSync } from 'node:fs';
+import { createServer } from 'node:net';
+import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { caseDir, expectRefused, removeDir, runCli, type CliResult } from './harness.js';
+import { caseDir, cli as cliPath, expectRefused, removeDir, runCli, type CliResult } from './harness.js';
 
 const dirs: string[] = [];
 afterAll(() => dirs.forEach(removeDir));
@@ -119,5 +123,127 @@ describe('keys named like Object.prototype members are unknown keys, never silen
     const dir = folder({ 'case.yaml': measured() });
     const r = cli(dir, ['validate', 'case.yaml']);
     expect(r.code, r.stderr).toBe(0);
+  });
+});
+
+/** Runs the CLI without blocking this process (a socket or a FIFO read here needs the event loop). */
+function runCliAsync(args: string[], cwd: string): Promise<{ code: number | null; stdout: string; stderr: string }> {
+  return new Promise((done) => {
+    const child = spawn(process.execPath, [cliPath, ...args], { cwd });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
+    child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
+    child.on('close', (code) => done({ code, stdout, stderr }));
+  });
+}
+
+const RUN = ['run', 's.yaml', '--backend', 'cpu', '--format', 'json'];
+
+describe('--out: checked before the run, and the path the user gave is the one named', () => {
+  // [case, extra setup, --out value, message]; every folder starts with s.yaml (SMALL).
+  const REFUSED: [string, (dir: string) => void, string, RegExp][] = [
+    ['the scenario file itself', () => {}, 's.yaml', /--out: s\.yaml: is the scenario file s\.yaml this command reads/],
+    ['a symbolic link to the scenario file', (d) => symlinkSync('s.yaml', join(d, 'link.yaml')), 'link.yaml', /--out: link\.yaml: is the scenario file s\.yaml/],
+    ['the scenario file by another spelling', (d) => mkdirSync(join(d, 'sub')), 'sub/../s.yaml', /--out: sub\/\.\.\/s\.yaml: is the scenario file/],
+    ['a folder', (d) => mkdirSync(join(d, 'results')), 'results', /--out: results: is a folder; give the name of a file in it/],
+    ['a file in a folder that does not exist', () => {}, 'missing/result.json', /--out: missing\/result\.json: the folder missing does not exist/],
+    ['a file under a file', () => {}, 's.yaml/result.json', /--out: s\.yaml\/result\.json: cannot be written \(a part of the path is not a folder\)/],
+    ['a loop of symbolic links', (d) => (symlinkSync('b', join(d, 'a')), symlinkSync('a', join(d, 'b'))), 'a', /--out: a: too many symbolic links/],
+    ['an empty name', () => {}, '', /--out: "": expected a file name/],
+    ['a read-only folder of the system', () => {}, '/proc/sys/result.json', /--out: \/proc\/sys\/result\.json: cannot create a file in \/proc\/sys/],
+  ];
+
+  it.each(REFUSED)('%s: exit 2 before the run', (_, setup, out, message) => {
+    const dir = folder({ 's.yaml': SMALL });
+    setup(dir);
+    const before = readdirSync(dir);
+    // 10^10 samples would run for minutes: a refusal within seconds shows the check came first.
+    expectRefused(cli(dir, ['run', 's.yaml', '--backend', 'cpu', '--samples', '1e10', '--out', out]), { message, maxSeconds: 4, dir, before });
+    expect(readFileSync(join(dir, 's.yaml'), 'utf8')).toBe(SMALL);
+  });
+
+  it.each([
+    ['explain', ['explain', 's.yaml']],
+    ['sensitivity', ['sensitivity', 's.yaml', '--backend', 'cpu', '--samples', '1000']],
+  ])('%s refuses the scenario file as --out too', (_, args) => {
+    const dir = folder({ 's.yaml': SMALL });
+    expectRefused(cli(dir, [...args, '--out', 's.yaml']), { message: /--out: s\.yaml: is the scenario file/, dir, before: ['s.yaml'] });
+    expect(readFileSync(join(dir, 's.yaml'), 'utf8')).toBe(SMALL);
+  });
+
+  it('a write that fails names the path given, not a temporary file, and exits 1', () => {
+    const dir = folder({ 's.yaml': SMALL });
+    const r = cli(dir, [...RUN, '--out', '/dev/full']);
+    expectRefused(r, { code: 1, message: /^cptsim: cannot write \/dev\/full: no space left on the device$/m, dir, before: ['s.yaml'] });
+    expect(r.stderr).not.toMatch(/\.tmp/);
+  });
+});
+
+describe('--out: what it writes into', () => {
+  it('replaces a regular file whole, keeping its mode, and leaves no temporary file', () => {
+    const dir = folder({ 's.yaml': SMALL, 'r.json': 'old' });
+    chmodSync(join(dir, 'r.json'), 0o640);
+    const r = cli(dir, [...RUN, '--out', 'r.json']);
+    expect(r.code, r.stderr).toBe(0);
+    expect(JSON.parse(readFileSync(join(dir, 'r.json'), 'utf8')).scenario).toBe('small');
+    expect(statSync(join(dir, 'r.json')).mode & 0o777).toBe(0o640);
+    expect(readdirSync(dir).sort()).toEqual(['r.json', 's.yaml']);
+  });
+
+  it('writes through a symbolic link: the link stays, its target gets the result', () => {
+    const dir = folder({ 's.yaml': SMALL, 'target.json': 'old' });
+    symlinkSync('target.json', join(dir, 'r.json'));
+    expect(cli(dir, [...RUN, '--out', 'r.json']).code).toBe(0);
+    expect(lstatSync(join(dir, 'r.json')).isSymbolicLink()).toBe(true);
+    expect(JSON.parse(readFileSync(join(dir, 'target.json'), 'utf8')).scenario).toBe('small');
+    expect(readdirSync(dir).sort()).toEqual(['r.json', 's.yaml', 'target.json']);
+  });
+
+  it('writes through a link whose target does not exist yet', () => {
+    const dir = folder({ 's.yaml': SMALL });
+    symlinkSync('new.json', join(dir, 'r.json'));
+    expect(cli(dir, [...RUN, '--out', 'r.json']).code).toBe(0);
+    expect(lstatSync(join(dir, 'r.json')).isSymbolicLink()).toBe(true);
+    expect(JSON.parse(readFileSync(join(dir, 'new.json'), 'utf8')).scenario).toBe('small');
+  });
+
+  it('writes into a FIFO, which stays a FIFO', async () => {
+    const dir = folder({ 's.yaml': SMALL });
+    execFileSync('mkfifo', [join(dir, 'pipe')]);
+    const reader = spawn('sh', ['-c', 'cat pipe > got.json'], { cwd: dir });
+    const closed = new Promise((done) => reader.on('close', done));
+    const r = await runCliAsync([...RUN, '--out', 'pipe'], dir);
+    await closed;
+    expect(r.code, r.stderr).toBe(0);
+    expect(lstatSync(join(dir, 'pipe')).isFIFO()).toBe(true);
+    expect(JSON.parse(readFileSync(join(dir, 'got.json'), 'utf8')).scenario).toBe('small');
+  });
+
+  it('writes into a Unix socket', async () => {
+    const dir = folder({ 's.yaml': SMALL });
+    let got = '';
+    const received = new Promise<void>((done) => {
+      const server = createServer((c) => {
+        c.on('data', (d: Buffer) => (got += d.toString()));
+        c.on('end', () => server.close(() => done()));
+      });
+      server.listen(join(dir, 'sock'));
+    });
+    const r = await runCliAsync([...RUN, '--out', 'sock'], dir);
+    await received;
+    expect(r.code, r.stderr).toBe(0);
+    expect(JSON.parse(got).scenario).toBe('small');
+  });
+
+  it('writes to /dev/stdout and /dev/null (character devices), which stay what they are', () => {
+    const dir = folder({ 's.yaml': SMALL });
+    const r = cli(dir, [...RUN, '--out', '/dev/stdout']);
+    expect(r.code, r.stderr).toBe(0);
+    expect(JSON.parse(r.stdout).scenario).toBe('small');
+    const n = cli(dir, [...RUN, '--out', '/dev/null']);
+    expect(n.code, n.stderr).toBe(0);
+    expect(statSync('/dev/null').isCharacterDevice()).toBe(true);
+    expect(readdirSync(dir)).toEqual(['s.yaml']);
   });
 });
