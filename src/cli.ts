@@ -21,7 +21,7 @@ import { createEngine, listAdapters, type Backend } from './engine/index.js';
 import { CptsimError, InputError } from './errors.js';
 import { checkOutput, writeOutput, type OutputTarget } from './output.js';
 import { flagshipScenario, packageVersion } from './paths.js';
-import { buildPlan, cellCount, type Plan } from './plan/index.js';
+import { buildPlan, type Plan } from './plan/index.js';
 import {
   formatExplainJson,
   formatExplainTable,
@@ -33,6 +33,7 @@ import {
   formatSobolTable,
   formatSweepMatrix,
   formatTornadoTable,
+  formatValidation,
 } from './report/index.js';
 import { cellPoint } from './plan/index.js';
 import { loadScenario } from './scenario/index.js';
@@ -227,19 +228,8 @@ export function program(): Command {
     .argument('<scenario...>', 'scenario files')
     .action(async (files: string[]) => {
       for (const file of files) {
-        const plan = buildPlan(await loadScenario(file));
-        const uncertain = plan.inputs.filter((i) => i.sweepAxis === null && i.dist.kind !== 'const');
-        const defaults = plan.inputs.filter((i) => i.source === 'default' && !(i.dist.kind === 'const' && i.dist.value === 0));
-        process.stdout.write(
-          `ok ${file}: "${plan.name}", ${uncertain.length} uncertain input${uncertain.length === 1 ? '' : 's'}, ` +
-            `${plan.axes.length} sweep ax${plan.axes.length === 1 ? 'is' : 'es'} (${cellCount(plan)} cell${cellCount(plan) === 1 ? '' : 's'}), ` +
-            `${plan.samples.toLocaleString('en-US')} samples\n`,
-        );
-        if (defaults.length) {
-          process.stdout.write(
-            `  defaults used: ${defaults.map((d) => `${d.path} = ${d.dist.kind === 'const' ? d.dist.value : d.dist.kind}`).join(', ')}\n`,
-          );
-        }
+        const scenario = await loadScenario(file);
+        process.stdout.write(formatValidation(file, scenario, buildPlan(scenario)));
       }
     });
 

@@ -247,3 +247,45 @@ describe('--out: what it writes into', () => {
     expect(readdirSync(dir)).toEqual(['s.yaml']);
   });
 });
+
+describe('validate lists the defaults that are zero', () => {
+  const OWNED = [
+    'name: owned, stating only what it must',
+    'samples: 1000',
+    'accelerator: { catalog: h100-sxm }',
+    'model: { catalog: llama-3.1-70b, weight_bits: 8 }',
+    'workload: { input_tokens: 2000, output_tokens: 500 }',
+    'serving: { gpus_per_replica: 8, batch_size: 32, utilization: 0.6 }',
+    'costs: { pricing: owned, capex_usd_per_gpu: 30000, life_years: 5, cost_of_capital: 0.1, pue: 1.3, power_price_usd_per_kwh: 0.08 }',
+    '',
+  ].join('\n');
+
+  it('names each zero default the scenario relies on (maintenance, opex, idle power, residual value, step overhead, prefix cache)', () => {
+    const dir = folder({ 'case.yaml': OWNED });
+    const r = cli(dir, ['validate', 'case.yaml']);
+    expect(r.code, r.stderr).toBe(0);
+    const line = r.stdout.split('\n').find((l) => l.startsWith('  defaults of zero'));
+    expect(line).toBeDefined();
+    const named = [...line!.matchAll(/([a-z_.]+) = 0/g)].map((m) => m[1]);
+    expect(named.sort()).toEqual(
+      [
+        'workload.prefix_cache_hit_rate',
+        'serving.step_overhead_ms',
+        'serving.comm_overlap',
+        'costs.residual_fraction',
+        'costs.maintenance_fraction_per_year',
+        'costs.opex_usd_per_gpu_year',
+        'costs.idle_power_fraction',
+      ].sort(),
+    );
+  });
+
+  it('does not list a zero the file states, nor the fields its configuration does not read', () => {
+    const stated = OWNED.replace('power_price_usd_per_kwh: 0.08 }', 'power_price_usd_per_kwh: 0.08, maintenance_fraction_per_year: 0, opex_usd_per_gpu_year: 500 }');
+    const dir = folder({ 'case.yaml': stated });
+    const r = cli(dir, ['validate', 'case.yaml']);
+    expect(r.code, r.stderr).toBe(0);
+    expect(r.stdout).toMatch(/defaults of zero .*costs\.idle_power_fraction = 0/);
+    expect(r.stdout).not.toMatch(/maintenance_fraction_per_year|opex_usd_per_gpu_year|cloud_usd_per_gpu_hour|speculative|kv_offload/);
+  });
+});
