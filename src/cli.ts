@@ -4,6 +4,7 @@
  * without a stack trace unless --debug; exit codes are DESIGN.md's (0 ok, 1 runtime, 2 bad input).
  */
 import { realpathSync } from 'node:fs';
+import { availableParallelism } from 'node:os';
 import { pathToFileURL } from 'node:url';
 import { Command, CommanderError, InvalidArgumentError, Option } from 'commander';
 import {
@@ -64,6 +65,19 @@ function parseStatistic(text: string): StatisticName {
   return text as StatisticName;
 }
 
+/** Fewer bootstrap resamples than this give intervals that are mostly noise. */
+const MIN_BOOTSTRAP = 10;
+/** Rank correlations of fewer samples than this are too coarse to rank anything. */
+const MIN_RANK_SAMPLES = 100;
+
+function parseBootstrap(text: string): number {
+  const n = Number(text.replace(/_/g, ''));
+  if (!Number.isInteger(n) || n < MIN_BOOTSTRAP || n > 100_000) {
+    throw new InvalidArgumentError(`expected a whole number of resamples from ${MIN_BOOTSTRAP} to 100000 (fewer give no usable interval), got "${text}"`);
+  }
+  return n;
+}
+
 function parseCount(text: string): number {
   const n = Number(text.replace(/_/g, ''));
   if (!Number.isInteger(n) || n < 0) throw new InvalidArgumentError(`expected a whole number, got "${text}"`);
@@ -80,6 +94,14 @@ interface SimOptions {
 
 function say(message: string): void {
   process.stderr.write(`cptsim: ${message}\n`);
+}
+
+/** More worker threads than cores only compete for them, each with its own memory. */
+function warnThreads(threads: number | undefined): void {
+  const cores = availableParallelism();
+  if (threads !== undefined && threads > cores) {
+    say(`warning: --threads ${threads} is more than the ${cores} cores of this machine; the extra threads only compete for them and each holds its own memory`);
+  }
 }
 
 /** Checks --out before any work: the destination to write to, or undefined for stdout. */
@@ -140,9 +162,9 @@ function progressMeter(unit = 'samples'): { update: (done: number, total: number
   };
 }
 
-function addSimulationOptions(cmd: Command): Command {
+function addSimulationOptions(cmd: Command, samplesHelp = 'samples per sweep cell (overrides the file)'): Command {
   return cmd
-    .option('--samples <n>', 'samples per sweep cell (overrides the file)', parseSamples)
+    .option('--samples <n>', samplesHelp, parseSamples)
     .option('--seed <seed>', 'seed string (overrides the file)')
     .addOption(new Option('--backend <backend>', 'engine').choices(['auto', 'gpu', 'cpu']).default('auto'))
     .option('--threads <n>', 'CPU engine worker threads (default: all cores)', parseThreads)
@@ -180,7 +202,13 @@ export function program(): Command {
     .option('--metric <name>', 'metric shown per cell in the table of a sweep (default: cost_per_mtok_output, or the first metric)')
     .option('--matrix <statistic>', 'print a two-axis sweep as a matrix of this statistic (e.g. p90) of --metric', parseStatistic)
     .action(async (file: string | undefined, opts: SimOptions & { format: string; out?: string; quantiles: 'auto' | 'exact' | 'hist'; metric?: string; matrix?: StatisticName }) => {
+      if (opts.matrix && opts.format !== 'table') {
+        throw new InputError([
+          { path: '--matrix', message: `is a table; it cannot be written as --format ${opts.format} (which holds every statistic of every cell already)` },
+        ]);
+      }
       const out = outputOf(opts.out, file);
+      warnThreads(opts.threads);
       const plan = await planFrom(file, opts);
       const metric = chooseMetric(plan, opts.metric);
       if (opts.matrix && plan.axes.length !== 2) {
@@ -238,11 +266,13 @@ export function program(): Command {
       .command('sensitivity')
       .description('which uncertain inputs drive a metric: tornado swings, Sobol indices or rank correlations')
       .argument('[scenario]', 'scenario file (the flagship example when omitted)'),
+    'base sample count: per run for tornado (default: the file\'s) and rank (default: the file\'s, at most 2^18; ' +
+      `at least ${MIN_RANK_SAMPLES}), N of the N (d + 2) evaluations for sobol (default 2^14)`,
   )
     .addOption(new Option('--method <method>', 'analysis').choices(['tornado', 'sobol', 'rank']).default('tornado'))
     .option('--metric <name>', 'metric to rank inputs for (default: cost_per_mtok_output, or the first metric); JSON of sobol and rank covers every metric')
     .option('--statistic <name>', 'tornado: the statistic of the metric (mean, p10, p50, p90, ...)', parseStatistic, 'p50')
-    .option('--bootstrap <n>', 'sobol: bootstrap resamples for the confidence intervals', parseCount, 100)
+    .option('--bootstrap <n>', `sobol: bootstrap resamples for the confidence intervals (at least ${MIN_BOOTSTRAP})`, parseBootstrap, 100)
     .option('--cell <k>', 'for a swept scenario: the sweep cell to analyse (row-major index)', parseCount, 0)
     .addOption(new Option('--format <format>', 'output format').choices(['table', 'json']).default('table'))
     .option('--out <file>', 'write the result to a file instead of stdout')
@@ -251,7 +281,11 @@ export function program(): Command {
         file: string | undefined,
         opts: SimOptions & { method: 'tornado' | 'sobol' | 'rank'; metric?: string; statistic: StatisticName; bootstrap: number; cell: number; format: string; out?: string },
       ) => {
+        if (opts.method === 'rank' && opts.samples !== undefined && opts.samples < MIN_RANK_SAMPLES) {
+          throw new InputError([{ path: '--samples', message: `rank correlations need at least ${MIN_RANK_SAMPLES} samples, got ${opts.samples}` }]);
+        }
         const out = outputOf(opts.out, file);
+        warnThreads(opts.threads);
         // --samples is the base sample count of the analysis, not the scenario's.
         const full = await planFrom(file, {
           ...(opts.seed !== undefined ? { seed: opts.seed } : {}),
@@ -284,6 +318,9 @@ export function program(): Command {
             text = opts.format === 'json' ? formatSensitivityJson(r) : formatSobolTable(r, metric);
           } else {
             const samples = opts.samples ?? Math.min(plan.samples, 2 ** 18);
+            if (samples < MIN_RANK_SAMPLES) {
+              throw new InputError([{ path: '--samples', message: `rank correlations need at least ${MIN_RANK_SAMPLES} samples; the scenario has ${samples}, give --samples` }]);
+            }
             const r = await rankCorrelation(plan, engine, samples);
             r.point = point;
             text = opts.format === 'json' ? formatSensitivityJson(r) : formatRankTable(r, metric);

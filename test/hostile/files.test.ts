@@ -6,9 +6,10 @@
 import { execFileSync, spawn } from 'node:child_process';
 import { chmodSync, lstatSync, mkdirSync, readdirSync, readFileSync, statSync, symlinkSync } from 'node:fs';
 import { createServer } from 'node:net';
+import { availableParallelism } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { caseDir, cli as cliPath, expectRefused, removeDir, runCli, type CliResult } from './harness.js';
+import { caseDir, cli as cliPath, expectRefused, removeDir, root, runCli, type CliResult } from './harness.js';
 
 const dirs: string[] = [];
 afterAll(() => dirs.forEach(removeDir));
@@ -287,5 +288,78 @@ describe('validate lists the defaults that are zero', () => {
     expect(r.code, r.stderr).toBe(0);
     expect(r.stdout).toMatch(/defaults of zero .*costs\.idle_power_fraction = 0/);
     expect(r.stdout).not.toMatch(/maintenance_fraction_per_year|opex_usd_per_gpu_year|cloud_usd_per_gpu_hour|speculative|kv_offload/);
+  });
+});
+
+/** Two sweep axes whose computed steps carry float noise (0.1 + 2 * 0.1 = 0.30000000000000004). */
+const SWEEP = [
+  'name: sweep noise',
+  'samples: 1000',
+  'inputs:',
+  '  x: { uniform: [0, 1] }',
+  '  a: { sweep: { from: 0.1, to: 0.5, steps: 5 } }',
+  '  b: { sweep: { from: 1, to: 1000, steps: 4, scale: log } }',
+  'metrics:',
+  '  m: "x * a * b"',
+  '',
+].join('\n');
+
+describe('flags: refused with a message, or warned about', () => {
+  // [case, scenario files, args, message]
+  const REFUSED: [string, Record<string, string>, string[], RegExp][] = [
+    ['--matrix with --format json', { 's.yaml': SWEEP }, ['run', 's.yaml', '--backend', 'cpu', '--matrix', 'p50', '--format', 'json'], /--matrix: is a table; it cannot be written as --format json/],
+    ['--matrix with --format csv', { 's.yaml': SWEEP }, ['run', 's.yaml', '--backend', 'cpu', '--matrix', 'p50', '--format', 'csv'], /--matrix: is a table; it cannot be written as --format csv/],
+    ['--matrix of an unknown statistic', { 's.yaml': SWEEP }, ['run', 's.yaml', '--backend', 'cpu', '--matrix', 'p42'], /option '--matrix <statistic>' argument 'p42' is invalid/],
+    ['--bootstrap 0', { 's.yaml': SMALL }, ['sensitivity', 's.yaml', '--backend', 'cpu', '--method', 'sobol', '--bootstrap', '0'], /--bootstrap <n>' argument '0' is invalid\. expected a whole number of resamples from 10/],
+    ['--bootstrap 9', { 's.yaml': SMALL }, ['sensitivity', 's.yaml', '--backend', 'cpu', '--method', 'sobol', '--bootstrap', '9'], /--bootstrap <n>' argument '9' is invalid/],
+    ['rank with --samples 1', { 's.yaml': SMALL }, ['sensitivity', 's.yaml', '--backend', 'cpu', '--method', 'rank', '--samples', '1'], /--samples: rank correlations need at least 100 samples, got 1/],
+    ['rank of a file with 10 samples', { 's.yaml': SMALL.replace('samples: 1000', 'samples: 10') }, ['sensitivity', 's.yaml', '--backend', 'cpu', '--method', 'rank'], /--samples: rank correlations need at least 100 samples; the scenario has 10/],
+    ['--samples 0', { 's.yaml': SMALL }, ['run', 's.yaml', '--backend', 'cpu', '--samples', '0'], /--samples <n>' argument '0' is invalid/],
+    ['--threads 0', { 's.yaml': SMALL }, ['run', 's.yaml', '--backend', 'cpu', '--threads', '0'], /--threads <n>' argument '0' is invalid/],
+    ['a scenario that is a folder', {}, ['validate', '.'], /^cptsim: \.: cannot read the scenario: is a folder, not a file$/m],
+    ['a scenario that does not exist', {}, ['run', 'nope.yaml', '--backend', 'cpu'], /nope\.yaml: cannot read the scenario: no such file/],
+    ['a binary file as a scenario', { 'bin.yaml': '\u0000\u0001\u0002\u00ff\u00fe' }, ['validate', 'bin.yaml'], /bin\.yaml:1: /],
+  ];
+
+  it.each(REFUSED)('%s', (_, files, args, message) => {
+    const dir = folder(files);
+    const before = readdirSync(dir);
+    expectRefused(cli(dir, args), { message, maxSeconds: 6, dir, before });
+  });
+
+  it('--threads above the core count runs, with a warning on stderr', () => {
+    const dir = folder({ 's.yaml': SMALL });
+    const threads = availableParallelism() + 1;
+    const r = cli(dir, ['run', 's.yaml', '--backend', 'cpu', '--threads', String(threads), '--format', 'json']);
+    expect(r.code, r.stderr).toBe(0);
+    expect(r.stderr).toMatch(new RegExp(`warning: --threads ${threads} is more than the ${availableParallelism()} cores`));
+    expect(JSON.parse(r.stdout).samples).toBe(1000);
+  });
+
+  it('sensitivity --help says what --samples is there (the base count of the analysis), as the README does', () => {
+    const r = cli(root, ['sensitivity', '--help']);
+    expect(r.code).toBe(0);
+    const help = r.stdout.replace(/\s+/g, ' ');
+    expect(help).not.toMatch(/samples per sweep cell/);
+    expect(help).toMatch(/--samples <n> base sample count: per run for tornado .* and rank .* N of the N \(d \+ 2\) evaluations for sobol \(default 2\^14\)/);
+    const readme = readFileSync(join(root, 'README.md'), 'utf8').replace(/\s+/g, ' ');
+    expect(readme).toMatch(/`--samples` is its base sample count: per run for tornado and rank, N of the N \(d \+ 2\) evaluations for Sobol, default 2\^14/);
+  });
+});
+
+describe('sweep points print without float noise', () => {
+  it('JSON, CSV and the matrix show 0.3, not 0.30000000000000004, and log steps 10 and 100', () => {
+    const dir = folder({ 's.yaml': SWEEP });
+    const json = cli(dir, ['run', 's.yaml', '--backend', 'cpu', '--format', 'json']);
+    expect(json.code, json.stderr).toBe(0);
+    const points = (JSON.parse(json.stdout).cells as { point: Record<string, number> }[]).map((c) => c.point);
+    expect([...new Set(points.map((p) => p['inputs.a']))]).toEqual([0.1, 0.2, 0.3, 0.4, 0.5]);
+    expect([...new Set(points.map((p) => p['inputs.b']))]).toEqual([1, 10, 100, 1000]);
+    const csv = cli(dir, ['run', 's.yaml', '--backend', 'cpu', '--format', 'csv']);
+    expect(csv.stdout).not.toMatch(/0000000000|9999999999/);
+    expect(csv.stdout).toMatch(/^8,0\.3,1,m,/m);
+    const matrix = cli(dir, ['run', 's.yaml', '--backend', 'cpu', '--matrix', 'p50']);
+    expect(matrix.code, matrix.stderr).toBe(0);
+    expect(matrix.stdout).toMatch(/^0\.3 /m);
   });
 });
