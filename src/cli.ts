@@ -3,7 +3,8 @@
  * The `cptsim` command: parses flags, calls the library, prints. Errors are printed once, here,
  * without a stack trace unless --debug; exit codes are DESIGN.md's (0 ok, 1 runtime, 2 bad input).
  */
-import { realpathSync, renameSync, unlinkSync, writeFileSync } from 'node:fs';
+import { realpathSync } from 'node:fs';
+import { availableParallelism } from 'node:os';
 import { pathToFileURL } from 'node:url';
 import { Command, CommanderError, InvalidArgumentError, Option } from 'commander';
 import {
@@ -19,8 +20,9 @@ import {
 import { QUANTILE_KEYS } from './aggregate/index.js';
 import { createEngine, listAdapters, type Backend } from './engine/index.js';
 import { CptsimError, InputError } from './errors.js';
+import { checkOutput, writeOutput, type OutputTarget } from './output.js';
 import { flagshipScenario, packageVersion } from './paths.js';
-import { buildPlan, cellCount, type Plan } from './plan/index.js';
+import { buildPlan, type Plan } from './plan/index.js';
 import {
   formatExplainJson,
   formatExplainTable,
@@ -32,6 +34,7 @@ import {
   formatSobolTable,
   formatSweepMatrix,
   formatTornadoTable,
+  formatValidation,
 } from './report/index.js';
 import { cellPoint } from './plan/index.js';
 import { loadScenario } from './scenario/index.js';
@@ -62,6 +65,19 @@ function parseStatistic(text: string): StatisticName {
   return text as StatisticName;
 }
 
+/** Fewer bootstrap resamples than this give intervals that are mostly noise. */
+const MIN_BOOTSTRAP = 10;
+/** Rank correlations of fewer samples than this are too coarse to rank anything. */
+const MIN_RANK_SAMPLES = 100;
+
+function parseBootstrap(text: string): number {
+  const n = Number(text.replace(/_/g, ''));
+  if (!Number.isInteger(n) || n < MIN_BOOTSTRAP || n > 100_000) {
+    throw new InvalidArgumentError(`expected a whole number of resamples from ${MIN_BOOTSTRAP} to 100000 (fewer give no usable interval), got "${text}"`);
+  }
+  return n;
+}
+
 function parseCount(text: string): number {
   const n = Number(text.replace(/_/g, ''));
   if (!Number.isInteger(n) || n < 0) throw new InvalidArgumentError(`expected a whole number, got "${text}"`);
@@ -80,24 +96,23 @@ function say(message: string): void {
   process.stderr.write(`cptsim: ${message}\n`);
 }
 
-/** Writes to a file all at once (temporary file, then rename) or to stdout. */
-function emit(text: string, out: string | undefined): void {
-  if (!out) {
-    process.stdout.write(text);
-    return;
+/** More worker threads than cores only compete for them, each with its own memory. */
+function warnThreads(threads: number | undefined): void {
+  const cores = availableParallelism();
+  if (threads !== undefined && threads > cores) {
+    say(`warning: --threads ${threads} is more than the ${cores} cores of this machine; the extra threads only compete for them and each holds its own memory`);
   }
-  const tmp = `${out}.${process.pid}.tmp`;
-  try {
-    writeFileSync(tmp, text);
-    renameSync(tmp, out);
-  } catch (e) {
-    try {
-      unlinkSync(tmp);
-    } catch {
-      /* nothing was written */
-    }
-    throw new CptsimError(`cannot write ${out}: ${(e as Error).message}`, 1);
-  }
+}
+
+/** Checks --out before any work: the destination to write to, or undefined for stdout. */
+function outputOf(out: string | undefined, scenario: string | undefined): OutputTarget | undefined {
+  return out === undefined ? undefined : checkOutput(out, [scenario ?? flagshipScenario()]);
+}
+
+/** Writes the result to stdout, or to the checked --out destination. */
+async function emit(text: string, out: OutputTarget | undefined): Promise<void> {
+  if (out) await writeOutput(out, text);
+  else process.stdout.write(text);
 }
 
 async function planFrom(file: string | undefined, opts: { samples?: number; seed?: string; sampling?: SamplingScheme }): Promise<Plan> {
@@ -147,9 +162,9 @@ function progressMeter(unit = 'samples'): { update: (done: number, total: number
   };
 }
 
-function addSimulationOptions(cmd: Command): Command {
+function addSimulationOptions(cmd: Command, samplesHelp = 'samples per sweep cell (overrides the file)'): Command {
   return cmd
-    .option('--samples <n>', 'samples per sweep cell (overrides the file)', parseSamples)
+    .option('--samples <n>', samplesHelp, parseSamples)
     .option('--seed <seed>', 'seed string (overrides the file)')
     .addOption(new Option('--backend <backend>', 'engine').choices(['auto', 'gpu', 'cpu']).default('auto'))
     .option('--threads <n>', 'CPU engine worker threads (default: all cores)', parseThreads)
@@ -187,6 +202,13 @@ export function program(): Command {
     .option('--metric <name>', 'metric shown per cell in the table of a sweep (default: cost_per_mtok_output, or the first metric)')
     .option('--matrix <statistic>', 'print a two-axis sweep as a matrix of this statistic (e.g. p90) of --metric', parseStatistic)
     .action(async (file: string | undefined, opts: SimOptions & { format: string; out?: string; quantiles: 'auto' | 'exact' | 'hist'; metric?: string; matrix?: StatisticName }) => {
+      if (opts.matrix && opts.format !== 'table') {
+        throw new InputError([
+          { path: '--matrix', message: `is a table; it cannot be written as --format ${opts.format} (which holds every statistic of every cell already)` },
+        ]);
+      }
+      const out = outputOf(opts.out, file);
+      warnThreads(opts.threads);
       const plan = await planFrom(file, opts);
       const metric = chooseMetric(plan, opts.metric);
       if (opts.matrix && plan.axes.length !== 2) {
@@ -208,7 +230,7 @@ export function program(): Command {
               : opts.matrix
                 ? formatSweepMatrix(result, metric, opts.matrix)
                 : formatRunTable(result, { metric });
-        emit(text, opts.out);
+        await emit(text, out);
       } finally {
         meter.end();
         await engine.dispose();
@@ -222,9 +244,10 @@ export function program(): Command {
     .addOption(new Option('--format <format>', 'output format').choices(['table', 'json']).default('table'))
     .option('--out <file>', 'write to a file instead of stdout')
     .action(async (file: string | undefined, opts: { format: string; out?: string }) => {
+      const out = outputOf(opts.out, file);
       const plan = await planFrom(file, {});
       const e = explainPlan(plan);
-      emit(opts.format === 'json' ? formatExplainJson(e) : formatExplainTable(e), opts.out);
+      await emit(opts.format === 'json' ? formatExplainJson(e) : formatExplainTable(e), out);
     });
 
   prog
@@ -233,19 +256,8 @@ export function program(): Command {
     .argument('<scenario...>', 'scenario files')
     .action(async (files: string[]) => {
       for (const file of files) {
-        const plan = buildPlan(await loadScenario(file));
-        const uncertain = plan.inputs.filter((i) => i.sweepAxis === null && i.dist.kind !== 'const');
-        const defaults = plan.inputs.filter((i) => i.source === 'default' && !(i.dist.kind === 'const' && i.dist.value === 0));
-        process.stdout.write(
-          `ok ${file}: "${plan.name}", ${uncertain.length} uncertain input${uncertain.length === 1 ? '' : 's'}, ` +
-            `${plan.axes.length} sweep ax${plan.axes.length === 1 ? 'is' : 'es'} (${cellCount(plan)} cell${cellCount(plan) === 1 ? '' : 's'}), ` +
-            `${plan.samples.toLocaleString('en-US')} samples\n`,
-        );
-        if (defaults.length) {
-          process.stdout.write(
-            `  defaults used: ${defaults.map((d) => `${d.path} = ${d.dist.kind === 'const' ? d.dist.value : d.dist.kind}`).join(', ')}\n`,
-          );
-        }
+        const scenario = await loadScenario(file);
+        process.stdout.write(formatValidation(file, scenario, buildPlan(scenario)));
       }
     });
 
@@ -254,11 +266,13 @@ export function program(): Command {
       .command('sensitivity')
       .description('which uncertain inputs drive a metric: tornado swings, Sobol indices or rank correlations')
       .argument('[scenario]', 'scenario file (the flagship example when omitted)'),
+    'base sample count: per run for tornado (default: the file\'s) and rank (default: the file\'s, at most 2^18; ' +
+      `at least ${MIN_RANK_SAMPLES}), N of the N (d + 2) evaluations for sobol (default 2^14)`,
   )
     .addOption(new Option('--method <method>', 'analysis').choices(['tornado', 'sobol', 'rank']).default('tornado'))
     .option('--metric <name>', 'metric to rank inputs for (default: cost_per_mtok_output, or the first metric); JSON of sobol and rank covers every metric')
     .option('--statistic <name>', 'tornado: the statistic of the metric (mean, p10, p50, p90, ...)', parseStatistic, 'p50')
-    .option('--bootstrap <n>', 'sobol: bootstrap resamples for the confidence intervals', parseCount, 100)
+    .option('--bootstrap <n>', `sobol: bootstrap resamples for the confidence intervals (at least ${MIN_BOOTSTRAP})`, parseBootstrap, 100)
     .option('--cell <k>', 'for a swept scenario: the sweep cell to analyse (row-major index)', parseCount, 0)
     .addOption(new Option('--format <format>', 'output format').choices(['table', 'json']).default('table'))
     .option('--out <file>', 'write the result to a file instead of stdout')
@@ -267,6 +281,11 @@ export function program(): Command {
         file: string | undefined,
         opts: SimOptions & { method: 'tornado' | 'sobol' | 'rank'; metric?: string; statistic: StatisticName; bootstrap: number; cell: number; format: string; out?: string },
       ) => {
+        if (opts.method === 'rank' && opts.samples !== undefined && opts.samples < MIN_RANK_SAMPLES) {
+          throw new InputError([{ path: '--samples', message: `rank correlations need at least ${MIN_RANK_SAMPLES} samples, got ${opts.samples}` }]);
+        }
+        const out = outputOf(opts.out, file);
+        warnThreads(opts.threads);
         // --samples is the base sample count of the analysis, not the scenario's.
         const full = await planFrom(file, {
           ...(opts.seed !== undefined ? { seed: opts.seed } : {}),
@@ -299,12 +318,15 @@ export function program(): Command {
             text = opts.format === 'json' ? formatSensitivityJson(r) : formatSobolTable(r, metric);
           } else {
             const samples = opts.samples ?? Math.min(plan.samples, 2 ** 18);
+            if (samples < MIN_RANK_SAMPLES) {
+              throw new InputError([{ path: '--samples', message: `rank correlations need at least ${MIN_RANK_SAMPLES} samples; the scenario has ${samples}, give --samples` }]);
+            }
             const r = await rankCorrelation(plan, engine, samples);
             r.point = point;
             text = opts.format === 'json' ? formatSensitivityJson(r) : formatRankTable(r, metric);
           }
           meter.end();
-          emit(text, opts.out);
+          await emit(text, out);
         } finally {
           meter.end();
           await engine.dispose();

@@ -80,7 +80,8 @@ function readRecord(
     return undefined;
   }
   const known = [...required, ...optional];
-  const out: Record<string, SourceNode> = {};
+  // No prototype: a key is present only when the file wrote it.
+  const out: Record<string, SourceNode> = Object.create(null) as Record<string, SourceNode>;
   const meant = new Set<string>();
   let ok = true;
   for (const e of node.entries) {
@@ -93,7 +94,7 @@ function readRecord(
   }
   for (const k of required) {
     // A misspelt key is reported once, not also as missing.
-    if (!(k in out) && !meant.has(k)) {
+    if (!Object.hasOwn(out, k) && !meant.has(k)) {
       issues.add(`${path}.${k}`, 'is missing', node.line);
       ok = false;
     }
@@ -245,6 +246,13 @@ function parseSweep(node: SourceNode, path: string, issues: Issues): number[] | 
     issues.add(path, `from and to are both ${from}; a sweep needs two different ends`, node.line);
     return undefined;
   }
+  // Steps computed in binary floating point carry noise (0.1 + 0.2 = 0.30000000000000004);
+  // rounded to 12 significant digits they are the decimal values the user meant, and print so.
+  // Only where that moves a value by a negligible part of a step, so that steps stay distinct.
+  const clean = (x: number, step: number): number => {
+    const c = Number(x.toPrecision(12));
+    return Math.abs(c - x) <= 1e-6 * Math.abs(step) ? c : x;
+  };
   if (scale === 'log') {
     if (!(from > 0 && to > 0)) {
       issues.add(path, `a log-scale sweep needs from and to > 0, got ${from} and ${to}`, node.line);
@@ -253,9 +261,16 @@ function parseSweep(node: SourceNode, path: string, issues: Issues): number[] | 
     const a = Math.log(from);
     const b = Math.log(to);
     // The ends are written exactly rather than through exp(log(x)), which can be off by an ulp.
-    return Array.from({ length: steps }, (_, i) => (i === 0 ? from : i === steps - 1 ? to : Math.exp(a + ((b - a) * i) / (steps - 1))));
+    // The gap to the step below a value x is x * (1 - (from/to)^(1/(steps-1))).
+    const below = Math.abs(1 - Math.exp((a - b) / (steps - 1)));
+    return Array.from({ length: steps }, (_, i) => {
+      if (i === 0) return from;
+      if (i === steps - 1) return to;
+      const x = Math.exp(a + ((b - a) * i) / (steps - 1));
+      return clean(x, x * below);
+    });
   }
-  return Array.from({ length: steps }, (_, i) => (i === steps - 1 ? to : from + ((to - from) * i) / (steps - 1)));
+  return Array.from({ length: steps }, (_, i) => (i === steps - 1 ? to : clean(from + ((to - from) * i) / (steps - 1), (to - from) / (steps - 1))));
 }
 
 /**

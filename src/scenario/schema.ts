@@ -131,7 +131,8 @@ export function readStructure(root: SourceNode, issues: Issues): RawScenario {
     const known = Object.keys(fields);
     for (const { key, value, line } of node.entries) {
       const path = prefix ? `${prefix}.${key}` : key;
-      const field = fields[key];
+      // Own keys only: `constructor` or `__proto__` in a file must not find Object.prototype's.
+      const field = Object.hasOwn(fields, key) ? fields[key] : undefined;
       if (!field) {
         // With a likely intended key, name it; otherwise list the keys this place accepts.
         const meant = closest(key, known);
