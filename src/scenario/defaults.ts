@@ -60,6 +60,18 @@ export const DEFAULTS: Partial<Record<SlotName, number>> = {
 };
 
 /**
+ * How uncertain the fitted efficiency defaults are, as a relative half-width w: the default v
+ * stands for a value drawn uniform on [v (1 - w), v (1 + w)]. A scenario run takes the point
+ * value (DEFAULTS); `cptsim fidelity` draws the range, and its P10-P90 band is what the shipped
+ * validation set is checked against (docs/model.md "Calibration").
+ */
+export const DEFAULT_UNCERTAINTY: Partial<Record<SlotName, number>> = {
+  mbu_decode: 0.15,
+  mfu_decode: 0.15,
+  mfu_prefill: 0.15,
+};
+
+/**
  * PUE under cloud pricing, where it only scales the power metrics (tokens per MW, joules per
  * token): 1 reports the GPU's own IT power. Owned pricing requires `costs.pue`.
  */
