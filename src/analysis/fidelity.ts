@@ -11,7 +11,8 @@ import { createCpuEngine } from '../engine/index.js';
 import type { Engine } from '../engine/index.js';
 import { InputError, type Issue } from '../errors.js';
 import { SLOT_DEFS, type SlotName } from '../model/slots.js';
-import { buildPlan } from '../plan/index.js';
+import { buildPlan, type Plan } from '../plan/index.js';
+import { streamId } from '../sampling/index.js';
 import {
   DEFAULT_UNCERTAINTY,
   parseScenario,
@@ -344,8 +345,14 @@ export function parseValidationSet(text: string, file: string): ValidationSet {
     });
   }
   if (issues.length) {
+    // A mistake in `base` comes back from every case that inherits it: say it once.
+    const seen = new Set<string>();
+    const unique = issues.filter((i) => {
+      const k = `${i.line}\u0000${i.path}\u0000${i.message}`;
+      return !seen.has(k) && seen.add(k);
+    });
     const key = (line: number | undefined): number => line ?? Number.MAX_SAFE_INTEGER;
-    throw new InputError([...issues].sort((a, b) => key(a.line) - key(b.line)), file);
+    throw new InputError(unique.sort((a, b) => key(a.line) - key(b.line)), file);
   }
   return { file, description, cases };
 }
@@ -367,18 +374,15 @@ export async function loadValidationSet(path: string): Promise<ValidationSet> {
 
 /**
  * Defaults to evaluate with, replacing the shipped ones for every input a case leaves to the
- * defaults. `values` are point values (the medians); `uncertainty` gives relative half-widths: an
- * input with one is drawn uniform on [v (1 - w), v (1 + w)] (the upper end held at the input's
- * bound, 1 for efficiencies). Used to fit the defaults; the shipped ones are DEFAULTS and
- * DEFAULT_UNCERTAINTY.
+ * defaults. `values` are point values (the medians); `uncertainty` gives each uncertain input's
+ * log-scale standard deviation sigma: the input is drawn lognormal with median v, so ln(v) +- sigma
+ * holds 68% of it and the band is symmetric in ratio. Used to fit the defaults; the shipped ones
+ * are DEFAULTS and DEFAULT_UNCERTAINTY.
  */
 export interface FidelityDefaults {
   values?: Partial<Record<SlotName, number>>;
   uncertainty?: Partial<Record<SlotName, number>>;
 }
-
-/** Upper bounds of the inputs that may carry an uncertainty (efficiencies and fractions). */
-const UPPER: Partial<Record<SlotName, number>> = { mbu_decode: 1, mfu_decode: 1, mfu_prefill: 1, disagg_mfu_prefill: 1, comm_overlap: 1 };
 
 /** The case's scenario with the defaults it relies on replaced as `defaults` says. */
 export function withDefaults(scenario: Scenario, defaults: FidelityDefaults = {}): Scenario {
@@ -389,10 +393,10 @@ export function withDefaults(scenario: Scenario, defaults: FidelityDefaults = {}
     const input = inputs[slot];
     if (!input || input.source !== 'default' || input.value.spec.kind !== 'dist' || input.value.spec.dist.kind !== 'const') continue;
     const v = defaults.values?.[slot] ?? input.value.spec.dist.value;
-    const w = uncertainty[slot];
+    const sigma = uncertainty[slot];
     const dist =
-      w !== undefined && w > 0 && v > 0
-        ? { kind: 'uniform' as const, min: v * (1 - w), max: Math.min(UPPER[slot] ?? Infinity, v * (1 + w)) }
+      sigma !== undefined && sigma > 0 && v > 0
+        ? { kind: 'lognormal' as const, mu: Math.log(v), sigma }
         : { kind: 'const' as const, value: v };
     inputs[slot] = { ...input, value: { ...input.value, spec: { kind: 'dist', dist } } };
   }
@@ -498,6 +502,26 @@ function compare<Q extends string>(m: Measurement<Q>, stats: { p10: number; p50:
   };
 }
 
+/** The random stream the uncertain default efficiencies share. */
+const EFFICIENCY_STREAM = streamId('fidelity.efficiency');
+
+/**
+ * The plan of a case with the default efficiencies drawn as one factor: every input that
+ * `withDefaults` made uncertain reads the same random stream, so they move together (an engine
+ * that is slow at its GEMMs is slow at its memory reads too) and the prediction is monotone in
+ * that one draw. Its P50 is then the prediction at the defaults themselves, and the P10-P90 band
+ * is the defaults' uncertainty carried through the model.
+ */
+function casePlan(c: FidelityCase, defaults: FidelityDefaults | undefined, samples: number, seed: string): Plan {
+  const plan = buildPlan(withDefaults(c.scenario, defaults), { samples, seed });
+  const uncertain = new Set(Object.keys(defaults?.uncertainty ?? DEFAULT_UNCERTAINTY));
+  const inputs = plan.inputs.map((inp) => {
+    const slot = SLOT_DEFS[inp.slot]?.name;
+    return slot && uncertain.has(slot) && inp.source === 'default' && inp.dist.kind !== 'const' ? { ...inp, streamId: EFFICIENCY_STREAM } : inp;
+  });
+  return { ...plan, inputs };
+}
+
 /** Runs every case of a set on the CPU engine at one seed and compares it with its measurements. */
 export async function evaluateFidelity(set: ValidationSet, version: string, options: FidelityOptions = {}): Promise<FidelityResult> {
   const samples = options.samples ?? FIDELITY_SAMPLES;
@@ -506,7 +530,7 @@ export async function evaluateFidelity(set: ValidationSet, version: string, opti
   const results: CaseResult[] = [];
   try {
     for (const [i, c] of set.cases.entries()) {
-      const plan = buildPlan(withDefaults(c.scenario, options.defaults), { samples, seed });
+      const plan = casePlan(c, options.defaults, samples, seed);
       const { result } = await simulate(plan, engine, version, { quantiles: 'exact' });
       const cell = result.cells[0]!;
       const g = c.scenario.inputs.gpus_per_replica?.value.spec;
