@@ -206,6 +206,11 @@ describe('validation files that are refused', () => {
     expect(issues).toMatch(/cases\[2\]\.id: "hand-tpot" is already the id of cases\[0\]/);
   });
 
+  it('refuses a sweep inside a case: a case is one configuration', () => {
+    const issues = issuesOf(good.replace('scenario: { serving: { mbu_decode: 0.5 } }\n    measured: { tpot_ms: 5 }', 'scenario: { serving: { mbu_decode: 0.5, batch_size: { sweep: [1, 2] } } }\n    measured: { tpot_ms: 5 }'));
+    expect(issues).toEqual([expect.stringMatching(/^16 cases\[0\]\.scenario\.serving\.batch_size: expected one configuration/)]);
+  });
+
   it('reports a mistake in base once, at its path under base', () => {
     const issues = issuesOf(good.replace('serving: { gpus_per_replica: 1, batch_size: 1,', 'serving: { gpus_per_replica: 1, batch_size: -4,'));
     expect(issues).toEqual([expect.stringMatching(/^7 base\.serving\.batch_size: expected/)]);

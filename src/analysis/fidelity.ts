@@ -326,6 +326,10 @@ export function parseValidationSet(text: string, file: string): ValidationSet {
       } else measured = readMeasured(measuredNode, `${path}.measured`, issues);
       const decode = measured?.throughput?.quantity === 'decode_tokens_per_s_per_gpu';
       const scenario = caseScenario(baseNode?.kind === 'map' ? baseNode : undefined, node, i, id ?? `case-${i}`, decode, file, issues);
+      const swept = scenario ? Object.values(scenario.inputs).find((inp) => inp?.value.spec.kind === 'sweep') : undefined;
+      if (swept) {
+        issues.push({ path: `${path}.scenario.${swept.origin}`, message: 'expected one configuration: a validation case has no sweep axes', ...lineAt(lineOfPath(entry(node, 'scenario'), swept.origin) ?? node.line) });
+      }
       if (scenario && scenario.throughputMode !== 'roofline') {
         issues.push({ path: `${path}.scenario.throughput.mode`, message: 'expected roofline: a validation case checks the model, measured mode has nothing to predict', ...lineAt(node.line) });
       }
@@ -531,7 +535,8 @@ export async function evaluateFidelity(set: ValidationSet, version: string, opti
   try {
     for (const [i, c] of set.cases.entries()) {
       const plan = casePlan(c, options.defaults, samples, seed);
-      const { result } = await simulate(plan, engine, version, { quantiles: 'exact' });
+      // Exact quantiles up to 2^21 samples (the default 4096 is far below), histograms above.
+      const { result } = await simulate(plan, engine, version, { quantiles: 'auto' });
       const cell = result.cells[0]!;
       const g = c.scenario.inputs.gpus_per_replica?.value.spec;
       const r: CaseResult = {
