@@ -14,7 +14,8 @@
  * 2. Spreads: one log-scale standard deviation sigma shared by mbu_decode, mfu_decode and
  *    mfu_prefill, the smallest on a grid of 0.05 for which at least 80% of the throughput and
  *    of the latency measurements fall inside the Monte Carlo P10-P90 band at the fidelity seed.
- * It prints the fitted values and the summary before and after, as JSON on stdout.
+ * It prints the fitted values, the summary with the shipped defaults and with the fitted ones, and
+ * each case's ratio, as JSON on stdout.
  */
 import { explainPlan, evaluateFidelity, loadValidationSet, withDefaults } from '../src/analysis/index.js';
 import type { FidelityCase, FidelityDefaults } from '../src/analysis/index.js';
@@ -106,7 +107,7 @@ function nelderMead(f: (x: number[]) => number, x0: number[], step: number, iter
 async function main(): Promise<void> {
   const set = await loadValidationSet(process.argv[2] ?? validationSet());
   const version = packageVersion();
-  const before = await evaluateFidelity(set, version);
+  const shipped = await evaluateFidelity(set, version);
 
   const values = (t: number[]) => Object.fromEntries(PARAMS.map((p, i) => [p.slot, from(p, t[i]!)])) as Partial<Record<SlotName, number>>;
   const objective = (t: number[]) => loss(logRatios(set.cases, values(t)));
@@ -125,15 +126,15 @@ async function main(): Promise<void> {
     const inBand = [r.summary.throughput, r.summary.latency].every((s) => !s || s.in_band_share >= 0.8);
     if (inBand) break;
   }
-  const brief = (r: typeof before) => ({ throughput: r.summary.throughput, latency: r.summary.latency });
+  const brief = (r: typeof shipped) => ({ throughput: r.summary.throughput, latency: r.summary.latency });
   process.stdout.write(
     JSON.stringify(
       {
         shipped: { values: Object.fromEntries(PARAMS.map((p) => [p.slot, DEFAULTS[p.slot]])), uncertainty: DEFAULT_UNCERTAINTY },
         fitted: { values: Object.fromEntries(Object.entries(fitted).map(([k, v]) => [k, Number(v!.toPrecision(3))])), spread },
         point_loss: objective(t),
-        before: brief(before),
-        after: brief(after),
+        with_shipped_defaults: brief(shipped),
+        with_fitted_defaults: brief(after),
         cases: after.cases.map((c) => ({ id: c.id, throughput: c.throughput?.ratio, latency: c.latency?.ratio, in_band: [c.throughput?.in_band, c.latency?.in_band].filter((x) => x !== undefined) })),
       },
       null,
