@@ -160,6 +160,18 @@ describe('evaluateFidelity on cases computed by hand', () => {
     expect(r.summary.throughput!.cases).toBe(1);
   });
 
+  it('counts a case whose model does not fit in memory as a miss, infinitely far off', async () => {
+    const text = HAND.replace('scenario: { serving: { mbu_decode: 0.5 } }\n    measured: { tpot_ms: 5 }', 'scenario: { accelerator: { hbm_gb: 1 }, serving: { mbu_decode: 0.5 } }\n    measured: { tpot_ms: 5 }');
+    const out = await evaluateFidelity(parseValidationSet(text, 'hand.yaml'), 'test', { samples: 64 });
+    const c = out.cases.find((x) => x.id === 'hand-tpot')!;
+    expect(c.infeasible_fraction).toBe(1);
+    expect(c.latency).toBeUndefined();
+    expect(c.problem).toMatch(/does not fit in memory/);
+    expect(out.summary.latency!.worst_case).toBe('hand-tpot');
+    expect(out.summary.latency!.worst_abs_log_ratio).toBe(Infinity);
+    expect(out.summary.latency!.meets_targets).toBe(false);
+  });
+
   it('withDefaults replaces only the inputs a case leaves to the defaults', () => {
     const set = handSet();
     const own = withDefaults(set.cases[0]!.scenario, { values: { mbu_decode: 0.9 } }).inputs.mbu_decode!.value.spec;
