@@ -111,7 +111,8 @@ async function main(): Promise<void> {
 
   const values = (t: number[]) => Object.fromEntries(PARAMS.map((p, i) => [p.slot, from(p, t[i]!)])) as Partial<Record<SlotName, number>>;
   const objective = (t: number[]) => loss(logRatios(set.cases, values(t)));
-  // A local search from the defaults shipped before the first fit, with restarts that shake the
+  // A local search from near the defaults shipped before the first fit (PARAMS' starts), with
+  // restarts that shake the
   // simplex loose from early collapse. Started elsewhere it can reach lower losses, but only with
   // mfu_prefill at its bound of 1 and no step overhead, which no serving engine shows.
   let t = PARAMS.map((p) => to(p, p.start));
