@@ -112,9 +112,9 @@ async function main(): Promise<void> {
   const values = (t: number[]) => Object.fromEntries(PARAMS.map((p, i) => [p.slot, from(p, t[i]!)])) as Partial<Record<SlotName, number>>;
   const objective = (t: number[]) => loss(logRatios(set.cases, values(t)));
   // A local search from near the defaults shipped before the first fit (PARAMS' starts), with
-  // restarts that shake the
-  // simplex loose from early collapse. Started elsewhere it can reach lower losses, but only with
-  // mfu_prefill at its bound of 1 and no step overhead, which no serving engine shows.
+  // restarts that shake the simplex loose from early collapse. Started elsewhere it can reach
+  // lower losses, but only with mfu_prefill at its bound of 1 and no step overhead, which no
+  // serving engine shows.
   let t = PARAMS.map((p) => to(p, p.start));
   for (let round = 0; round < 6; round++) t = nelderMead(objective, t, 0.5, 300);
   const fitted = values(t);
