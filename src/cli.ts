@@ -8,7 +8,9 @@ import { availableParallelism } from 'node:os';
 import { pathToFileURL } from 'node:url';
 import { Command, CommanderError, InvalidArgumentError, Option } from 'commander';
 import {
+  evaluateFidelity,
   explainPlan,
+  loadValidationSet,
   planOfCell,
   rankCorrelation,
   simulate,
@@ -21,11 +23,13 @@ import { QUANTILE_KEYS } from './aggregate/index.js';
 import { createEngine, listAdapters, type Backend } from './engine/index.js';
 import { CptsimError, InputError } from './errors.js';
 import { checkOutput, writeOutput, type OutputTarget } from './output.js';
-import { flagshipScenario, packageVersion } from './paths.js';
+import { flagshipScenario, packageVersion, validationSet } from './paths.js';
 import { buildPlan, type Plan } from './plan/index.js';
 import {
   formatExplainJson,
   formatExplainTable,
+  formatFidelityJson,
+  formatFidelityTable,
   formatRankTable,
   formatRunCsv,
   formatRunJson,
@@ -333,6 +337,32 @@ export function program(): Command {
         }
       },
     );
+
+  prog
+    .command('fidelity')
+    .description('check the model against published serving measurements (the shipped validation set when no file is given)')
+    .argument('[file]', 'validation set (.yaml or .json): cases of scenario fields plus what was measured')
+    .option('--samples <n>', 'samples per case (default 4096)', parseSamples)
+    .option('--seed <seed>', 'seed string (default "fidelity")')
+    .addOption(new Option('--format <format>', 'output format').choices(['table', 'json']).default('table'))
+    .option('--out <file>', 'write the result to a file instead of stdout')
+    .action(async (file: string | undefined, opts: { samples?: number; seed?: string; format: string; out?: string }) => {
+      const setFile = file ?? validationSet();
+      const out = outputOf(opts.out, setFile);
+      const set = await loadValidationSet(setFile);
+      const meter = progressMeter('cases');
+      try {
+        const r = await evaluateFidelity(set, packageVersion(), {
+          ...(opts.samples !== undefined ? { samples: opts.samples } : {}),
+          ...(opts.seed !== undefined ? { seed: opts.seed } : {}),
+          onCase: (d, t) => meter.update(d, t),
+        });
+        meter.end();
+        await emit(opts.format === 'json' ? formatFidelityJson(r) : formatFidelityTable(r), out);
+      } finally {
+        meter.end();
+      }
+    });
 
   prog
     .command('devices')

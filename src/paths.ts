@@ -28,3 +28,8 @@ export function packageVersion(): string {
 export function flagshipScenario(): string {
   return join(packageRoot(), 'scenarios', 'h100-llama70b-fp8-owned.yaml');
 }
+
+/** The validation set `cptsim fidelity` checks when given no file. */
+export function validationSet(): string {
+  return join(packageRoot(), 'scenarios', 'validation', 'measurements.yaml');
+}

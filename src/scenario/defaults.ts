@@ -28,23 +28,33 @@ export const DEFAULTS: Partial<Record<SlotName, number>> = {
   // MODEL.md "Inputs": HBM left for weights and KV cache after activations, workspace and
   // fragmentation.
   hbm_usable_fraction: 0.9,
-  // MODEL.md "Inputs": roofline alone overshoots measured throughput by 1.4 to 1.9x, i.e.
-  // efficiencies of 1/1.9 = 0.53 to 1/1.4 = 0.71. These sit at or just below that band, on the
-  // cautious side; make them uncertain (e.g. uniform [0.5, 0.75]) for a real study.
-  mfu_prefill: 0.5,
-  mfu_decode: 0.5,
-  mbu_decode: 0.6,
-  // Same reasoning as mfu_prefill, for the prefill pool of a disaggregated deployment.
-  disagg_mfu_prefill: 0.5,
-  // No fixed per-step cost unless the user measured one (kernel launch, scheduling).
-  step_overhead_ms: 0,
-  // Time of one collective besides moving its bytes (launch, synchronisation, the first hop).
-  collective_latency_us: 10,
-  // Communication not hidden behind compute unless the deployment overlaps it (e.g. two-batch
-  // overlap in SGLang's DeepSeek serving): the cautious side.
-  comm_overlap: 0,
-  // The busiest expert rank's load over the mean.
-  expert_imbalance: 1.3,
+  // Efficiency and communication defaults: fitted together to the 33 published measurements of
+  // scenarios/validation/measurements.yaml (NVIDIA TensorRT-LLM, LMSYS/SGLang, DeepSeek, Oracle
+  // and AMD; H100, H200, B200, GB200, MI300X; dense TP1 to TP8 and MoE with expert parallelism),
+  // all cases at once, by bench/fit-fidelity.ts (docs/model.md "Calibration"). The fit lands
+  // at: a memory-bound decode reads at 0.405 of the HBM peak, decode GEMMs and attention run at
+  // 0.217 of the tensor peak (the large-batch, compute-bound cases: DeepSeek decode pools,
+  // Llama 405B TP8, Qwen3-235B), prefill at 0.515 (the prefill-heavy TensorRT-LLM cases such as
+  // ISL/OSL 5000/500 and 2048/128).
+  mfu_prefill: 0.515,
+  mfu_decode: 0.217,
+  mbu_decode: 0.405,
+  // Not fitted (no disaggregated prefill throughput in the validation set): the colocated value.
+  disagg_mfu_prefill: 0.515,
+  // Fitted with the above: 0.784 ms per forward step (scheduling, kernel launches, sampling), set
+  // mostly by the batch-1 latencies (DeepSeek-R1 min-latency on B200 and H200, Llama 3.1 on
+  // MI300X at batch 1).
+  step_overhead_ms: 0.784,
+  // Time of one collective besides moving its bytes (launch, synchronisation, the first hop):
+  // fitted to 33.6 us, set by the tensor-parallel cases at small batch (MI300X TP8 latencies,
+  // DeepSeek-R1 TP8 min-latency), where 2 all-reduces per layer dominate the step.
+  collective_latency_us: 33.6,
+  // Share of communication hidden behind compute where a deployment says nothing: fitted to
+  // 0.211. Deployments that overlap by design (two-batch overlap) set their own.
+  comm_overlap: 0.211,
+  // The busiest expert rank's load over the mean: fitted to 1.2 on the MoE cases (Qwen3-235B,
+  // DeepSeek-R1/V3 at EP 8 to 144).
+  expert_imbalance: 1.2,
   // No prefix caching: every request's prompt is prefilled in full (the conservative choice).
   prefix_cache_hit_rate: 0,
   // A draft model that costs nothing (e.g. n-gram or prompt lookup drafting); set it for a
@@ -57,6 +67,24 @@ export const DEFAULTS: Partial<Record<SlotName, number>> = {
   maintenance_fraction_per_year: 0,
   opex_usd_per_gpu_year: 0,
   idle_power_fraction: 0,
+};
+
+/**
+ * How uncertain the fitted efficiency defaults are: the log-scale standard deviation sigma of
+ * each, read as "the default v stands for a lognormal value with median v": 80% of it lies
+ * within v exp(+-1.28 sigma). A scenario run takes the point value (DEFAULTS); `cptsim fidelity`
+ * draws these, and its P10-P90 band is what the shipped validation set is checked against
+ * (docs/model.md "Calibration"). The tail above 1 of an efficiency stands for the model's own
+ * error, not for a reachable efficiency.
+ */
+export const DEFAULT_UNCERTAINTY: Partial<Record<SlotName, number>> = {
+  // Fitted by bench/fit-fidelity.ts: the smallest sigma (on a grid of 0.05) with at least 80% of
+  // the validation set's throughputs and latencies inside the P10-P90 band, the three drawn as
+  // one factor. 0.45 puts 80% of an efficiency within x0.56 to x1.78 of its default: the spread
+  // of serving engines (TensorRT-LLM on Hopper against vLLM on MI300X) around one global value.
+  mbu_decode: 0.45,
+  mfu_decode: 0.45,
+  mfu_prefill: 0.45,
 };
 
 /**
