@@ -7,6 +7,7 @@ import { realpathSync, renameSync, unlinkSync, writeFileSync } from 'node:fs';
 import { pathToFileURL } from 'node:url';
 import { Command, CommanderError, InvalidArgumentError, Option } from 'commander';
 import {
+  compare,
   explainPlan,
   planOfCell,
   rankCorrelation,
@@ -17,11 +18,13 @@ import {
   type StatisticName,
 } from './analysis/index.js';
 import { QUANTILE_KEYS } from './aggregate/index.js';
-import { createEngine, listAdapters, type Backend } from './engine/index.js';
+import { createEngine, listAdapters, type Backend, type Engine } from './engine/index.js';
 import { CptsimError, InputError } from './errors.js';
 import { flagshipScenario, packageVersion } from './paths.js';
 import { buildPlan, cellCount, type Plan } from './plan/index.js';
 import {
+  formatCompareJson,
+  formatCompareTable,
   formatExplainJson,
   formatExplainTable,
   formatRankTable,
@@ -113,6 +116,38 @@ async function planFrom(file: string | undefined, opts: { samples?: number; seed
     ...(opts.seed !== undefined ? { seed: opts.seed } : {}),
     ...(opts.sampling !== undefined ? { sampling: opts.sampling } : {}),
   });
+}
+
+/**
+ * Plans for analyses that pair samples across scenarios: every scenario on one seed, sample count
+ * and sampling scheme (the flags', else the first file's), so that they share random numbers.
+ */
+async function pairedPlans(files: readonly string[], opts: { samples?: number; seed?: string; sampling?: SamplingScheme }): Promise<Plan[]> {
+  const scenarios = [];
+  for (const f of files) scenarios.push(await loadScenario(f));
+  const first = scenarios[0]!;
+  const seed = opts.seed ?? first.seed;
+  const samples = opts.samples ?? first.samples;
+  const sampling = opts.sampling ?? first.sampling;
+  if (opts.seed === undefined && scenarios.some((s) => s.seed !== first.seed)) say(`every scenario runs on the seed of ${files[0]} ("${seed}"), so that they share random numbers`);
+  if (opts.samples === undefined && scenarios.some((s) => s.samples !== first.samples)) say(`every scenario runs ${samples.toLocaleString('en-US')} samples (from ${files[0]})`);
+  return scenarios.map((s) => buildPlan(s, { seed, samples, sampling }));
+}
+
+/** An engine that can run every plan: with --backend auto, the CPU engine when the GPU engine cannot run one of them. */
+async function engineForAll(opts: SimOptions, plans: readonly Plan[]): Promise<Engine> {
+  const engine = await createEngine({ backend: opts.backend, ...(opts.threads ? { threads: opts.threads } : {}), log: say }, plans[0]);
+  const why = plans.map((p) => engine.unsupported(p)).find((w) => w !== null);
+  if (why && opts.backend === 'auto') {
+    await engine.dispose();
+    say(`${why}: using the CPU engine`);
+    return createEngine({ backend: 'cpu', ...(opts.threads ? { threads: opts.threads } : {}) });
+  }
+  return engine;
+}
+
+function parseMetricList(text: string, previous: string[] | undefined): string[] {
+  return [...(previous ?? []), ...text.split(',').map((m) => m.trim()).filter((m) => m !== '')];
 }
 
 /** The metric a table shows: the one asked for (checked), else the headline cost, else the first. */
@@ -209,6 +244,34 @@ export function program(): Command {
                 ? formatSweepMatrix(result, metric, opts.matrix)
                 : formatRunTable(result, { metric });
         emit(text, opts.out);
+      } finally {
+        meter.end();
+        await engine.dispose();
+      }
+    });
+
+  addSimulationOptions(
+    prog
+      .command('compare')
+      .description('compare scenarios on common random numbers: per-sample difference B - A, ratio B / A and P(B < A), each against the first')
+      .argument('<scenarios...>', 'two or more scenario files; each is compared with the first'),
+  )
+    .option('--metric <names>', 'metrics to compare, comma-separated or repeated (default: every metric the scenarios share)', parseMetricList)
+    .addOption(new Option('--format <format>', 'output format').choices(['table', 'json']).default('table'))
+    .option('--out <file>', 'write the result to a file instead of stdout')
+    .action(async (files: string[], opts: SimOptions & { metric?: string[]; format: string; out?: string }) => {
+      if (files.length < 2) throw new InputError([{ path: '<scenarios>', message: `compare needs at least two scenario files, got ${files.length}` }]);
+      const plans = await pairedPlans(files, opts);
+      const engine = await engineForAll(opts, plans);
+      const meter = progressMeter();
+      try {
+        const r = await compare(plans, engine, packageVersion(), {
+          files,
+          ...(opts.metric ? { metrics: opts.metric } : {}),
+          onProgress: (d, t) => meter.update(d, t),
+        });
+        meter.end();
+        emit(opts.format === 'json' ? formatCompareJson(r) : formatCompareTable(r), opts.out);
       } finally {
         meter.end();
         await engine.dispose();

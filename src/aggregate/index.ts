@@ -5,6 +5,7 @@ export {
   sortedQuantile,
   histQuantile,
   summarize,
+  statsOfValues,
   histSpecsFromPilot,
   shiftsFromPilot,
   type QuantileKey,

@@ -29,3 +29,15 @@ export {
   type RankResult,
   type StatisticName,
 } from './sensitivity.js';
+export {
+  compare,
+  pairCells,
+  pairedMetric,
+  comparedMetrics,
+  type CompareResult,
+  type CompareCell,
+  type Comparison,
+  type CompareOptions,
+  type PairedMetric,
+} from './compare.js';
+export { sampleValues, checkPairable, PAIRED_MAX_VALUES } from './paired.js';

@@ -3,3 +3,4 @@ export { formatRunTable, formatRunJson, formatRunCsv, runHeader, type TableOptio
 export { formatExplainTable, formatExplainJson } from './explain.js';
 export { formatSensitivityJson, formatTornadoTable, formatSobolTable, formatRankTable } from './sensitivity.js';
 export { formatSweepMatrix } from './matrix.js';
+export { formatCompareJson, formatCompareTable } from './compare.js';
