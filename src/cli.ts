@@ -7,6 +7,8 @@ import { realpathSync, renameSync, unlinkSync, writeFileSync } from 'node:fs';
 import { pathToFileURL } from 'node:url';
 import { Command, CommanderError, InvalidArgumentError, Option } from 'commander';
 import {
+  breakeven,
+  breakevenVariable,
   compare,
   explainPlan,
   planOfCell,
@@ -23,6 +25,8 @@ import { CptsimError, InputError } from './errors.js';
 import { flagshipScenario, packageVersion } from './paths.js';
 import { buildPlan, cellCount, type Plan } from './plan/index.js';
 import {
+  formatBreakevenJson,
+  formatBreakevenText,
   formatCompareJson,
   formatCompareTable,
   formatExplainJson,
@@ -144,6 +148,26 @@ async function engineForAll(opts: SimOptions, plans: readonly Plan[]): Promise<E
     return createEngine({ backend: 'cpu', ...(opts.threads ? { threads: opts.threads } : {}) });
   }
   return engine;
+}
+
+function parseNumber(text: string): number {
+  const x = Number(text.replace(/_/g, ''));
+  if (text.trim() === '' || !Number.isFinite(x)) throw new InvalidArgumentError(`expected a number, got "${text}"`);
+  return x;
+}
+
+function parseProbability(text: string): number {
+  const x = Number(text);
+  if (!(x > 0 && x < 1)) throw new InvalidArgumentError(`expected a probability strictly between 0 and 1, got "${text}"`);
+  return x;
+}
+
+function parseRange(text: string): [number, number] {
+  const parts = text.split(',').map((t) => Number(t.trim()));
+  if (parts.length !== 2 || !parts.every(Number.isFinite) || !(parts[0]! < parts[1]!)) {
+    throw new InvalidArgumentError(`expected lo,hi with lo < hi (e.g. 0.2,1), got "${text}"`);
+  }
+  return [parts[0]!, parts[1]!];
 }
 
 function parseMetricList(text: string, previous: string[] | undefined): string[] {
@@ -277,6 +301,58 @@ export function program(): Command {
         await engine.dispose();
       }
     });
+
+  addSimulationOptions(
+    prog
+      .command('breakeven')
+      .description('the value of one input at which P(metric <= target) reaches a probability, or at which the scenario is as likely as another to give the lower metric')
+      .argument('<scenario>', 'scenario file'),
+  )
+    .requiredOption('--vary <path>', 'the input to solve for, by its path in the file (e.g. serving.utilization)')
+    .option('--metric <name>', 'the metric (default: cost_per_mtok_output, or the first metric)')
+    .option('--target <value>', 'the metric value: solve P(metric <= target) = probability', parseNumber)
+    .option('--probability <p>', 'the probability to reach (default 0.5)', parseProbability)
+    .option('--versus <scenario>', 'another scenario: solve P(metric < that of the other) = probability, on common random numbers')
+    .option('--range <lo,hi>', 'search only inside [lo, hi] (default: the input\'s valid range)', parseRange)
+    .addOption(new Option('--format <format>', 'output format').choices(['table', 'json']).default('table'))
+    .option('--out <file>', 'write the result to a file instead of stdout')
+    .action(
+      async (
+        file: string,
+        opts: SimOptions & { vary: string; metric?: string; target?: number; probability?: number; versus?: string; range?: [number, number]; format: string; out?: string },
+      ) => {
+        if (opts.versus !== undefined && opts.target !== undefined) {
+          throw new InputError([{ path: '--target', message: 'give either --target (a metric value to reach) or --versus (a scenario to break even with), not both' }]);
+        }
+        if (opts.versus === undefined && opts.target === undefined) {
+          throw new InputError([{ path: '--target', message: 'is required (the metric value to reach), unless --versus names a scenario to break even with' }]);
+        }
+        const files = opts.versus !== undefined ? [file, opts.versus] : [file];
+        const plans = await pairedPlans(files, opts);
+        const scenario = await loadScenario(file);
+        const plan = plans[0]!;
+        const variable = breakevenVariable(scenario, plan, opts.vary);
+        const metric = chooseMetric(plan, opts.metric);
+        const engine = await engineForAll(opts, plans);
+        const meter = progressMeter('evaluations');
+        try {
+          const r = await breakeven(plan, variable, engine, packageVersion(), {
+            metric,
+            files,
+            ...(opts.target !== undefined ? { target: opts.target } : {}),
+            ...(opts.probability !== undefined ? { probability: opts.probability } : {}),
+            ...(plans[1] ? { versus: plans[1] } : {}),
+            ...(opts.range ? { range: opts.range } : {}),
+            onProgress: (d) => meter.update(d, Math.max(d, 24)),
+          });
+          meter.end();
+          emit(opts.format === 'json' ? formatBreakevenJson(r) : formatBreakevenText(r), opts.out);
+        } finally {
+          meter.end();
+          await engine.dispose();
+        }
+      },
+    );
 
   prog
     .command('explain')

@@ -63,6 +63,42 @@ describe('cptsim compare', () => {
   });
 });
 
+describe('cptsim breakeven', () => {
+  const measured = (): string => {
+    const f = join(tmp, 'measured.yaml');
+    writeFileSync(f, `name: measured\nseed: be\nsamples: 4000\naccelerator: { catalog: h100-sxm }\nworkload: { input_tokens: 1000, output_tokens: 1000 }\nserving: { utilization: 0.5 }\nthroughput: { mode: measured, output_tokens_per_s_per_gpu: 1000 }\ncosts: { pricing: cloud, cloud_usd_per_gpu_hour: { uniform: [2, 4] } }\n`);
+    return f;
+  };
+
+  it('prints the break-even value with its standard error; JSON has vary, value, probability and stderr', () => {
+    const f = measured();
+    const r = cptsim('breakeven', f, '--vary', 'serving.utilization', '--target', '1', '--backend', 'cpu', '--format', 'json');
+    expect(r.code).toBe(0);
+    const j = JSON.parse(r.stdout) as { vary: string; value: number; probability: number; stderr: number };
+    expect(j.vary).toBe('serving.utilization');
+    expect(j.probability).toBe(0.5);
+    // (2 + 0.5 * 2) / 3.6, within 4 standard errors.
+    expect(Math.abs(j.value - 3 / 3.6)).toBeLessThan(4 * j.stderr);
+    const t = cptsim('breakeven', f, '--vary', 'serving.utilization', '--target', '1', '--backend', 'cpu');
+    expect(t.code).toBe(0);
+    expect(t.stdout).toMatch(/serving\.utilization = 0\.8\d* ± /);
+  });
+
+  it('exits 2 with a clear message when no value reaches the target, or the flags do not say what to reach', () => {
+    const f = measured();
+    const r = cptsim('breakeven', f, '--vary', 'serving.utilization', '--target', '1', '--probability', '0.9', '--backend', 'cpu');
+    expect(r.code).toBe(2);
+    expect(r.stderr).toContain('--vary: no value of serving.utilization in its valid range (0, 1] gives P(cost_per_mtok_output <= 1) = 0.9');
+    expect(r.stdout).toBe('');
+    const none = cptsim('breakeven', f, '--vary', 'serving.utilization', '--backend', 'cpu');
+    expect(none.code).toBe(2);
+    expect(none.stderr).toContain('--target: is required');
+    const prob = cptsim('breakeven', f, '--vary', 'serving.utilization', '--target', '1', '--probability', '1.5');
+    expect(prob.code).toBe(2);
+    expect(prob.stderr).toContain('expected a probability strictly between 0 and 1');
+  });
+});
+
 describe('scenario inheritance through the CLI', () => {
   it('runs a file that extends another, and names the inherited file in an error', () => {
     const base = join(tmp, 'base.yaml');

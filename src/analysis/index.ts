@@ -41,3 +41,4 @@ export {
   type PairedMetric,
 } from './compare.js';
 export { sampleValues, checkPairable, PAIRED_MAX_VALUES } from './paired.js';
+export { breakeven, breakevenVariable, type BreakevenResult, type BreakevenOptions, type BreakevenVariable } from './breakeven.js';

@@ -4,3 +4,4 @@ export { formatExplainTable, formatExplainJson } from './explain.js';
 export { formatSensitivityJson, formatTornadoTable, formatSobolTable, formatRankTable } from './sensitivity.js';
 export { formatSweepMatrix } from './matrix.js';
 export { formatCompareJson, formatCompareTable } from './compare.js';
+export { formatBreakevenJson, formatBreakevenText } from './breakeven.js';
