@@ -41,7 +41,7 @@ import {
   formatTornadoTable,
 } from './report/index.js';
 import { cellPoint } from './plan/index.js';
-import { loadScenario } from './scenario/index.js';
+import { loadScenario, type Scenario } from './scenario/index.js';
 import type { SamplingScheme } from './sampling/index.js';
 
 const MAX_SAMPLES = 2 ** 40;
@@ -108,6 +108,10 @@ function emit(text: string, out: string | undefined): void {
 }
 
 async function planFrom(file: string | undefined, opts: { samples?: number; seed?: string; sampling?: SamplingScheme }): Promise<Plan> {
+  return (await scenarioPlanFrom(file, opts)).plan;
+}
+
+async function scenarioPlanFrom(file: string | undefined, opts: { samples?: number; seed?: string; sampling?: SamplingScheme }): Promise<{ scenario: Scenario; plan: Plan }> {
   let path = file;
   if (!path) {
     path = flagshipScenario();
@@ -115,11 +119,30 @@ async function planFrom(file: string | undefined, opts: { samples?: number; seed
     say(`copy it to start your own: cp ${path} my-scenario.yaml`);
   }
   const scenario = await loadScenario(path);
-  return buildPlan(scenario, {
+  const plan = buildPlan(scenario, {
     ...(opts.samples !== undefined ? { samples: opts.samples } : {}),
     ...(opts.seed !== undefined ? { seed: opts.seed } : {}),
     ...(opts.sampling !== undefined ? { sampling: opts.sampling } : {}),
   });
+  return { scenario, plan };
+}
+
+/** `--probability-below metric=x[,x...]`, repeatable: thresholds by metric. */
+function parseBelow(text: string, previous: Record<string, number[]> | undefined): Record<string, number[]> {
+  const m = /^([^=\s]+)=(.+)$/.exec(text.trim());
+  const xs = m ? m[2]!.split(',').map((t) => Number(t.trim().replace(/_/g, ''))) : [];
+  if (!m || xs.length === 0 || !xs.every(Number.isFinite)) {
+    throw new InvalidArgumentError(`expected <metric>=<x>[,<x>...] (e.g. cost_per_mtok_output=1,1.5), got "${text}"`);
+  }
+  const out = { ...(previous ?? {}) };
+  out[m[1]!] = [...(out[m[1]!] ?? []), ...xs];
+  return out;
+}
+
+function parseCdfPoints(text: string): number {
+  const n = Number(text);
+  if (!Number.isInteger(n) || n < 2 || n > 10000) throw new InvalidArgumentError(`expected a whole number of CDF points from 2 to 10000, got "${text}"`);
+  return n;
 }
 
 /**
@@ -245,9 +268,18 @@ export function program(): Command {
     )
     .option('--metric <name>', 'metric shown per cell in the table of a sweep (default: cost_per_mtok_output, or the first metric)')
     .option('--matrix <statistic>', 'print a two-axis sweep as a matrix of this statistic (e.g. p90) of --metric', parseStatistic)
-    .action(async (file: string | undefined, opts: SimOptions & { format: string; out?: string; quantiles: 'auto' | 'exact' | 'hist'; metric?: string; matrix?: StatisticName }) => {
-      const plan = await planFrom(file, opts);
+    .option('--probability-below <metric=x,...>', 'report P(metric <= x) with its Monte Carlo error for each x (repeatable; adds to probability_below: in the file)', parseBelow)
+    .option('--cdf <n>', 'add n points of every metric\'s CDF to the JSON result', parseCdfPoints)
+    .action(async (file: string | undefined, opts: SimOptions & { format: string; out?: string; quantiles: 'auto' | 'exact' | 'hist'; metric?: string; matrix?: StatisticName; probabilityBelow?: Record<string, number[]>; cdf?: number }) => {
+      const { scenario, plan } = await scenarioPlanFrom(file, opts);
       const metric = chooseMetric(plan, opts.metric);
+      const below: Record<string, number[]> = Object.fromEntries(Object.entries(scenario.probabilityBelow).map(([k, v]) => [k, [...v]]));
+      for (const [name, xs] of Object.entries(opts.probabilityBelow ?? {})) {
+        if (!plan.metrics.includes(name)) {
+          throw new InputError([{ path: '--probability-below', message: `unknown metric "${name}" (this scenario's metrics: ${plan.metrics.join(', ')})` }]);
+        }
+        below[name] = [...new Set([...(below[name] ?? []), ...xs])];
+      }
       if (opts.matrix && plan.axes.length !== 2) {
         throw new InputError([{ path: '--matrix', message: `needs a scenario with exactly two sweep axes, this one has ${plan.axes.length}` }]);
       }
@@ -257,6 +289,8 @@ export function program(): Command {
         const { result } = await simulate(plan, engine, packageVersion(), {
           quantiles: opts.quantiles,
           onProgress: (d, t) => meter.update(d, t),
+          probabilityBelow: below,
+          ...(opts.cdf !== undefined ? { cdfPoints: opts.cdf } : {}),
         });
         meter.end();
         const text =

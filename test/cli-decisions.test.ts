@@ -99,6 +99,30 @@ describe('cptsim breakeven', () => {
   });
 });
 
+describe('cptsim run --probability-below and --cdf', () => {
+  it('prints P(metric <= x) with its error, and puts it and the CDF in the JSON', () => {
+    const t = cptsim('run', FLAGSHIP, '--samples', '4000', '--backend', 'cpu', '--probability-below', 'cost_per_mtok_output=1,1.5');
+    expect(t.code).toBe(0);
+    expect(t.stdout).toMatch(/P\(cost_per_mtok_output <= 1\) = [\d.]+% ± [\d.]+%/);
+    expect(t.stdout).toMatch(/P\(cost_per_mtok_output <= 1\.5\) = [\d.]+% ± [\d.]+%/);
+    const j = cptsim('run', FLAGSHIP, '--samples', '4000', '--backend', 'cpu', '--probability-below', 'tpot_ms=30', '--cdf', '11', '--format', 'json');
+    expect(j.code).toBe(0);
+    const cell = (JSON.parse(j.stdout) as { cells: { probability_below: Record<string, { x: number; p: number; stderr: number }[]>; cdf: Record<string, { p: number[]; x: number[] }> }[] }).cells[0]!;
+    expect(cell.probability_below['tpot_ms']![0]!.x).toBe(30);
+    expect(cell.cdf['cost_per_mtok_output']!.p).toHaveLength(11);
+  });
+
+  it('exits 2 for a malformed threshold or an unknown metric, writing nothing to stdout', () => {
+    const bad = cptsim('run', FLAGSHIP, '--backend', 'cpu', '--probability-below', 'cost_per_mtok_output');
+    expect(bad.code).toBe(2);
+    expect(bad.stderr).toContain('expected <metric>=<x>[,<x>...]');
+    const unknown = cptsim('run', FLAGSHIP, '--samples', '100', '--backend', 'cpu', '--probability-below', 'cost=1');
+    expect(unknown.code).toBe(2);
+    expect(unknown.stderr).toContain('--probability-below: unknown metric "cost"');
+    expect(unknown.stdout).toBe('');
+  });
+});
+
 describe('scenario inheritance through the CLI', () => {
   it('runs a file that extends another, and names the inherited file in an error', () => {
     const base = join(tmp, 'base.yaml');

@@ -12,3 +12,12 @@ export {
   type Stats,
   type MetricSummary,
 } from './summary.js';
+export {
+  probabilityBelowExact,
+  probabilityBelowHist,
+  cdfExact,
+  cdfHist,
+  sortedFinite,
+  type ProbabilityBelow,
+  type CdfPoints,
+} from './exceedance.js';

@@ -41,9 +41,9 @@ function shiftLines(node: SourceNode, offset: number): SourceNode {
 
 const isNull = (n: SourceNode): boolean => n.kind === 'scalar' && (n.value === null || n.value === undefined);
 
-/** Sections merge key by key; `inputs:` and `metrics:` merge by name. Anything else is replaced. */
+/** Sections merge key by key; `inputs:`, `metrics:` and `probability_below:` merge by name. Anything else is replaced. */
 function mergesKeyByKey(field: Field | undefined): boolean {
-  return field !== undefined && (field.t === 'section' || field.t === 'customInputs' || field.t === 'customMetrics');
+  return field !== undefined && (field.t === 'section' || field.t === 'customInputs' || field.t === 'customMetrics' || field.t === 'probabilityBelow');
 }
 
 function childFields(field: Field | undefined): Record<string, Field> | undefined {

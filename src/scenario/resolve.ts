@@ -173,6 +173,7 @@ export function resolveScenario(raw: RawScenario, file: string, issues: Issues, 
       costModel: false,
       custom,
       sampling,
+      probabilityBelow: resolveProbabilityBelow(raw, custom.metrics.map((m) => m.name), issues),
     };
   }
   if (!raw.sections.has('costs')) {
@@ -363,7 +364,19 @@ export function resolveScenario(raw: RawScenario, file: string, issues: Issues, 
     costModel: true,
     custom,
     sampling,
+    probabilityBelow: resolveProbabilityBelow(raw, [...metricsFor(config), ...custom.metrics.map((m) => m.name)], issues),
   };
+}
+
+/** `probability_below:`: each key one of the scenario's metrics. */
+function resolveProbabilityBelow(raw: RawScenario, metrics: readonly string[], issues: Issues): Record<string, number[]> {
+  const out: Record<string, number[]> = {};
+  for (const [name, { values, line }] of raw.probabilityBelow) {
+    if (!metrics.includes(name)) {
+      issues.add(`probability_below.${name}`, `unknown metric${didYouMean(name, metrics)} (this scenario's metrics: ${metrics.join(', ')})`, line);
+    } else out[name] = [...values];
+  }
+  return out;
 }
 
 /** Relations between fields that every draw must satisfy. */
