@@ -3,7 +3,7 @@
  * compare, breakeven, exceedance probabilities and CDFs on run, scenario inheritance.
  */
 import { spawnSync } from 'node:child_process';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
@@ -139,5 +139,23 @@ describe('scenario inheritance through the CLI', () => {
     expect(bad.code).toBe(2);
     expect(bad.stderr).toContain(`${join(tmp, 'bad-base.yaml')}:2: serving.utilization: expected a number in (0, 1], got 1.5`);
     expect(bad.stderr).not.toContain('    at ');
+  });
+});
+
+describe("the README's Decisions commands", () => {
+  // Each row of the question table: `npx cptsim <args>`, run as written plus a small sample count on the CPU engine.
+  const readme = readFileSync(join(root, 'README.md'), 'utf8');
+  const section = readme.slice(readme.indexOf('## Decisions'), readme.indexOf('### Compare'));
+  const commands = [...section.matchAll(/\| `npx cptsim ([^`]+)` \|/g)].map((m) => m[1]!.split(' '));
+
+  it('lists one command per question', () => {
+    expect(commands.map((c) => c[0])).toEqual(['compare', 'breakeven', 'breakeven', 'run']);
+  });
+
+  it.each(commands.map((c) => [c.join(' '), c] as const))('%s', (_, args) => {
+    const r = cptsim(...args, '--samples', '4000', '--backend', 'cpu');
+    expect(r.stderr).toBe('');
+    expect(r.code).toBe(0);
+    expect(r.stdout.length).toBeGreaterThan(0);
   });
 });
