@@ -8,6 +8,7 @@ import { MAX_DRAFT_TOKENS, SLOT_DEFS, intermediatesFor, metricsFor } from '../mo
 import type { Attention, Catalog, CatalogEntry } from './catalog.js';
 import { loadCatalog } from './catalog.js';
 import { CUSTOM_MODEL_CONFIG, isCustomModel, resolveCustom, resolveSampling } from './custom.js';
+import { resolveFleet } from './fleet.js';
 import type { Precision } from './defaults.js';
 import { CLOUD_DEFAULT_PUE, DEFAULTS, DEFAULT_ATTENTION_COMPUTE, DEFAULT_COMPUTE, PRECISIONS } from './defaults.js';
 import type { Issues } from './issues.js';
@@ -347,7 +348,11 @@ export function resolveScenario(raw: RawScenario, file: string, issues: Issues, 
   crossChecks(inputs, issues);
   if (config.throughput === 0) checkLayout(inputs, issues);
   // Expressions may read the inputs this configuration uses, its metrics and its intermediates.
-  const custom = resolveCustom(raw, [...Object.keys(inputs), ...metricsFor(config), ...intermediatesFor(config)], issues);
+  const known = [...Object.keys(inputs), ...metricsFor(config), ...intermediatesFor(config)];
+  const own = resolveCustom(raw, known, issues);
+  // Fleet sizing adds inputs and metrics of its own after the scenario's (src/scenario/fleet.ts).
+  const fleet = resolveFleet(raw, config, known, new Set([...raw.customInputs.keys(), ...raw.customMetrics.keys()]), issues);
+  const custom = { inputs: [...own.inputs, ...fleet.inputs], metrics: [...own.metrics, ...fleet.metrics] };
 
   return {
     file,

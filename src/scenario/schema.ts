@@ -77,6 +77,9 @@ function buildSchema(): Record<string, Field> {
     // Precision of attention math (QK^T, PV); model.compute is that of the weight GEMMs.
     attention_compute: { t: 'enum', values: PRECISIONS },
   });
+  // Fleet sizing (src/scenario/fleet.ts): numeric fields that are not model inputs.
+  Object.assign(sectionAt(['workload', 'demand']), { output_tokens_per_day: NUMBER, requests_per_s_peak: NUMBER, peak_to_average: NUMBER });
+  sectionAt(['site'])['power_mw'] = NUMBER;
   sectionAt(['serving', 'speculative'])['acceptance_by_position'] = { t: 'numberList', max: MAX_DRAFT_TOKENS };
   sectionAt(['throughput'])['mode'] = { t: 'enum', values: ['roofline', 'measured'] };
   sectionAt(['costs'])['pricing'] = { t: 'enum', values: ['owned', 'cloud'] };
