@@ -84,6 +84,7 @@ function usedSlots(config: ModelConfig, moe: boolean, acceptanceCount: number, m
     if (config.facility === 2) used.add('facility_capex_usd_per_mw').add('facility_life_years');
   } else {
     used.add('cloud_usd_per_gpu_hour');
+    if (config.billing === 1) used.add('autoscaling_efficiency');
   }
   return used;
 }
@@ -99,6 +100,7 @@ function whyUnused(slot: SlotName, config: ModelConfig, attention: Attention): s
     return 'is not used with throughput.mode: measured (the throughput equations do not run); remove it';
   }
   if (slot === 'cloud_usd_per_gpu_hour') return 'is only used with costs.pricing: cloud';
+  if (slot === 'autoscaling_efficiency') return 'is only used with costs.billing: on_demand (reserved capacity is paid for every hour)';
   if (config.pricing === 1 && OWNED_SLOTS.includes(slot)) return 'is not used with costs.pricing: cloud (the hourly price covers it); remove it';
   if (slot === 'kv_heads') return `is not used with ${attention} attention (the KV cache is the latent of kv_lora_rank + qk_rope_head_dim)`;
   if (slot === 'kv_lora_rank' || slot === 'qk_rope_head_dim') return `is only used with mla attention (this model has ${attention})`;
@@ -242,7 +244,12 @@ export function resolveScenario(raw: RawScenario, file: string, issues: Issues, 
     measuredTtft: measured && has('throughput.ttft_s') ? 1 : 0,
     attentionPeak: !measured && attentionCompute !== compute ? 1 : 0,
     kvOffload: !measured && raw.sections.has('serving.kv_offload') ? 1 : 0,
+    // Billing is a choice of cloud pricing only; owned configurations carry none.
+    ...(pricing === 'cloud' ? { billing: str('costs.billing') === 'on_demand' ? (1 as const) : (0 as const) } : {}),
   };
+  if (pricing === 'owned' && raw.strings.has('costs.billing')) {
+    issues.add('costs.billing', 'is only used with costs.pricing: cloud (owned GPUs are paid for every hour)', raw.strings.get('costs.billing')!.line);
+  }
   if (measured) {
     if (sloRate && !config.measuredUserRate) {
       issues.add('serving.slo.min_tokens_per_s_per_user', 'in measured mode this check needs throughput.tokens_per_s_per_user (the measured per-user rate)');

@@ -83,6 +83,7 @@ function buildSchema(): Record<string, Field> {
   sectionAt(['serving', 'speculative'])['acceptance_by_position'] = { t: 'numberList', max: MAX_DRAFT_TOKENS };
   sectionAt(['throughput'])['mode'] = { t: 'enum', values: ['roofline', 'measured'] };
   sectionAt(['costs'])['pricing'] = { t: 'enum', values: ['owned', 'cloud'] };
+  sectionAt(['costs'])['billing'] = { t: 'enum', values: ['reserved', 'on_demand'] };
   return top;
 }
 

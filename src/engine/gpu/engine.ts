@@ -391,6 +391,8 @@ class GpuEngine implements Engine {
   }
 
   unsupported(plan: Plan): string | null {
+    // shaders/model.wgsl does not have on-demand billing's equation yet (docs/model.md, "Cost per GPU-hour").
+    if (plan.config.billing === 1) return 'the GPU engine does not model costs.billing: on_demand yet';
     const metrics = plan.metrics.length;
     return metrics > MAX_PLAN_METRICS ? `the GPU engine takes at most ${MAX_PLAN_METRICS} metrics per run, this plan has ${metrics}` : null;
   }
@@ -453,7 +455,7 @@ class GpuEngine implements Engine {
     const { cells, metrics } = kp;
     const pairs = cells * metrics;
     const why = this.unsupported(plan);
-    if (why !== null) throw new RuntimeError(`${why}; use --backend cpu, or fewer custom metrics`);
+    if (why !== null) throw new RuntimeError(`${why}; use --backend cpu${plan.config.billing === 1 ? '' : ', or fewer custom metrics'}`);
     const layout = customLayout(plan);
     const kernel = await this.kernel(layout ? customKernel(layout, metrics) : PLAIN_KERNEL);
     const device = this.live();
