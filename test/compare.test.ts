@@ -122,6 +122,17 @@ describe('compare pairs sweep cells by point', () => {
     expect(() => pairCells(a, b, ['a.yaml', 'b.yaml'])).toThrow(/a\.yaml sweeps costs\.cloud_usd_per_gpu_hour \[2, 3\], b\.yaml sweeps costs\.cloud_usd_per_gpu_hour \[2, 4\]/);
   });
 
+  it('pairs Latin hypercube samples too (strata are keyed by input path), and refuses Sobol points when the uncertain inputs differ', async () => {
+    engine ??= createCpuEngine({ threads: 1 });
+    const lhsA = plan(measured('{ uniform: [2, 4] }'), { sampling: 'lhs' });
+    const lhsB = plan(measured('{ uniform: [2.5, 4.5] }'), { sampling: 'lhs' });
+    const m = (await compare([lhsA, lhsB], engine, 'test', { metrics: ['cost_per_mtok_output'] })).metrics!['cost_per_mtok_output']!;
+    expect(m.difference.sd).toBeLessThan(1e-5);
+    const sobolA = plan(measured('{ uniform: [2, 4] }'), { sampling: 'sobol', samples: 1024 });
+    const sobolB = plan(measured('3', '{ uniform: [0.5, 1] }'), { sampling: 'sobol', samples: 1024 });
+    await expect(compare([sobolA, sobolB], engine, 'test', { files: ['a.yaml', 'b.yaml'] })).rejects.toThrow(/b\.yaml: sampling: Sobol points give each uncertain input a dimension by its position/);
+  });
+
   it('refuses scenarios that would not share random numbers (different seeds or sample counts)', async () => {
     engine ??= createCpuEngine({ threads: 1 });
     const a = plan(measured('2'));
