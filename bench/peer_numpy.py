@@ -298,7 +298,9 @@ def model(v, cfg, n):
         tpot = F32(1000) * itl
         user_rate = one / itl
 
-    to_per_mtok = F32(1e6) / (tokens_per_s * u * F32(3600))
+    # Paid GPU-hours that deliver tokens: all of them at utilization u, or only the busy ones on demand.
+    busy = v["autoscaling_efficiency"] if cfg["pricing"] == 1 and cfg.get("billing", 0) == 1 else u
+    to_per_mtok = F32(1e6) / (tokens_per_s * busy * F32(3600))
     per_mtok = cost * to_per_mtok
     facility_kw = it_kw * pue
     metrics = {

@@ -419,7 +419,13 @@ fn model_eval4(x: ptr<function, array<vec4<f32>, N_SLOTS>>, out: ptr<function, a
 
   // ---- Metrics. A share is component / (tokens per GPU-hour), which equals component / cost *
   // cost_per_mtok_output without the 0/0 of a zero cost.
-  let usd_per_h_to_per_mtok = MODEL_TOKENS_PER_MTOK / (tokens_per_s_per_gpu * utilization * MODEL_SECONDS_PER_HOUR);
+  // The share of paid GPU-hours that deliver tokens: the utilization when every hour is paid,
+  // the autoscaling efficiency when cloud GPUs are billed on demand (docs/model.md "Cost per GPU-hour").
+  var busy = utilization;
+  if (cfg.pricing == 1u && cfg.billing == 1u) {
+    busy = (*x)[SLOT_AUTOSCALING_EFFICIENCY];
+  }
+  let usd_per_h_to_per_mtok = MODEL_TOKENS_PER_MTOK / (tokens_per_s_per_gpu * busy * MODEL_SECONDS_PER_HOUR);
   let cost_per_mtok_output = cost_usd_per_h * usd_per_h_to_per_mtok;
   let facility_kw = it_power_kw * pue;
   (*out)[METRIC_COST_PER_MTOK_OUTPUT] = cost_per_mtok_output;

@@ -9,6 +9,9 @@ import { pathToFileURL } from 'node:url';
 import { Command, CommanderError, InvalidArgumentError, Option } from 'commander';
 import {
   evaluateFidelity,
+  breakeven,
+  breakevenVariable,
+  compare,
   explainPlan,
   loadValidationSet,
   planOfCell,
@@ -20,12 +23,16 @@ import {
   type StatisticName,
 } from './analysis/index.js';
 import { QUANTILE_KEYS } from './aggregate/index.js';
-import { createEngine, listAdapters, type Backend } from './engine/index.js';
+import { createEngine, listAdapters, type Backend, type Engine } from './engine/index.js';
 import { CptsimError, InputError } from './errors.js';
 import { checkOutput, writeOutput, type OutputTarget } from './output.js';
 import { flagshipScenario, packageVersion, validationSet } from './paths.js';
 import { buildPlan, type Plan } from './plan/index.js';
 import {
+  formatBreakevenJson,
+  formatBreakevenText,
+  formatCompareJson,
+  formatCompareTable,
   formatExplainJson,
   formatExplainTable,
   formatFidelityJson,
@@ -41,7 +48,7 @@ import {
   formatValidation,
 } from './report/index.js';
 import { cellPoint } from './plan/index.js';
-import { loadScenario } from './scenario/index.js';
+import { loadScenario, type Scenario } from './scenario/index.js';
 import type { SamplingScheme } from './sampling/index.js';
 
 const MAX_SAMPLES = 2 ** 40;
@@ -120,6 +127,10 @@ async function emit(text: string, out: OutputTarget | undefined): Promise<void> 
 }
 
 async function planFrom(file: string | undefined, opts: { samples?: number; seed?: string; sampling?: SamplingScheme }): Promise<Plan> {
+  return (await scenarioPlanFrom(file, opts)).plan;
+}
+
+async function scenarioPlanFrom(file: string | undefined, opts: { samples?: number; seed?: string; sampling?: SamplingScheme }): Promise<{ scenario: Scenario; plan: Plan }> {
   let path = file;
   if (!path) {
     path = flagshipScenario();
@@ -127,11 +138,82 @@ async function planFrom(file: string | undefined, opts: { samples?: number; seed
     say(`copy it to start your own: cp ${path} my-scenario.yaml`);
   }
   const scenario = await loadScenario(path);
-  return buildPlan(scenario, {
+  const plan = buildPlan(scenario, {
     ...(opts.samples !== undefined ? { samples: opts.samples } : {}),
     ...(opts.seed !== undefined ? { seed: opts.seed } : {}),
     ...(opts.sampling !== undefined ? { sampling: opts.sampling } : {}),
   });
+  return { scenario, plan };
+}
+
+/** `--probability-below metric=x[,x...]`, repeatable: thresholds by metric. */
+function parseBelow(text: string, previous: Record<string, number[]> | undefined): Record<string, number[]> {
+  const m = /^([^=\s]+)=(.+)$/.exec(text.trim());
+  const xs = m ? m[2]!.split(',').map((t) => Number(t.trim().replace(/_/g, ''))) : [];
+  if (!m || xs.length === 0 || !xs.every(Number.isFinite)) {
+    throw new InvalidArgumentError(`expected <metric>=<x>[,<x>...] (e.g. cost_per_mtok_output=1,1.5), got "${text}"`);
+  }
+  const out = { ...(previous ?? {}) };
+  out[m[1]!] = [...(out[m[1]!] ?? []), ...xs];
+  return out;
+}
+
+function parseCdfPoints(text: string): number {
+  const n = Number(text);
+  if (!Number.isInteger(n) || n < 2 || n > 10000) throw new InvalidArgumentError(`expected a whole number of CDF points from 2 to 10000, got "${text}"`);
+  return n;
+}
+
+/**
+ * Plans for analyses that pair samples across scenarios: every scenario on one seed, sample count
+ * and sampling scheme (the flags', else the first file's), so that they share random numbers.
+ */
+async function pairedPlans(files: readonly string[], opts: { samples?: number; seed?: string; sampling?: SamplingScheme }): Promise<Plan[]> {
+  const scenarios = [];
+  for (const f of files) scenarios.push(await loadScenario(f));
+  const first = scenarios[0]!;
+  const seed = opts.seed ?? first.seed;
+  const samples = opts.samples ?? first.samples;
+  const sampling = opts.sampling ?? first.sampling;
+  if (opts.seed === undefined && scenarios.some((s) => s.seed !== first.seed)) say(`every scenario runs on the seed of ${files[0]} ("${seed}"), so that they share random numbers`);
+  if (opts.samples === undefined && scenarios.some((s) => s.samples !== first.samples)) say(`every scenario runs ${samples.toLocaleString('en-US')} samples (from ${files[0]})`);
+  return scenarios.map((s) => buildPlan(s, { seed, samples, sampling }));
+}
+
+/** An engine that can run every plan: with --backend auto, the CPU engine when the GPU engine cannot run one of them. */
+async function engineForAll(opts: SimOptions, plans: readonly Plan[]): Promise<Engine> {
+  const engine = await createEngine({ backend: opts.backend, ...(opts.threads ? { threads: opts.threads } : {}), log: say }, plans[0]);
+  const why = plans.map((p) => engine.unsupported(p)).find((w) => w !== null);
+  if (why && opts.backend === 'auto') {
+    await engine.dispose();
+    say(`${why}: using the CPU engine`);
+    return createEngine({ backend: 'cpu', ...(opts.threads ? { threads: opts.threads } : {}) });
+  }
+  return engine;
+}
+
+function parseNumber(text: string): number {
+  const x = Number(text.replace(/_/g, ''));
+  if (text.trim() === '' || !Number.isFinite(x)) throw new InvalidArgumentError(`expected a number, got "${text}"`);
+  return x;
+}
+
+function parseProbability(text: string): number {
+  const x = Number(text);
+  if (!(x > 0 && x < 1)) throw new InvalidArgumentError(`expected a probability strictly between 0 and 1, got "${text}"`);
+  return x;
+}
+
+function parseRange(text: string): [number, number] {
+  const parts = text.split(',').map((t) => Number(t.trim()));
+  if (parts.length !== 2 || !parts.every(Number.isFinite) || !(parts[0]! < parts[1]!)) {
+    throw new InvalidArgumentError(`expected lo,hi with lo < hi (e.g. 0.2,1), got "${text}"`);
+  }
+  return [parts[0]!, parts[1]!];
+}
+
+function parseMetricList(text: string, previous: string[] | undefined): string[] {
+  return [...(previous ?? []), ...text.split(',').map((m) => m.trim()).filter((m) => m !== '')];
 }
 
 /** The metric a table shows: the one asked for (checked), else the headline cost, else the first. */
@@ -205,7 +287,9 @@ export function program(): Command {
     )
     .option('--metric <name>', 'metric shown per cell in the table of a sweep (default: cost_per_mtok_output, or the first metric)')
     .option('--matrix <statistic>', 'print a two-axis sweep as a matrix of this statistic (e.g. p90) of --metric', parseStatistic)
-    .action(async (file: string | undefined, opts: SimOptions & { format: string; out?: string; quantiles: 'auto' | 'exact' | 'hist'; metric?: string; matrix?: StatisticName }) => {
+    .option('--probability-below <metric=x,...>', 'report P(metric <= x) with its Monte Carlo error for each x (repeatable; adds to probability_below: in the file)', parseBelow)
+    .option('--cdf <n>', 'add n points of every metric\'s CDF to the JSON result', parseCdfPoints)
+    .action(async (file: string | undefined, opts: SimOptions & { format: string; out?: string; quantiles: 'auto' | 'exact' | 'hist'; metric?: string; matrix?: StatisticName; probabilityBelow?: Record<string, number[]>; cdf?: number }) => {
       if (opts.matrix && opts.format !== 'table') {
         throw new InputError([
           { path: '--matrix', message: `is a table; it cannot be written as --format ${opts.format} (which holds every statistic of every cell already)` },
@@ -213,8 +297,15 @@ export function program(): Command {
       }
       const out = outputOf(opts.out, file);
       warnThreads(opts.threads);
-      const plan = await planFrom(file, opts);
+      const { scenario, plan } = await scenarioPlanFrom(file, opts);
       const metric = chooseMetric(plan, opts.metric);
+      const below: Record<string, number[]> = Object.fromEntries(Object.entries(scenario.probabilityBelow).map(([k, v]) => [k, [...v]]));
+      for (const [name, xs] of Object.entries(opts.probabilityBelow ?? {})) {
+        if (!plan.metrics.includes(name)) {
+          throw new InputError([{ path: '--probability-below', message: `unknown metric "${name}" (this scenario's metrics: ${plan.metrics.join(', ')})` }]);
+        }
+        below[name] = [...new Set([...(below[name] ?? []), ...xs])];
+      }
       if (opts.matrix && plan.axes.length !== 2) {
         throw new InputError([{ path: '--matrix', message: `needs a scenario with exactly two sweep axes, this one has ${plan.axes.length}` }]);
       }
@@ -224,6 +315,8 @@ export function program(): Command {
         const { result } = await simulate(plan, engine, packageVersion(), {
           quantiles: opts.quantiles,
           onProgress: (d, t) => meter.update(d, t),
+          probabilityBelow: below,
+          ...(opts.cdf !== undefined ? { cdfPoints: opts.cdf } : {}),
         });
         meter.end();
         const text =
@@ -240,6 +333,92 @@ export function program(): Command {
         await engine.dispose();
       }
     });
+
+  addSimulationOptions(
+    prog
+      .command('compare')
+      .description('compare scenarios on common random numbers: per-sample difference B - A, ratio B / A and P(B < A), each against the first')
+      .argument('<scenarios...>', 'two or more scenario files; each is compared with the first'),
+  )
+    .option('--metric <names>', 'metrics to compare, comma-separated or repeated (default: every metric the scenarios share)', parseMetricList)
+    .addOption(new Option('--format <format>', 'output format').choices(['table', 'json']).default('table'))
+    .option('--out <file>', 'write the result to a file instead of stdout')
+    .action(async (files: string[], opts: SimOptions & { metric?: string[]; format: string; out?: string }) => {
+      if (files.length < 2) throw new InputError([{ path: '<scenarios>', message: `compare needs at least two scenario files, got ${files.length}` }]);
+      const out = outputOf(opts.out, files[0]);
+      for (const f of files.slice(1)) if (opts.out !== undefined) checkOutput(opts.out, [f]);
+      warnThreads(opts.threads);
+      const plans = await pairedPlans(files, opts);
+      const engine = await engineForAll(opts, plans);
+      const meter = progressMeter();
+      try {
+        const r = await compare(plans, engine, packageVersion(), {
+          files,
+          ...(opts.metric ? { metrics: opts.metric } : {}),
+          onProgress: (d, t) => meter.update(d, t),
+        });
+        meter.end();
+        await emit(opts.format === 'json' ? formatCompareJson(r) : formatCompareTable(r), out);
+      } finally {
+        meter.end();
+        await engine.dispose();
+      }
+    });
+
+  addSimulationOptions(
+    prog
+      .command('breakeven')
+      .description('the value of one input at which P(metric <= target) reaches a probability, or at which the scenario is as likely as another to give the lower metric')
+      .argument('<scenario>', 'scenario file'),
+  )
+    .requiredOption('--vary <path>', 'the input to solve for, by its path in the file (e.g. serving.utilization)')
+    .option('--metric <name>', 'the metric (default: cost_per_mtok_output, or the first metric)')
+    .option('--target <value>', 'the metric value: solve P(metric <= target) = probability', parseNumber)
+    .option('--probability <p>', 'the probability to reach (default 0.5)', parseProbability)
+    .option('--versus <scenario>', 'another scenario: solve P(metric < that of the other) = probability, on common random numbers')
+    .option('--range <lo,hi>', 'search only inside [lo, hi] (default: the input\'s valid range)', parseRange)
+    .addOption(new Option('--format <format>', 'output format').choices(['table', 'json']).default('table'))
+    .option('--out <file>', 'write the result to a file instead of stdout')
+    .action(
+      async (
+        file: string,
+        opts: SimOptions & { vary: string; metric?: string; target?: number; probability?: number; versus?: string; range?: [number, number]; format: string; out?: string },
+      ) => {
+        if (opts.versus !== undefined && opts.target !== undefined) {
+          throw new InputError([{ path: '--target', message: 'give either --target (a metric value to reach) or --versus (a scenario to break even with), not both' }]);
+        }
+        if (opts.versus === undefined && opts.target === undefined) {
+          throw new InputError([{ path: '--target', message: 'is required (the metric value to reach), unless --versus names a scenario to break even with' }]);
+        }
+        const files = opts.versus !== undefined ? [file, opts.versus] : [file];
+        const out = outputOf(opts.out, file);
+        if (opts.versus !== undefined && opts.out !== undefined) checkOutput(opts.out, [opts.versus]);
+        warnThreads(opts.threads);
+        const plans = await pairedPlans(files, opts);
+        const scenario = await loadScenario(file);
+        const plan = plans[0]!;
+        const variable = breakevenVariable(scenario, plan, opts.vary);
+        const metric = chooseMetric(plan, opts.metric);
+        const engine = await engineForAll(opts, plans);
+        const meter = progressMeter('evaluations');
+        try {
+          const r = await breakeven(plan, variable, engine, packageVersion(), {
+            metric,
+            files,
+            ...(opts.target !== undefined ? { target: opts.target } : {}),
+            ...(opts.probability !== undefined ? { probability: opts.probability } : {}),
+            ...(plans[1] ? { versus: plans[1] } : {}),
+            ...(opts.range ? { range: opts.range } : {}),
+            onProgress: (d) => meter.update(d, Math.max(d, 24)),
+          });
+          meter.end();
+          await emit(opts.format === 'json' ? formatBreakevenJson(r) : formatBreakevenText(r), out);
+        } finally {
+          meter.end();
+          await engine.dispose();
+        }
+      },
+    );
 
   prog
     .command('explain')

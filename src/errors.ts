@@ -20,6 +20,8 @@ export interface Issue {
   message: string;
   /** 1-based line in the file, when known. */
   line?: number;
+  /** The file the line is in, when it is not the one the error is about (a file it extends). */
+  file?: string;
 }
 
 export class InputError extends CptsimError {
@@ -41,7 +43,8 @@ export class RuntimeError extends CptsimError {
 export function formatIssues(issues: Issue[], file?: string): string {
   return issues
     .map((i) => {
-      const where = [file ? (i.line ? `${file}:${i.line}` : file) : undefined, i.path || undefined]
+      const f = i.file ?? file;
+      const where = [f ? (i.line ? `${f}:${i.line}` : f) : undefined, i.path || undefined]
         .filter((x) => x !== undefined)
         .join(': ');
       return where ? `${where}: ${i.message}` : i.message;

@@ -124,7 +124,7 @@ describe('encodeMcParams and encodeModelConfig', () => {
   });
 
   it('writes the config fields in CONFIG_FIELDS order', () => {
-    const cfg = { throughput: 1, pricing: 1, attention: 1, facility: 2, speculative: 2, disaggregated: 1, sloTokensPerSPerUser: 1, sloTtft: 0, measuredUserRate: 1, measuredTtft: 0, attentionPeak: 1, kvOffload: 1 } as const;
+    const cfg = { throughput: 1, pricing: 1, attention: 1, facility: 2, speculative: 2, disaggregated: 1, sloTokensPerSPerUser: 1, sloTtft: 0, measuredUserRate: 1, measuredTtft: 0, attentionPeak: 1, kvOffload: 1, billing: 1 } as const;
     expect(Array.from(encodeModelConfig(cfg).subarray(0, CONFIG_FIELDS.length))).toEqual(CONFIG_FIELDS.map((f) => cfg[f]));
   });
 });

@@ -79,6 +79,7 @@ function randomCases(n: number, seed: string): Case[] {
     config.measuredTtft = pick([0, 1] as const);
     config.attentionPeak = pick([0, 1] as const);
     config.kvOffload = pick([0, 1] as const);
+    config.billing = pick([0, 1] as const);
 
     const v: Record<SlotName, number> = { ...BASE };
     v.peak_tflops = logUni(100, 5000);
@@ -162,6 +163,7 @@ function randomCases(n: number, seed: string): Case[] {
     v.power_price_usd_per_kwh = uni(0.02, 0.3);
     v.idle_power_fraction = uni(0.1, 0.5);
     v.cloud_usd_per_gpu_hour = uni(0.5, 10);
+    v.autoscaling_efficiency = uni(0.3, 1);
 
     const x = new Float64Array(SLOT_COUNT);
     for (const [name, value] of Object.entries(v)) x[SLOT[name as SlotName]] = Math.fround(value);
@@ -351,7 +353,7 @@ describe('model.wgsl model_eval agrees with the CPU model evaluate()', () => {
     x[SLOT.utilization] = 1;
     x[SLOT.cloud_usd_per_gpu_hour] = Math.fround(1.3);
     x[SLOT.measured_output_tokens_per_s_per_gpu] = 1000;
-    const config: ModelConfig = { throughput: 1, pricing: 1, attention: 0, facility: 0, speculative: 0, disaggregated: 0, sloTokensPerSPerUser: 0, sloTtft: 0, measuredUserRate: 0, measuredTtft: 0, attentionPeak: 0, kvOffload: 0 };
+    const config: ModelConfig = { throughput: 1, pricing: 1, attention: 0, facility: 0, speculative: 0, disaggregated: 0, sloTokensPerSPerUser: 0, sloTtft: 0, measuredUserRate: 0, measuredTtft: 0, attentionPeak: 0, kvOffload: 0, billing: 0 };
     const out = await runHarness([{ config, x }]);
     // Relative 1e-6: three f32 operations on an f32-rounded price.
     expect(Math.abs(out[METRIC.cost_per_mtok_output]! - 1.3 / 3.6)).toBeLessThan(1e-6 * (1.3 / 3.6));

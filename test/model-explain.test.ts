@@ -56,6 +56,7 @@ function randomCase(random: () => number): { x: Float64Array; cfg: ModelConfig }
     measuredTtft: pick([0, 1] as const),
     attentionPeak: pick([0, 1] as const),
     kvOffload: pick([0, 1] as const),
+    billing: pick([0, 1] as const),
   };
   const gpus = pick([1, 2, 4, 8, 16, 32]);
   const divisors = [1, 2, 4, 8, 16, 32].filter((d) => gpus % d === 0);
@@ -134,6 +135,7 @@ function randomCase(random: () => number): { x: Float64Array; cfg: ModelConfig }
     power_price_usd_per_kwh: between(0.03, 0.2),
     idle_power_fraction: between(0.1, 0.5),
     cloud_usd_per_gpu_hour: between(1, 10),
+    autoscaling_efficiency: between(0.3, 1),
   };
   return { x: vector(inputs), cfg };
 }

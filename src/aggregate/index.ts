@@ -5,9 +5,19 @@ export {
   sortedQuantile,
   histQuantile,
   summarize,
+  statsOfValues,
   histSpecsFromPilot,
   shiftsFromPilot,
   type QuantileKey,
   type Stats,
   type MetricSummary,
 } from './summary.js';
+export {
+  probabilityBelowExact,
+  probabilityBelowHist,
+  cdfExact,
+  cdfHist,
+  sortedFinite,
+  type ProbabilityBelow,
+  type CdfPoints,
+} from './exceedance.js';

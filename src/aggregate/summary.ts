@@ -176,3 +176,31 @@ export function shiftsFromPilot(pilot: Partial): Float64Array {
     return n === 0 ? 0 : Math.fround(s / n);
   });
 }
+
+/**
+ * The summary of a list of values held in memory (NaN marks a sample without a value and is left
+ * out): f64 mean and variance in two passes, exact quantiles by sorting. What compare and
+ * break-even report for per-sample differences and ratios.
+ */
+export function statsOfValues(values: ArrayLike<number>): Stats & { count: number } {
+  const kept: number[] = [];
+  for (let j = 0; j < values.length; j++) if (values[j] === values[j]) kept.push(values[j]!);
+  const n = kept.length;
+  let s = 0;
+  for (const x of kept) s += x;
+  const mean = n ? s / n : NaN;
+  let ss = 0;
+  for (const x of kept) ss += (x - mean) ** 2;
+  const sd = n > 1 ? Math.sqrt(ss / (n - 1)) : 0;
+  const sorted = Float64Array.from(kept).sort();
+  const stats = {
+    mean,
+    sd,
+    stderr: n ? sd / Math.sqrt(n) : NaN,
+    min: n ? sorted[0]! : NaN,
+    max: n ? sorted[n - 1]! : NaN,
+  } as Stats & { count: number };
+  QUANTILES.forEach((p, k) => (stats[QUANTILE_KEYS[k]!] = sortedQuantile(sorted, p)));
+  stats.count = n;
+  return stats;
+}

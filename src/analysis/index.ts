@@ -45,8 +45,21 @@ export {
   type FidelityResult,
   type FidelitySummary,
   type CaseResult,
-  type Comparison,
+  type Comparison as FidelityComparison,
   type Measurement,
   type ThroughputQuantity,
   type LatencyQuantity,
 } from './fidelity.js';
+export {
+  compare,
+  pairCells,
+  pairedMetric,
+  comparedMetrics,
+  type CompareResult,
+  type CompareCell,
+  type Comparison,
+  type CompareOptions,
+  type PairedMetric,
+} from './compare.js';
+export { sampleValues, checkPairable, PAIRED_MAX_VALUES } from './paired.js';
+export { breakeven, breakevenVariable, type BreakevenResult, type BreakevenOptions, type BreakevenVariable } from './breakeven.js';

@@ -3,12 +3,20 @@
  * shapes the histograms, the main pass (in chunks when asked), and the per-cell summaries.
  */
 import {
+  cdfExact,
+  cdfHist,
+  probabilityBelowExact,
+  probabilityBelowHist,
+  sortedFinite,
   histSpecsFromPilot,
   mergePartials,
   shiftsFromPilot,
   summarize,
+  type CdfPoints,
+  type ProbabilityBelow,
   type Stats,
 } from '../aggregate/index.js';
+import { HIST_STRIDE } from '../engine/types.js';
 import type { BackendInfo, Engine, HistSpec, Partial } from '../engine/types.js';
 import { HIST_BINS } from '../engine/types.js';
 import { cellCount, cellPoint } from '../plan/cells.js';
@@ -27,6 +35,10 @@ export interface SimulateOptions {
   onProgress?: (doneSamples: number, totalSamples: number) => void;
   /** Clock for elapsed time; injectable for tests. */
   now?: () => number;
+  /** Thresholds per metric: each cell reports P(metric <= x) with its standard error. */
+  probabilityBelow?: Record<string, readonly number[]>;
+  /** Points of every metric's CDF to report per cell (at least 2). */
+  cdfPoints?: number;
 }
 
 export interface CellResult {
@@ -36,6 +48,10 @@ export interface CellResult {
   /** Present when the scenario states an SLO: fraction of feasible samples that miss it. */
   slo_miss_fraction?: number;
   metrics: Record<string, Stats>;
+  /** P(metric <= x) for the thresholds asked for (`probability_below:` or --probability-below). */
+  probability_below?: Record<string, ProbabilityBelow[]>;
+  /** With --cdf N: N points of each metric's CDF. */
+  cdf?: Record<string, CdfPoints>;
 }
 
 export interface RunResult {
@@ -123,6 +139,7 @@ export async function simulate(
     if (plan.config.sloTokensPerSPerUser || plan.config.sloTtft) {
       cell.slo_miss_fraction = feasible ? partial.sloMiss[c]! / feasible : 0;
     }
+    addDistribution(cell, partial, hist, plan.metrics, c, options);
     cellResults.push(cell);
   }
 
@@ -143,3 +160,37 @@ export async function simulate(
   return { result, partial, hist };
 }
 
+
+/** A cell's exceedance probabilities and CDF points, from its exact values or its histograms. */
+function addDistribution(cell: CellResult, partial: Partial, hist: HistSpec[] | null, metrics: readonly string[], c: number, options: SimulateOptions): void {
+  const below = Object.entries(options.probabilityBelow ?? {}).filter(([, xs]) => xs.length > 0);
+  const points = options.cdfPoints ?? 0;
+  if (!below.length && points < 2) return;
+  const nm = metrics.length;
+  const sorted = new Map<number, Float64Array>();
+  const of = (i: number): Float64Array => {
+    let s = sorted.get(i);
+    if (!s) sorted.set(i, (s = sortedFinite(partial.values![i]!)));
+    return s;
+  };
+  const fromHist = <T>(i: number, f: (h: Float64Array, offset: number, spec: HistSpec, min: number, max: number, n: number) => T): T =>
+    f(partial.hist!, i * HIST_STRIDE, hist![i]!, partial.min[i]!, partial.max[i]!, partial.count[i]!);
+  if (below.length) {
+    cell.probability_below = {};
+    for (const [name, xs] of below) {
+      const k = metrics.indexOf(name);
+      if (k < 0) continue;
+      const i = c * nm + k;
+      cell.probability_below[name] = xs.map((x) =>
+        partial.values ? probabilityBelowExact(of(i), x) : fromHist(i, (h, o, s, lo, hi, n) => probabilityBelowHist(h, o, s, lo, hi, n, x)),
+      );
+    }
+  }
+  if (points >= 2) {
+    cell.cdf = {};
+    metrics.forEach((name, k) => {
+      const i = c * nm + k;
+      cell.cdf![name] = partial.values ? cdfExact(of(i), points) : fromHist(i, (h, o, s, lo, hi, n) => cdfHist(h, o, s, lo, hi, n, points));
+    });
+  }
+}

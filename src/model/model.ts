@@ -443,6 +443,15 @@ export function costPerMtok(usdPerGpuHour: number, tokensPerSPerGpu: number, uti
   return (usdPerGpuHour / (tokensPerSPerGpu * utilization * SECONDS_PER_HOUR)) * TOKENS_PER_MTOK;
 }
 
+/**
+ * The share of paid GPU-hours that deliver tokens (docs/model.md, "Cost per GPU-hour"): the
+ * utilization when every hour is paid (owned, or reserved cloud capacity), the autoscaling
+ * efficiency when cloud GPUs are billed on demand (only the hours they run).
+ */
+export function busyShareOfPaidHours(config: ModelConfig, utilization: number, autoscalingEfficiency: number): number {
+  return config.pricing === 1 && config.billing === 1 ? autoscalingEfficiency : utilization;
+}
+
 // ---------------------------------------------------------------------------------------------
 // evaluate: one sample, the CPU engine's hot path
 // ---------------------------------------------------------------------------------------------
@@ -485,6 +494,7 @@ const X_HIT_RATE = SLOT.prefix_cache_hit_rate;
 const X_GPUS = SLOT.gpus_per_replica;
 const X_BATCH = SLOT.batch_size;
 const X_UTIL = SLOT.utilization;
+const X_AUTOSCALE = SLOT.autoscaling_efficiency;
 const X_MFU_PREFILL = SLOT.mfu_prefill;
 const X_MFU_DECODE = SLOT.mfu_decode;
 const X_MBU_DECODE = SLOT.mbu_decode;
@@ -886,7 +896,8 @@ export function evaluate(x: Float64Array, config: ModelConfig, out: Float64Array
   }
 
   // ---- Metrics. Shares are component / (tokens per GPU-hour), equal to component / cost * total.
-  const usdPerHourToPerMtok = TOKENS_PER_MTOK / (tokensPerSPerGpu * utilization * SECONDS_PER_HOUR);
+  const busy = config.pricing === 1 && config.billing === 1 ? x[X_AUTOSCALE]! : utilization;
+  const usdPerHourToPerMtok = TOKENS_PER_MTOK / (tokensPerSPerGpu * busy * SECONDS_PER_HOUR);
   const costPerMtokOutput = costUsdPerH * usdPerHourToPerMtok;
   const facilityKw = itPowerKw * pue;
   out[M_OUTPUT] = costPerMtokOutput;
@@ -1000,7 +1011,7 @@ function metricValues(
   t: ThroughputResult,
 ): ExplainValues {
   const s = (name: keyof typeof SLOT): number => x[SLOT[name]]!;
-  const u = s('utilization');
+  const u = busyShareOfPaidHours(config, s('utilization'), s('autoscaling_efficiency'));
   const inputTokens = s('input_tokens');
   const outputTokens = s('output_tokens');
   const facilityKw = s('it_power_kw_per_gpu') * s('pue');

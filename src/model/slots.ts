@@ -100,6 +100,8 @@ export const SLOT_DEFS = [
   { name: 'power_price_usd_per_kwh', path: 'costs.power_price_usd_per_kwh' },
   { name: 'idle_power_fraction', path: 'costs.idle_power_fraction' },
   { name: 'cloud_usd_per_gpu_hour', path: 'costs.cloud_usd_per_gpu_hour' },
+  // Last, so that adding it moved no other slot: the share of paid on-demand GPU-hours that are busy.
+  { name: 'autoscaling_efficiency', path: 'costs.autoscaling_efficiency' },
 ] as const;
 
 export type SlotName = (typeof SLOT_DEFS)[number]['name'];
@@ -137,6 +139,11 @@ export interface ModelConfig {
   attentionPeak: 0 | 1;
   /** 1 when serving.kv_offload is given. */
   kvOffload: 0 | 1;
+  /**
+   * Cloud pricing: 0 reserved (every hour paid), 1 on demand (only busy hours, at
+   * autoscaling_efficiency).
+   */
+  billing: 0 | 1;
 }
 
 export const CONFIG_FIELDS = [
@@ -152,6 +159,7 @@ export const CONFIG_FIELDS = [
   'measuredTtft',
   'attentionPeak',
   'kvOffload',
+  'billing',
 ] as const satisfies readonly (keyof ModelConfig)[];
 
 /**
@@ -171,6 +179,7 @@ export const BASE_MODEL_CONFIG: Readonly<ModelConfig> = Object.freeze({
   measuredTtft: 0,
   attentionPeak: 0,
   kvOffload: 0,
+  billing: 0,
 });
 
 /** The built-in metrics of docs/model.md, in the fixed order both engines write them. */

@@ -39,7 +39,8 @@ export function buildPlan(scenario: Scenario, overrides: PlanOverrides = {}): Pl
     ...SLOT_DEFS.map((def) => scenario.inputs[def.name]),
     ...custom.inputs.map((c) => c.input),
   ];
-  const pathOf = (slot: number): string => (slot < SLOT_COUNT ? SLOT_DEFS[slot]!.path : `inputs.${custom.inputs[slot - SLOT_COUNT]!.name}`);
+  // A custom input's path is where the file gives it: `inputs.<name>`, or a fleet field such as `site.power_mw`.
+  const pathOf = (slot: number): string => (slot < SLOT_COUNT ? SLOT_DEFS[slot]!.path : custom.inputs[slot - SLOT_COUNT]!.input.origin);
 
   // Sweep axes in the order their fields appear in the file (depth first), whatever the slot order.
   const swept = bySlot.flatMap((input, slot) => {

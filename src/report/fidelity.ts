@@ -1,5 +1,5 @@
 /** `cptsim fidelity` as a table (one row per measurement, then the summaries) or JSON. */
-import type { CaseResult, Comparison, FidelityResult, FidelitySummary } from '../analysis/index.js';
+import type { CaseResult, FidelityComparison as Comparison, FidelityResult, FidelitySummary } from '../analysis/index.js';
 import { fmt, pct, table } from './format.js';
 
 /** JSON: the whole result (cases, summaries, targets); infinite ratios are written as null. */

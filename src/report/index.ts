@@ -5,3 +5,5 @@ export { formatSensitivityJson, formatTornadoTable, formatSobolTable, formatRank
 export { formatSweepMatrix } from './matrix.js';
 export { formatValidation } from './validate.js';
 export { formatFidelityTable, formatFidelityJson } from './fidelity.js';
+export { formatCompareJson, formatCompareTable } from './compare.js';
+export { formatBreakevenJson, formatBreakevenText } from './breakeven.js';

@@ -57,7 +57,24 @@ export function formatRunTable(r: RunResult, opts: TableOptions = {}): string {
     out.push(`${metric} by cell:`, '');
     out.push(table(rows, [...axes, 'mean', 'P10', 'P50', 'P90', 'infeasible', ...sloHeader]));
   }
+  const below = exceedanceLines(r);
+  if (below.length) out.push('', ...below);
   return out.join('\n') + '\n';
+}
+
+/** `P(metric <= x) = p ± stderr` per cell, with the binning error when quantiles come from histograms. */
+function exceedanceLines(r: RunResult): string[] {
+  const lines: string[] = [];
+  for (const cell of r.cells) {
+    const point = Object.entries(cell.point).map(([k, v]) => `${k} = ${fmt(v)}`).join(', ');
+    for (const [name, list] of Object.entries(cell.probability_below ?? {})) {
+      for (const e of list) {
+        const binning = e.binning_error !== undefined && e.binning_error > 0 ? ` (histogram binning up to ${pct(e.binning_error)})` : '';
+        lines.push(`${point ? `${point}: ` : ''}P(${name} <= ${fmt(e.x)}) = ${pct(e.p)} ± ${pct(e.stderr)}${binning}`);
+      }
+    }
+  }
+  return lines;
 }
 
 /** What a reader should know about left-out samples and SLOs; empty when there is nothing. */

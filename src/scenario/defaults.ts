@@ -67,6 +67,9 @@ export const DEFAULTS: Partial<Record<SlotName, number>> = {
   maintenance_fraction_per_year: 0,
   opex_usd_per_gpu_year: 0,
   idle_power_fraction: 0,
+  // On-demand billing with perfect autoscaling: every paid hour is a busy hour. Real autoscalers
+  // keep warm headroom and scale in minutes, so give a lower value where you know it.
+  autoscaling_efficiency: 1,
 };
 
 /**

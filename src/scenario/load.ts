@@ -4,19 +4,20 @@ import { Issues } from './issues.js';
 import type { ScenarioOptions } from './resolve.js';
 import { resolveScenario } from './resolve.js';
 import { readStructure } from './schema.js';
-import { parseSource } from './source.js';
+import { readScenarioTree } from './extends.js';
 import type { Scenario } from './types.js';
 
 /**
- * Parses and validates scenario text (YAML, or JSON by extension or content). Every problem
- * found is reported together in one InputError whose lines name the file, line and field.
+ * Parses and validates scenario text (YAML, or JSON by extension or content), with the files it
+ * `extends` merged under it. Every problem found is reported together in one InputError whose
+ * lines name the file, line and field.
  */
 export function parseScenario(text: string, file: string, options: ScenarioOptions = {}): Scenario {
-  const root = parseSource(text, file);
+  const { root, files } = readScenarioTree(text, file);
   const issues = new Issues();
   const raw = readStructure(root, issues);
   const scenario = root.kind === 'map' ? resolveScenario(raw, file, issues, options) : undefined;
-  issues.throwIfAny(file);
+  issues.throwIfAny(file, files);
   if (!scenario) throw new InputError([{ path: '', message: 'is not a valid scenario' }], file);
   return scenario;
 }

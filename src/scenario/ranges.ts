@@ -116,6 +116,8 @@ export const RANGES: Record<SlotName | ExtraField, Range> = {
   power_price_usd_per_kwh: nonNegative,
   idle_power_fraction: fraction,
   cloud_usd_per_gpu_hour: nonNegative,
+  // The share of paid on-demand hours that are busy: zero would deliver nothing.
+  autoscaling_efficiency: efficiency,
 };
 
 /** `>= 1`, `> 0`, `in [0, 1]`, `in (0, 1]`. */

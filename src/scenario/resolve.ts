@@ -8,6 +8,7 @@ import { MAX_DRAFT_TOKENS, SLOT_DEFS, intermediatesFor, metricsFor } from '../mo
 import type { Attention, Catalog, CatalogEntry } from './catalog.js';
 import { loadCatalog } from './catalog.js';
 import { CUSTOM_MODEL_CONFIG, isCustomModel, resolveCustom, resolveSampling } from './custom.js';
+import { resolveFleet } from './fleet.js';
 import type { Precision } from './defaults.js';
 import { CLOUD_DEFAULT_PUE, DEFAULTS, DEFAULT_ATTENTION_COMPUTE, DEFAULT_COMPUTE, PRECISIONS } from './defaults.js';
 import type { Issues } from './issues.js';
@@ -83,6 +84,7 @@ function usedSlots(config: ModelConfig, moe: boolean, acceptanceCount: number, m
     if (config.facility === 2) used.add('facility_capex_usd_per_mw').add('facility_life_years');
   } else {
     used.add('cloud_usd_per_gpu_hour');
+    if (config.billing === 1) used.add('autoscaling_efficiency');
   }
   return used;
 }
@@ -98,6 +100,7 @@ function whyUnused(slot: SlotName, config: ModelConfig, attention: Attention): s
     return 'is not used with throughput.mode: measured (the throughput equations do not run); remove it';
   }
   if (slot === 'cloud_usd_per_gpu_hour') return 'is only used with costs.pricing: cloud';
+  if (slot === 'autoscaling_efficiency') return 'is only used with costs.billing: on_demand (reserved capacity is paid for every hour)';
   if (config.pricing === 1 && OWNED_SLOTS.includes(slot)) return 'is not used with costs.pricing: cloud (the hourly price covers it); remove it';
   if (slot === 'kv_heads') return `is not used with ${attention} attention (the KV cache is the latent of kv_lora_rank + qk_rope_head_dim)`;
   if (slot === 'kv_lora_rank' || slot === 'qk_rope_head_dim') return `is only used with mla attention (this model has ${attention})`;
@@ -173,6 +176,7 @@ export function resolveScenario(raw: RawScenario, file: string, issues: Issues, 
       costModel: false,
       custom,
       sampling,
+      probabilityBelow: resolveProbabilityBelow(raw, custom.metrics.map((m) => m.name), issues),
     };
   }
   if (!raw.sections.has('costs')) {
@@ -240,7 +244,12 @@ export function resolveScenario(raw: RawScenario, file: string, issues: Issues, 
     measuredTtft: measured && has('throughput.ttft_s') ? 1 : 0,
     attentionPeak: !measured && attentionCompute !== compute ? 1 : 0,
     kvOffload: !measured && raw.sections.has('serving.kv_offload') ? 1 : 0,
+    // Billing is a choice of cloud pricing only; owned GPUs are paid for every hour (0).
+    billing: pricing === 'cloud' && str('costs.billing') === 'on_demand' ? 1 : 0,
   };
+  if (pricing === 'owned' && raw.strings.has('costs.billing')) {
+    issues.add('costs.billing', 'is only used with costs.pricing: cloud (owned GPUs are paid for every hour)', raw.strings.get('costs.billing')!.line);
+  }
   if (measured) {
     if (sloRate && !config.measuredUserRate) {
       issues.add('serving.slo.min_tokens_per_s_per_user', 'in measured mode this check needs throughput.tokens_per_s_per_user (the measured per-user rate)');
@@ -346,7 +355,11 @@ export function resolveScenario(raw: RawScenario, file: string, issues: Issues, 
   crossChecks(inputs, issues);
   if (config.throughput === 0) checkLayout(inputs, issues);
   // Expressions may read the inputs this configuration uses, its metrics and its intermediates.
-  const custom = resolveCustom(raw, [...Object.keys(inputs), ...metricsFor(config), ...intermediatesFor(config)], issues);
+  const known = [...Object.keys(inputs), ...metricsFor(config), ...intermediatesFor(config)];
+  const own = resolveCustom(raw, known, issues);
+  // Fleet sizing adds inputs and metrics of its own after the scenario's (src/scenario/fleet.ts).
+  const fleet = resolveFleet(raw, config, known, new Set([...raw.customInputs.keys(), ...raw.customMetrics.keys()]), issues);
+  const custom = { inputs: [...own.inputs, ...fleet.inputs], metrics: [...own.metrics, ...fleet.metrics] };
 
   return {
     file,
@@ -363,7 +376,19 @@ export function resolveScenario(raw: RawScenario, file: string, issues: Issues, 
     costModel: true,
     custom,
     sampling,
+    probabilityBelow: resolveProbabilityBelow(raw, [...metricsFor(config), ...custom.metrics.map((m) => m.name)], issues),
   };
+}
+
+/** `probability_below:`: each key one of the scenario's metrics. */
+function resolveProbabilityBelow(raw: RawScenario, metrics: readonly string[], issues: Issues): Record<string, number[]> {
+  const out: Record<string, number[]> = {};
+  for (const [name, { values, line }] of raw.probabilityBelow) {
+    if (!metrics.includes(name)) {
+      issues.add(`probability_below.${name}`, `unknown metric${didYouMean(name, metrics)} (this scenario's metrics: ${metrics.join(', ')})`, line);
+    } else out[name] = [...values];
+  }
+  return out;
 }
 
 /** Relations between fields that every draw must satisfy. */

@@ -23,7 +23,8 @@ export type Field =
   | { t: 'seed' }
   | { t: 'samples' }
   | { t: 'customInputs' }
-  | { t: 'customMetrics' };
+  | { t: 'customMetrics' }
+  | { t: 'probabilityBelow' };
 
 /** The most samples a run may ask for: 2^40 keeps sample indices exact in f64 and in the RNG counter's two words. */
 export const MAX_SAMPLES = 2 ** 40;
@@ -42,6 +43,8 @@ function buildSchema(): Record<string, Field> {
     // A scenario's own inputs (name -> numeric field) and metric expressions (name -> text).
     inputs: { t: 'customInputs' },
     metrics: { t: 'customMetrics' },
+    // Thresholds to report P(metric <= x) for: metric name -> a number or a list of numbers.
+    probability_below: { t: 'probabilityBelow' },
   };
   const sectionAt = (parts: string[]): Record<string, Field> => {
     let fields = top;
@@ -74,9 +77,13 @@ function buildSchema(): Record<string, Field> {
     // Precision of attention math (QK^T, PV); model.compute is that of the weight GEMMs.
     attention_compute: { t: 'enum', values: PRECISIONS },
   });
+  // Fleet sizing (src/scenario/fleet.ts): numeric fields that are not model inputs.
+  Object.assign(sectionAt(['workload', 'demand']), { output_tokens_per_day: NUMBER, requests_per_s_peak: NUMBER, peak_to_average: NUMBER });
+  sectionAt(['site'])['power_mw'] = NUMBER;
   sectionAt(['serving', 'speculative'])['acceptance_by_position'] = { t: 'numberList', max: MAX_DRAFT_TOKENS };
   sectionAt(['throughput'])['mode'] = { t: 'enum', values: ['roofline', 'measured'] };
   sectionAt(['costs'])['pricing'] = { t: 'enum', values: ['owned', 'cloud'] };
+  sectionAt(['costs'])['billing'] = { t: 'enum', values: ['reserved', 'on_demand'] };
   return top;
 }
 
@@ -101,6 +108,8 @@ export interface RawScenario {
   customMetrics: Map<string, { text: string; line: number | undefined }>;
   /** Line of the `samples:` field, for messages about the count. */
   samplesLine: number | undefined;
+  /** `probability_below:` in file order: metric name -> thresholds. */
+  probabilityBelow: Map<string, { values: number[]; line: number | undefined }>;
 }
 
 export function readStructure(root: SourceNode, issues: Issues): RawScenario {
@@ -115,6 +124,7 @@ export function readStructure(root: SourceNode, issues: Issues): RawScenario {
     customInputs: new Map(),
     customMetrics: new Map(),
     samplesLine: undefined,
+    probabilityBelow: new Map(),
   };
   if (root.kind !== 'map') {
     issues.add('', `expected a mapping of sections (name, accelerator, model, workload, serving, throughput, costs) at the top level, got ${describeNode(root)}`, root.line);
@@ -206,6 +216,19 @@ export function readStructure(root: SourceNode, issues: Issues): RawScenario {
             else {
               fail(p, `expected an expression as a string, e.g. "price_per_mtok - cost_per_mtok_output", got ${describeNode(e.value)}`, e.line);
             }
+          }
+          break;
+        case 'probabilityBelow':
+          if (value.kind !== 'map') {
+            fail(path, `expected a mapping of metric names to thresholds, e.g. cost_per_mtok_output: [1.0, 1.5], got ${describeNode(value)}`, line);
+            break;
+          }
+          for (const e of value.entries) {
+            const items = e.value.kind === 'seq' ? e.value.items : [e.value];
+            const values = items.map((i) => (i.kind === 'scalar' ? i.value : undefined));
+            if (items.length === 0 || !values.every((v): v is number => typeof v === 'number' && Number.isFinite(v))) {
+              fail(`${path}.${e.key}`, `expected a number or a list of numbers (thresholds of the metric), got ${describeNode(e.value)}`, e.line);
+            } else raw.probabilityBelow.set(e.key, { values, line: e.line });
           }
           break;
         case 'section':

@@ -55,4 +55,6 @@ export interface Scenario {
   custom: ScenarioCustom;
   /** How the uniforms of the uncertain inputs are drawn (`sampling:`, default random). */
   sampling: SamplingScheme;
+  /** `probability_below:`: thresholds x per metric, for which runs report P(metric <= x). */
+  probabilityBelow: Record<string, number[]>;
 }

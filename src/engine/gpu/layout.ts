@@ -13,7 +13,7 @@ import type { HistSpec } from '../types.js';
 /** Bytes of the McParams uniform block (mc.wgsl). */
 export const MC_PARAMS_BYTES = 208;
 /** Bytes of the ModelConfig uniform (10 u32, padded to 16). */
-export const MODEL_CONFIG_BYTES = 48;
+export const MODEL_CONFIG_BYTES = 64;
 /** Metric ids the uniform block has room for (array<vec4<u32>, 4>). */
 export const MAX_PLAN_METRICS = 32;
 export const MODE_HIST = 1;
