@@ -103,12 +103,16 @@ function standardStream(absolute: string): 'stdout' | 'stderr' | undefined {
   return fd[2] === '1' ? 'stdout' : 'stderr';
 }
 
+/** A path to one of this process's open file descriptors. */
+const FD_PATH = /^\/(?:dev\/fd|proc\/(?:self|thread-self|\d+)\/fd)\/\d+$/;
+
 /** Follows symbolic links (also to a target that does not exist yet), up to MAX_LINKS. */
 function followLinks(absolute: string, given: string): string {
   let path = absolute;
   for (let hops = 0; hops <= MAX_LINKS; hops++) {
-    // The links of /dev/stdout end in names like `pipe:[1234]`: stop at the stream.
-    if (standardStream(path)) return path;
+    // Links to open files (/dev/stdout, /dev/fd/63 of a shell's `>(...)`) end in names like
+    // `pipe:[1234]`: stop at the descriptor, which stat and open follow themselves.
+    if (standardStream(path) || FD_PATH.test(path)) return path;
     let link: string;
     try {
       link = readlinkSync(path);

@@ -3,7 +3,7 @@
  * environment) with a message naming the file, the field or the path the user gave, with no stack
  * trace, within a few seconds, and leaves nothing behind in its folder.
  */
-import { execFileSync, spawn } from 'node:child_process';
+import { execFileSync, spawn, spawnSync } from 'node:child_process';
 import { chmodSync, lstatSync, mkdirSync, readdirSync, readFileSync, statSync, symlinkSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { availableParallelism } from 'node:os';
@@ -235,6 +235,14 @@ describe('--out: what it writes into', () => {
     await received;
     expect(r.code, r.stderr).toBe(0);
     expect(JSON.parse(got).scenario).toBe('small');
+  });
+
+  it("writes into a shell's process substitution (/dev/fd/N)", () => {
+    const dir = folder({ 's.yaml': SMALL });
+    // bash does not wait for a >(...) reader: the sleep gives it time to finish.
+    const r = spawnSync('bash', ['-c', `"${process.execPath}" "${cliPath}" ${RUN.join(' ')} --out >(cat > got.json); sleep 1`], { cwd: dir, encoding: 'utf8' });
+    expect(r.status, r.stderr).toBe(0);
+    expect(JSON.parse(readFileSync(join(dir, 'got.json'), 'utf8')).scenario).toBe('small');
   });
 
   it('writes to /dev/stdout and /dev/null (character devices), which stay what they are', () => {
