@@ -25,7 +25,7 @@ export const DEFAULT_ATTENTION_COMPUTE: Precision = 'bf16';
 export const DEFAULTS: Partial<Record<SlotName, number>> = {
   // Unquantized weights: 16-bit (bf16) is how open-weight models are published.
   weight_bits: 16,
-  // MODEL.md "Inputs": HBM left for weights and KV cache after activations, workspace and
+  // docs/model.md "Inputs": HBM left for weights and KV cache after activations, workspace and
   // fragmentation.
   hbm_usable_fraction: 0.9,
   // Efficiency and communication defaults: fitted together to the 33 published measurements of
