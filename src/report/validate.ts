@@ -6,7 +6,7 @@ const plural = (n: number, one: string, many: string): string => `${n} ${n === 1
 
 /**
  * One `ok` line per file, then the defaults it relies on. The defaults that are zero get a line
- * of their own: a zero maintenance, opex, idle power, step overhead or draft cost lowers the cost
+ * of their own: a zero maintenance, opex, idle power or draft cost lowers the cost
  * without a word in the file, and a zero residual value or prefix-cache hit rate raises it.
  */
 export function formatValidation(file: string, scenario: Scenario, plan: Plan): string {

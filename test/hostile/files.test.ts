@@ -269,7 +269,7 @@ describe('validate lists the defaults that are zero', () => {
     '',
   ].join('\n');
 
-  it('names each zero default the scenario relies on (maintenance, opex, idle power, residual value, step overhead, prefix cache)', () => {
+  it('names each zero default the scenario relies on (maintenance, opex, idle power, residual value, prefix cache)', () => {
     const dir = folder({ 'case.yaml': OWNED });
     const r = cli(dir, ['validate', 'case.yaml']);
     expect(r.code, r.stderr).toBe(0);
@@ -279,8 +279,6 @@ describe('validate lists the defaults that are zero', () => {
     expect(named.sort()).toEqual(
       [
         'workload.prefix_cache_hit_rate',
-        'serving.step_overhead_ms',
-        'serving.comm_overlap',
         'costs.residual_fraction',
         'costs.maintenance_fraction_per_year',
         'costs.opex_usd_per_gpu_year',
