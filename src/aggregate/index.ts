@@ -11,3 +11,4 @@ export {
   type Stats,
   type MetricSummary,
 } from './summary.js';
+export { toJsonValue, fromJsonValue, DecodeError } from './serialize.js';
