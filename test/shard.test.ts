@@ -7,7 +7,7 @@ import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'no
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { fromJsonValue, toJsonValue } from '../src/aggregate/index.js';
+import { emptyPartial, fromJsonValue, summarize, toJsonValue } from '../src/aggregate/index.js';
 import {
   formatPart,
   mergeParts,
@@ -93,6 +93,21 @@ describe('part files', () => {
     expect(Object.is(back.f[1], -0)).toBe(true);
     expect(back.d).toEqual(value.d);
     expect(back.sparse).toEqual(sparse);
+  });
+});
+
+describe('summaries of histogram-mode sums', () => {
+  it('give a constant metric sd 0 and its value as mean, whatever rounding noise the sums carry', () => {
+    const p = emptyPartial(1, 1, 'hist', Float64Array.of(0.3));
+    const x = 0.1 + 0.2; // 0.30000000000000004: x - shift is not 0
+    p.count[0] = 1e6;
+    p.sum[0] = 1e6 * (x - 0.3) * (1 - 1e-6);
+    p.sumSq[0] = 1e6 * (x - 0.3) ** 2;
+    p.min[0] = x;
+    p.max[0] = x;
+    const [s] = summarize(p, [{ lo: 0.25, hi: 0.5, log: true }]);
+    expect(s!.stats.sd).toBe(0);
+    expect(s!.stats.mean).toBe(x);
   });
 });
 
