@@ -15,10 +15,12 @@ const cli = join(root, 'dist', 'src', 'cli.js');
 const tmp = mkdtempSync(join(tmpdir(), 'cptsim-k8s-'));
 afterAll(() => rmSync(tmp, { recursive: true, force: true }));
 
-const docs = parseAllDocuments(readFileSync(join(root, 'deploy/kubernetes/job.yaml'), 'utf8')).map((d) => d.toJS() as Record<string, any>);
+const docs = ['shards.yaml', 'merge.yaml'].flatMap((f) =>
+  parseAllDocuments(readFileSync(join(root, 'deploy/kubernetes', f), 'utf8')).map((d) => d.toJS() as Record<string, any>),
+);
 
-describe('deploy/kubernetes/job.yaml', () => {
-  it('is a ConfigMap with a valid scenario, an Indexed Job and a merge Job that agree on N', () => {
+describe('deploy/kubernetes', () => {
+  it('shards.yaml is a ConfigMap with a valid scenario and an Indexed Job; merge.yaml a Job; they agree on N', () => {
     expect(docs.map((d) => `${d['apiVersion']}/${d['kind']}`)).toEqual(['v1/ConfigMap', 'batch/v1/Job', 'batch/v1/Job']);
     const scenario = join(tmp, 'configmap.yaml');
     writeFileSync(scenario, docs[0]!['data']['scenario.yaml']);

@@ -1,11 +1,11 @@
 #!/usr/bin/env node
 /**
- * Runs the pods of deploy/kubernetes/job.yaml as local processes: every index of the Indexed Job
+ * Runs the pods of deploy/kubernetes/shards.yaml and merge.yaml as local processes: every index of the Indexed Job
  * (at most `parallelism` at a time), then the merge Job, each with its container's exact command
  * line and environment, JOB_COMPLETION_INDEX set as Kubernetes sets it, and `cptsim` on PATH
  * meaning this checkout's dist/src/cli.js. Environment values can be overridden, so that the
  * volumes' paths point at local folders:
- *   node deploy/kubernetes/run-local.mjs [--job FILE] --env CPTSIM_DATA=out --env CPTSIM_SCENARIO=s.yaml ...
+ *   node deploy/kubernetes/run-local.mjs [--job FILE]... --env CPTSIM_DATA=out --env CPTSIM_SCENARIO=s.yaml ...
  * Exit status: 0 when every pod succeeded, else 1 (2 for bad usage).
  */
 import { spawn } from 'node:child_process';
@@ -19,31 +19,34 @@ const here = dirname(fileURLToPath(import.meta.url));
 const root = resolve(here, '..', '..');
 
 function usage(message) {
-  process.stderr.write(`run-local: ${message}\nusage: node deploy/kubernetes/run-local.mjs [--job FILE] [--env NAME=VALUE]...\n`);
+  process.stderr.write(`run-local: ${message}\nusage: node deploy/kubernetes/run-local.mjs [--job FILE]... [--env NAME=VALUE]...\n`);
   process.exit(2);
 }
 
-let jobFile = join(here, 'job.yaml');
+let jobFiles = [];
 const overrides = {};
 const argv = process.argv.slice(2);
 for (let i = 0; i < argv.length; i++) {
-  if (argv[i] === '--job' && argv[i + 1]) jobFile = argv[++i];
+  if (argv[i] === '--job' && argv[i + 1]) jobFiles.push(argv[++i]);
   else if (argv[i] === '--env' && /^[A-Za-z_][A-Za-z0-9_]*=/.test(argv[i + 1] ?? '')) {
     const [name, ...rest] = argv[++i].split('=');
     overrides[name] = rest.join('=');
   } else usage(`unexpected argument "${argv[i]}"`);
 }
 
-let docs;
-try {
-  docs = parseAllDocuments(readFileSync(jobFile, 'utf8')).map((d) => d.toJS());
-} catch (e) {
-  usage(`cannot read ${jobFile}: ${e.message}`);
+if (jobFiles.length === 0) jobFiles = [join(here, 'shards.yaml'), join(here, 'merge.yaml')];
+const docs = [];
+for (const file of jobFiles) {
+  try {
+    docs.push(...parseAllDocuments(readFileSync(file, 'utf8')).map((d) => d.toJS()));
+  } catch (e) {
+    usage(`cannot read ${file}: ${e.message}`);
+  }
 }
 const jobs = docs.filter((d) => d?.kind === 'Job');
 const indexed = jobs.find((j) => j.spec?.completionMode === 'Indexed');
 const merge = jobs.find((j) => j !== indexed);
-if (!indexed || !merge) usage(`${jobFile}: expected an Indexed Job and a merge Job`);
+if (!indexed || !merge) usage(`${jobFiles.join(', ')}: expected an Indexed Job and a merge Job`);
 
 // `cptsim` on PATH: this checkout's build.
 const bin = mkdtempSync(join(tmpdir(), 'cptsim-k8s-bin-'));
