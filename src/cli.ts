@@ -81,7 +81,7 @@ function parseCount(text: string): number {
 
 function parseShardFlag(text: string): ShardSpec {
   const shard = parseShard(text);
-  if (!shard) throw new InvalidArgumentError(`expected k/N with whole numbers 0 <= k < N (e.g. 0/8 for the first of 8 shards), got "${text}"`);
+  if (!shard) throw new InvalidArgumentError(`expected k/N with whole numbers 0 <= k < N <= 1000000 (e.g. 0/8 for the first of 8 shards), got "${text}"`);
   return shard;
 }
 

@@ -225,7 +225,7 @@ describe('cptsim run --shard and cptsim merge', () => {
   });
 
   it('rejects a malformed --shard and a table format for a part', () => {
-    for (const bad of ['3/3', '1', '-1/2', 'a/b', '0/0']) {
+    for (const bad of ['3/3', '1', '-1/2', 'a/b', '0/0', '0/2000000']) {
       const r = cptsim('run', FLAGSHIP, ...base, '--shard', bad);
       expect(r.code, bad).toBe(2);
       expect(r.stderr).toContain('expected k/N');

@@ -43,13 +43,16 @@ export function shardRange(samples: number, shard: ShardSpec): { start: number; 
   return { start: at(shard.index), end: at(shard.index + 1) };
 }
 
-/** `k/N` with 0 <= k < N; null when `text` is not that. */
+/** Most shards of one run (keeps k * quads within exact integers). */
+export const MAX_SHARDS = 1_000_000;
+
+/** `k/N` with 0 <= k < N <= MAX_SHARDS; null when `text` is not that. */
 export function parseShard(text: string): ShardSpec | null {
   const m = /^(\d+)\/(\d+)$/.exec(text.trim());
   if (!m) return null;
   const index = Number(m[1]);
   const count = Number(m[2]);
-  if (!Number.isSafeInteger(index) || !Number.isSafeInteger(count) || count < 1 || index >= count) return null;
+  if (!Number.isSafeInteger(index) || !Number.isSafeInteger(count) || count < 1 || count > MAX_SHARDS || index >= count) return null;
   return { index, count };
 }
 
@@ -130,7 +133,7 @@ export function parsePart(text: string, file: string): PartDocument {
   if (!isObject(shard)) bad(file, 'shard', 'expected { index, count, start, end }');
   for (const k of ['index', 'count', 'start', 'end']) whole(shard[k], `shard.${k}`);
   const { index, count, start, end } = shard as PartDocument['shard'];
-  if (count < 1 || index >= count) bad(file, 'shard', `expected index < count, got shard ${index}/${count}`);
+  if (count < 1 || count > MAX_SHARDS || index >= count) bad(file, 'shard', `expected index < count <= ${MAX_SHARDS}, got shard ${index}/${count}`);
   const range = shardRange(doc['samples'] as number, { index, count });
   if (start !== range.start || end !== range.end) {
     bad(file, 'shard', `shard ${index}/${count} of ${doc['samples']} samples covers ${range.start} .. ${range.end}, the file says ${start} .. ${end}`);
