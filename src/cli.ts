@@ -3,7 +3,8 @@
  * The `cptsim` command: parses flags, calls the library, prints. Errors are printed once, here,
  * without a stack trace unless --debug; exit codes are DESIGN.md's (0 ok, 1 runtime, 2 bad input).
  */
-import { realpathSync } from 'node:fs';
+import { createHash } from 'node:crypto';
+import { existsSync, readFileSync, realpathSync, unlinkSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
 import { pathToFileURL } from 'node:url';
 import { Command, CommanderError, InvalidArgumentError, Option } from 'commander';
@@ -11,21 +12,31 @@ import {
   evaluateFidelity,
   breakeven,
   breakevenVariable,
+  checkResume,
   compare,
   explainPlan,
+  formatPart,
   loadValidationSet,
+  mergeParts,
+  parsePart,
+  parseShard,
   planOfCell,
+  resultOfPart,
+  runShard,
   rankCorrelation,
   simulate,
   sobolAnalysis,
   tornado,
   SOBOL_MAX_SAMPLES,
+  type PartDocument,
+  type RunResult,
+  type ShardSpec,
   type StatisticName,
 } from './analysis/index.js';
 import { QUANTILE_KEYS } from './aggregate/index.js';
 import { createEngine, listAdapters, type Backend, type Engine } from './engine/index.js';
 import { CptsimError, InputError } from './errors.js';
-import { checkOutput, writeOutput, type OutputTarget } from './output.js';
+import { checkOutput, writeFileOutputSync, writeOutput, type OutputTarget } from './output.js';
 import { flagshipScenario, packageVersion, validationSet } from './paths.js';
 import { buildPlan, type Plan } from './plan/index.js';
 import {
@@ -93,6 +104,37 @@ function parseCount(text: string): number {
   const n = Number(text.replace(/_/g, ''));
   if (!Number.isInteger(n) || n < 0) throw new InvalidArgumentError(`expected a whole number, got "${text}"`);
   return n;
+}
+
+function parseShardFlag(text: string): ShardSpec {
+  const shard = parseShard(text);
+  if (!shard) throw new InvalidArgumentError(`expected k/N with whole numbers 0 <= k < N <= 1000000 (e.g. 0/8 for the first of 8 shards), got "${text}"`);
+  return shard;
+}
+
+function parseSeconds(text: string): number {
+  const s = Number(text);
+  if (!Number.isFinite(s) || s < 0) throw new InvalidArgumentError(`expected a number of seconds >= 0, got "${text}"`);
+  return s;
+}
+
+/** A file's text, or an InputError (exit 2) saying why it cannot be read. */
+function readInput(file: string): string {
+  try {
+    return readFileSync(file, 'utf8');
+  } catch (e) {
+    throw new InputError([{ path: '', message: `cannot read the file: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}` }], file);
+  }
+}
+
+function formatResult(result: RunResult, format: string, metric: string, matrix: StatisticName | undefined): string {
+  return format === 'json'
+    ? formatRunJson(result)
+    : format === 'csv'
+      ? formatRunCsv(result)
+      : matrix
+        ? formatSweepMatrix(result, metric, matrix)
+        : formatRunTable(result, { metric });
 }
 
 interface SimOptions {
@@ -289,49 +331,146 @@ export function program(): Command {
     .option('--matrix <statistic>', 'print a two-axis sweep as a matrix of this statistic (e.g. p90) of --metric', parseStatistic)
     .option('--probability-below <metric=x,...>', 'report P(metric <= x) with its Monte Carlo error for each x (repeatable; adds to probability_below: in the file)', parseBelow)
     .option('--cdf <n>', 'add n points of every metric\'s CDF to the JSON result', parseCdfPoints)
-    .action(async (file: string | undefined, opts: SimOptions & { format: string; out?: string; quantiles: 'auto' | 'exact' | 'hist'; metric?: string; matrix?: StatisticName; probabilityBelow?: Record<string, number[]>; cdf?: number }) => {
+    .option('--shard <k/N>', 'compute only shard k of N (sample indices split in N contiguous ranges) and write a part file for `cptsim merge`', parseShardFlag)
+    .option('--checkpoint <file>', 'save the state of the run to this file now and then (atomically), for --resume after a crash or kill')
+    .option('--checkpoint-every <seconds>', 'least time between checkpoint writes', parseSeconds, 60)
+    .option('--resume', 'continue from the --checkpoint file when it exists (start from the beginning when it does not)')
+    .action(
+      async (
+        file: string | undefined,
+        opts: SimOptions & {
+          format: string;
+          out?: string;
+          quantiles: 'auto' | 'exact' | 'hist';
+          metric?: string;
+          matrix?: StatisticName;
+          probabilityBelow?: Record<string, number[]>;
+          cdf?: number;
+          shard?: ShardSpec;
+          checkpoint?: string;
+          checkpointEvery: number;
+          resume?: boolean;
+        },
+        cmd: Command,
+      ) => {
+        if (opts.matrix && opts.format !== 'table') {
+          throw new InputError([
+            { path: '--matrix', message: `is a table; it cannot be written as --format ${opts.format} (which holds every statistic of every cell already)` },
+          ]);
+        }
+        if (opts.resume && !opts.checkpoint) throw new InputError([{ path: '--resume', message: 'needs --checkpoint FILE (the checkpoint to continue from)' }]);
+        if (opts.shard && cmd.getOptionValueSource('format') === 'cli' && opts.format !== 'json') {
+          throw new InputError([{ path: '--format', message: `--shard writes a part file (JSON) for \`cptsim merge\`; format the merged result instead, got --format ${opts.format}` }]);
+        }
+        if (opts.shard && opts.matrix) throw new InputError([{ path: '--matrix', message: 'applies to the merged result: give it to `cptsim merge`, not to a shard' }]);
+        if (opts.checkpoint && !opts.resume && existsSync(opts.checkpoint)) {
+          throw new InputError([{ path: '--checkpoint', message: 'the file exists: pass --resume to continue from it, or delete it to start over' }], opts.checkpoint);
+        }
+        const out = outputOf(opts.out, file);
+        const checkpointOut = opts.checkpoint !== undefined ? outputOf(opts.checkpoint, file) : undefined;
+        if (checkpointOut && checkpointOut.kind !== 'file') {
+          throw new InputError([{ path: '--checkpoint', message: 'must be a regular file (it is replaced atomically as the run goes on)' }], opts.checkpoint);
+        }
+        warnThreads(opts.threads);
+        const { scenario, plan } = await scenarioPlanFrom(file, opts);
+        const metric = chooseMetric(plan, opts.metric);
+        const below: Record<string, number[]> = Object.fromEntries(Object.entries(scenario.probabilityBelow).map(([k, v]) => [k, [...v]]));
+        for (const [name, xs] of Object.entries(opts.probabilityBelow ?? {})) {
+          if (!plan.metrics.includes(name)) {
+            throw new InputError([{ path: '--probability-below', message: `unknown metric "${name}" (this scenario's metrics: ${plan.metrics.join(', ')})` }]);
+          }
+          below[name] = [...new Set([...(below[name] ?? []), ...xs])];
+        }
+        if (opts.matrix && plan.axes.length !== 2) {
+          throw new InputError([{ path: '--matrix', message: `needs a scenario with exactly two sweep axes, this one has ${plan.axes.length}` }]);
+        }
+        if ((opts.shard || checkpointOut) && (Object.keys(below).length > 0 || opts.cdf !== undefined)) {
+          throw new InputError([
+            { path: opts.shard ? '--shard' : '--checkpoint', message: 'exceedance probabilities and CDF points (probability_below, --probability-below, --cdf) are not kept in part files yet: run without it for them' },
+          ]);
+        }
+        const engine = await createEngine({ backend: opts.backend, ...(opts.threads ? { threads: opts.threads } : {}), log: say }, plan);
+        const meter = progressMeter();
+        try {
+          if (!opts.shard && !checkpointOut) {
+            const { result } = await simulate(plan, engine, packageVersion(), {
+              quantiles: opts.quantiles,
+              onProgress: (d, t) => meter.update(d, t),
+              probabilityBelow: below,
+              ...(opts.cdf !== undefined ? { cdfPoints: opts.cdf } : {}),
+            });
+            meter.end();
+            await emit(formatResult(result, opts.format, metric, opts.matrix), out);
+            return;
+          }
+          const shard = opts.shard ?? { index: 0, count: 1 };
+          const checkpoint = opts.checkpoint;
+          let resume: PartDocument | undefined;
+          if (checkpoint && opts.resume) {
+            if (existsSync(checkpoint)) {
+              resume = parsePart(readInput(checkpoint), checkpoint);
+              checkResume(resume, checkpoint, plan, shard, engine.info, packageVersion());
+              say(`resuming from ${checkpoint}: samples ${resume.shard.start} .. ${resume.next} of ${resume.shard.start} .. ${resume.shard.end} done`);
+            } else {
+              say(`no checkpoint at ${checkpoint} yet: starting from the beginning`);
+            }
+          }
+          let lastWrite = performance.now() / 1000;
+          const doc = await runShard(plan, engine, {
+            shard,
+            version: packageVersion(),
+            scenarioSha256: createHash('sha256').update(readFileSync(file ?? flagshipScenario())).digest('hex'),
+            quantiles: opts.quantiles,
+            ...(resume ? { resume } : {}),
+            ...(checkpointOut
+              ? {
+                  onCheckpoint: (state: PartDocument) => {
+                    const t = performance.now() / 1000;
+                    if (t - lastWrite < opts.checkpointEvery) return;
+                    writeFileOutputSync(checkpointOut, formatPart(state));
+                    lastWrite = t;
+                  },
+                }
+              : {}),
+            onProgress: (d, t) => meter.update(d, t),
+          });
+          meter.end();
+          await emit(
+            opts.shard ? formatPart(doc) : formatResult(resultOfPart(doc), opts.format, metric, opts.matrix),
+            out,
+          );
+          // The result is out: the checkpoint has served its purpose.
+          if (checkpoint && existsSync(checkpoint)) unlinkSync(checkpoint);
+        } finally {
+          meter.end();
+          await engine.dispose();
+        }
+      },
+    );
+
+  prog
+    .command('merge')
+    .description('merge the part files of a sharded run (`cptsim run --shard k/N`) into the result of the whole run')
+    .argument('<parts...>', 'part files, one per shard, in any order')
+    .addOption(new Option('--format <format>', 'output format').choices(['table', 'json', 'csv']).default('table'))
+    .option('--out <file>', 'write the result to a file instead of stdout')
+    .option('--metric <name>', 'metric shown per cell in the table of a sweep (default: cost_per_mtok_output, or the first metric)')
+    .option('--matrix <statistic>', 'print a two-axis sweep as a matrix of this statistic (e.g. p90) of --metric', parseStatistic)
+    .action(async (files: string[], opts: { format: string; out?: string; metric?: string; matrix?: StatisticName }) => {
       if (opts.matrix && opts.format !== 'table') {
         throw new InputError([
           { path: '--matrix', message: `is a table; it cannot be written as --format ${opts.format} (which holds every statistic of every cell already)` },
         ]);
       }
-      const out = outputOf(opts.out, file);
-      warnThreads(opts.threads);
-      const { scenario, plan } = await scenarioPlanFrom(file, opts);
+      const out = opts.out === undefined ? undefined : checkOutput(opts.out, files);
+      const parts = files.map((f) => ({ file: f, doc: parsePart(readInput(f), f) }));
+      const result = mergeParts(parts);
+      const plan = parts[0]!.doc.plan;
       const metric = chooseMetric(plan, opts.metric);
-      const below: Record<string, number[]> = Object.fromEntries(Object.entries(scenario.probabilityBelow).map(([k, v]) => [k, [...v]]));
-      for (const [name, xs] of Object.entries(opts.probabilityBelow ?? {})) {
-        if (!plan.metrics.includes(name)) {
-          throw new InputError([{ path: '--probability-below', message: `unknown metric "${name}" (this scenario's metrics: ${plan.metrics.join(', ')})` }]);
-        }
-        below[name] = [...new Set([...(below[name] ?? []), ...xs])];
-      }
       if (opts.matrix && plan.axes.length !== 2) {
         throw new InputError([{ path: '--matrix', message: `needs a scenario with exactly two sweep axes, this one has ${plan.axes.length}` }]);
       }
-      const engine = await createEngine({ backend: opts.backend, ...(opts.threads ? { threads: opts.threads } : {}), log: say }, plan);
-      const meter = progressMeter();
-      try {
-        const { result } = await simulate(plan, engine, packageVersion(), {
-          quantiles: opts.quantiles,
-          onProgress: (d, t) => meter.update(d, t),
-          probabilityBelow: below,
-          ...(opts.cdf !== undefined ? { cdfPoints: opts.cdf } : {}),
-        });
-        meter.end();
-        const text =
-          opts.format === 'json'
-            ? formatRunJson(result)
-            : opts.format === 'csv'
-              ? formatRunCsv(result)
-              : opts.matrix
-                ? formatSweepMatrix(result, metric, opts.matrix)
-                : formatRunTable(result, { metric });
-        await emit(text, out);
-      } finally {
-        meter.end();
-        await engine.dispose();
-      }
+      await emit(formatResult(result, opts.format, metric, opts.matrix), out);
     });
 
   addSimulationOptions(

@@ -251,3 +251,15 @@ function writeFileAtomically(out: OutputTarget, text: string, fail: (e: unknown)
     fail(e);
   }
 }
+
+/**
+ * Writes `text` atomically to a checked regular-file target, synchronously (a checkpoint written
+ * between chunks of a run). A failure is a RuntimeError naming the user's path.
+ */
+export function writeFileOutputSync(out: OutputTarget, text: string): void {
+  const fail = (e: unknown): never => {
+    throw new RuntimeError(`cannot write ${out.given}: ${reason(e)}`);
+  };
+  if (out.kind !== 'file') fail(new Error('a checkpoint must be a regular file'));
+  writeFileAtomically(out, text, fail);
+}

@@ -21,3 +21,4 @@ export {
   type ProbabilityBelow,
   type CdfPoints,
 } from './exceedance.js';
+export { toJsonValue, fromJsonValue, DecodeError } from './serialize.js';

@@ -103,7 +103,11 @@ export function summarize(partial: Partial, hist: HistSpec[] | null): MetricSumm
       mean = partial.shift[i]! + d;
       variance = n > 1 ? Math.max(0, (partial.sumSq[i]! - n * d * d) / (n - 1)) : 0;
     }
-    const sd = Math.sqrt(variance);
+    // A metric that is constant (min = max) has sd 0 and mean min, exactly: its shifted sums can
+    // still carry rounding noise, which would differ between a run and its merged shards.
+    const constant = n > 0 && !values && partial.min[i] === partial.max[i];
+    if (constant) mean = partial.min[i]!;
+    const sd = constant ? 0 : Math.sqrt(variance);
     const stats = {
       mean,
       sd,

@@ -2,6 +2,9 @@ export {
   simulate,
   EXACT_MAX_SAMPLE_CELLS,
   PILOT_SAMPLES,
+  prepareRun,
+  resultFromPartial,
+  type RunShape,
   type SimulateOptions,
   type Simulation,
   type RunResult,
@@ -63,3 +66,20 @@ export {
 } from './compare.js';
 export { sampleValues, checkPairable, PAIRED_MAX_VALUES } from './paired.js';
 export { breakeven, breakevenVariable, type BreakevenResult, type BreakevenOptions, type BreakevenVariable } from './breakeven.js';
+export {
+  shardRange,
+  parseShard,
+  planSha256,
+  formatPart,
+  parsePart,
+  runShard,
+  checkResume,
+  checkpointChunk,
+  resultOfPart,
+  mergeParts,
+  PART_FORMAT,
+  CHECKPOINT_CHUNK_SAMPLE_CELLS,
+  type ShardSpec,
+  type PartDocument,
+  type ShardRunOptions,
+} from './shard.js';

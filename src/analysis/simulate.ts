@@ -83,22 +83,8 @@ export async function simulate(
 ): Promise<Simulation> {
   const now = options.now ?? (() => performance.now() / 1000);
   const t0 = now();
-  const cells = cellCount(plan);
   const n = plan.samples;
-  const mode =
-    options.quantiles === 'exact' || options.quantiles === 'hist'
-      ? options.quantiles
-      : n * cells <= EXACT_MAX_SAMPLE_CELLS
-        ? 'exact'
-        : 'hist';
-
-  let hist: HistSpec[] | null = null;
-  let shift: Float64Array | undefined;
-  if (mode === 'hist') {
-    const pilot = await engine.run(plan, { start: 0, count: Math.min(n, PILOT_SAMPLES), mode: 'exact' });
-    hist = histSpecsFromPilot(pilot);
-    shift = shiftsFromPilot(pilot);
-  }
+  const { mode, hist, shift } = await prepareRun(plan, engine, options.quantiles);
 
   const chunk = Math.max(4, Math.floor((options.chunkSamples ?? n) / 4) * 4);
   let partial: Partial | null = null;
@@ -117,6 +103,45 @@ export async function simulate(
   }
   const elapsed = Math.max(now() - t0, 1e-9);
 
+  const result = resultFromPartial(plan, partial, hist, engine.info, version, elapsed, options);
+  return { result, partial, hist };
+}
+
+/** How a run of `plan` aggregates: its quantile mode, and for histograms their bins and sum shifts. */
+export interface RunShape {
+  mode: 'exact' | 'hist';
+  hist: HistSpec[] | null;
+  shift: Float64Array | undefined;
+}
+
+/**
+ * The quantile mode of a run of `plan` (by its total sample count, so every shard of a run picks
+ * the same) and, in histogram mode, the pilot that fixes the bins and sum shifts. The pilot always
+ * runs the same sample indices 0 .. min(samples, PILOT_SAMPLES) - 1, whatever part of the run the
+ * caller goes on to compute: every shard of a run derives identical bins on the same backend.
+ */
+export async function prepareRun(plan: Plan, engine: Engine, quantiles: SimulateOptions['quantiles']): Promise<RunShape> {
+  const n = plan.samples;
+  const mode =
+    quantiles === 'exact' || quantiles === 'hist' ? quantiles : n * cellCount(plan) <= EXACT_MAX_SAMPLE_CELLS ? 'exact' : 'hist';
+  if (mode === 'exact') return { mode, hist: null, shift: undefined };
+  const pilot = await engine.run(plan, { start: 0, count: Math.min(n, PILOT_SAMPLES), mode: 'exact' });
+  return { mode, hist: histSpecsFromPilot(pilot), shift: shiftsFromPilot(pilot) };
+}
+
+/** The run result of a finished partial covering all of `plan`'s samples. */
+export function resultFromPartial(
+  plan: Plan,
+  partial: Partial,
+  hist: HistSpec[] | null,
+  info: BackendInfo,
+  version: string,
+  elapsed: number,
+  options: Pick<SimulateOptions, 'probabilityBelow' | 'cdfPoints'> = {},
+): RunResult {
+  const cells = cellCount(plan);
+  const n = plan.samples;
+  const mode = partial.values ? 'exact' : 'hist';
   const summaries = summarize(partial, hist);
   const nm = plan.metrics.length;
   let bound = 0;
@@ -148,7 +173,7 @@ export async function simulate(
     scenario: plan.name,
     seed: plan.seed,
     samples: n,
-    backend: { ...engine.info },
+    backend: { ...info },
     elapsed_s: elapsed,
     samples_per_s: (n * cells) / elapsed,
     quantiles:
@@ -157,7 +182,7 @@ export async function simulate(
         : { method: 'histogram', bins: HIST_BINS, relative_error_bound: bound },
     cells: cellResults,
   };
-  return { result, partial, hist };
+  return result;
 }
 
 

@@ -1,0 +1,291 @@
+/**
+ * Shards and their merge (`cptsim run --shard k/N`, `cptsim merge`), and checkpoint/resume: a
+ * sharded or interrupted run gives the result of the whole, uninterrupted run.
+ */
+import { spawn, spawnSync } from 'node:child_process';
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, describe, expect, it } from 'vitest';
+import { emptyPartial, fromJsonValue, summarize, toJsonValue } from '../src/aggregate/index.js';
+import {
+  formatPart,
+  mergeParts,
+  parsePart,
+  runShard,
+  shardRange,
+  simulate,
+  type RunResult,
+} from '../src/analysis/index.js';
+import type { Engine } from '../src/engine/types.js';
+import { buildPlan } from '../src/plan/index.js';
+import { loadScenario } from '../src/scenario/index.js';
+import { testEngines } from './gpu-device.js';
+
+const root = join(import.meta.dirname, '..');
+const cli = join(root, 'dist', 'src', 'cli.js');
+const tmp = mkdtempSync(join(tmpdir(), 'cptsim-shard-'));
+afterAll(() => rmSync(tmp, { recursive: true, force: true }));
+
+const FLAGSHIP = 'scenarios/h100-llama70b-fp8-owned.yaml';
+const SWEEP = 'scenarios/h100-llama70b-sweep.yaml';
+
+function cptsim(...args: string[]) {
+  const r = spawnSync(process.execPath, [cli, ...args], { cwd: root, encoding: 'utf8', timeout: 120_000 });
+  return { code: r.status, stdout: r.stdout, stderr: r.stderr };
+}
+
+/**
+ * Merged equals whole: every count and quantile (and min, max) exactly; histogram-mode means and
+ * sds to `sumsRelTol` relative (exact-mode ones exactly, as they come from the same values).
+ */
+function expectSameResult(merged: RunResult, whole: RunResult, sumsRelTol = 1e-12): void {
+  expect(merged.samples).toBe(whole.samples);
+  expect(merged.quantiles.method).toBe(whole.quantiles.method);
+  expect(merged.cells.length).toBe(whole.cells.length);
+  merged.cells.forEach((cell, c) => {
+    const w = whole.cells[c]!;
+    expect(cell.point).toEqual(w.point);
+    expect(cell.infeasible_fraction).toBe(w.infeasible_fraction);
+    expect(cell.slo_miss_fraction).toBe(w.slo_miss_fraction);
+    for (const [name, s] of Object.entries(cell.metrics)) {
+      const ws = w.metrics[name]!;
+      for (const [k, v] of Object.entries(s)) {
+        const x = ws[k as keyof typeof ws];
+        if (['mean', 'sd', 'stderr'].includes(k) && merged.quantiles.method === 'histogram') {
+          expect(Math.abs(v - x), `${name}.${k}`).toBeLessThanOrEqual(sumsRelTol * Math.abs(x));
+        } else {
+          expect(v, `${name}.${k}`).toBe(x);
+        }
+      }
+    }
+  });
+}
+
+describe('shardRange', () => {
+  it.each([
+    [1, 1],
+    [10, 3],
+    [1000, 7],
+    [1001, 7],
+    [5, 7],
+  ])('%i samples in %i shards: contiguous, quad-aligned, covering every index once', (samples, n) => {
+    let next = 0;
+    for (let k = 0; k < n; k++) {
+      const r = shardRange(samples, { index: k, count: n });
+      expect(r.start).toBe(next);
+      expect(r.start % 4).toBe(0);
+      expect(r.end).toBeGreaterThanOrEqual(r.start);
+      next = r.end;
+    }
+    expect(next).toBe(samples);
+  });
+});
+
+describe('part files', () => {
+  it('carry non-finite numbers, -0 and typed arrays (dense and sparse) without a bit lost', () => {
+    const sparse = new Float64Array(5000);
+    sparse[17] = 3;
+    sparse[4999] = 2 ** 40 + 1;
+    const value = { a: [Infinity, -Infinity, NaN, -0, 0.1 + 0.2], f: Float32Array.of(1.5, -0), d: Float64Array.of(Math.PI, -0), sparse };
+    const back = fromJsonValue(JSON.parse(JSON.stringify(toJsonValue(value)))) as typeof value;
+    expect(back.a.map((x) => Object.is(x, -0) ? '-0' : String(x))).toEqual(['Infinity', '-Infinity', 'NaN', '-0', String(0.1 + 0.2)]);
+    expect(Object.is(back.f[1], -0)).toBe(true);
+    expect(back.d).toEqual(value.d);
+    expect(back.sparse).toEqual(sparse);
+  });
+});
+
+describe('summaries of histogram-mode sums', () => {
+  it('give a constant metric sd 0 and its value as mean, whatever rounding noise the sums carry', () => {
+    const p = emptyPartial(1, 1, 'hist', Float64Array.of(0.3));
+    const x = 0.1 + 0.2; // 0.30000000000000004: x - shift is not 0
+    p.count[0] = 1e6;
+    p.sum[0] = 1e6 * (x - 0.3) * (1 - 1e-6);
+    p.sumSq[0] = 1e6 * (x - 0.3) ** 2;
+    p.min[0] = x;
+    p.max[0] = x;
+    const [s] = summarize(p, [{ lo: 0.25, hi: 0.5, log: true }]);
+    expect(s!.stats.sd).toBe(0);
+    expect(s!.stats.mean).toBe(x);
+  });
+});
+
+const engines = testEngines('test/shard.test.ts', ['cpu1', 'gpu']);
+
+/**
+ * The CPU engine sums in f64: shard boundaries only reorder f64 additions (1e-12 relative). The
+ * GPU engine adds each workgroup's values in f32 before the host adds workgroups in f64, so other
+ * boundaries regroup f32 additions: a few f32 ulps (2^-24 = 6e-8) over the workgroup's values.
+ */
+const SUMS_TOLERANCE: Record<string, number> = { 'cpu (1 thread)': 1e-12, gpu: 4 * 2 ** -24 };
+
+describe.each(engines)('shards merged on the %s engine', (name, make) => {
+  it.each([
+    [FLAGSHIP, 'hist', 20_000],
+    [FLAGSHIP, 'exact', 20_000],
+    [SWEEP, 'hist', 2_000],
+  ] as const)('%s (%s quantiles): N = 1, 3, 7 merge to the unsharded result', async (file, quantiles, samples) => {
+    const engine: Engine | null = await make();
+    if (!engine) return;
+    try {
+      const plan = buildPlan(await loadScenario(join(root, file)), { samples });
+      const whole = (await simulate(plan, engine, '0.0.0-test', { quantiles })).result;
+      for (const n of [1, 3, 7]) {
+        const parts = [];
+        for (let k = n - 1; k >= 0; k--) {
+          const doc = await runShard(plan, engine, { shard: { index: k, count: n }, version: '0.0.0-test', scenarioSha256: 'x', quantiles });
+          // Through the file format, as `cptsim merge` reads it.
+          parts.push({ file: `part-${k}.json`, doc: parsePart(formatPart(doc), `part-${k}.json`) });
+        }
+        expectSameResult(mergeParts(parts), whole, SUMS_TOLERANCE[name]);
+      }
+    } finally {
+      await engine.dispose();
+    }
+  });
+});
+
+describe('cptsim run --shard and cptsim merge', () => {
+  const base = ['--backend', 'cpu', '--threads', '1', '--samples', '20000', '--quantiles', 'hist'];
+  const part = (k: number, n: number, extra: string[] = []) => {
+    const out = join(tmp, `p${k}of${n}${extra.join('')}.json`);
+    const r = cptsim('run', FLAGSHIP, ...base, ...extra, '--shard', `${k}/${n}`, '--out', out);
+    expect(r.stderr).toBe('');
+    expect(r.code).toBe(0);
+    return out;
+  };
+  const parts3 = () => [0, 1, 2].map((k) => part(k, 3));
+
+  it('merges three parts to the result of the unsharded run', () => {
+    const whole = cptsim('run', FLAGSHIP, ...base, '--format', 'json');
+    expect(whole.code).toBe(0);
+    const files = parts3();
+    const merged = cptsim('merge', files[2]!, files[0]!, files[1]!, '--format', 'json');
+    expect(merged.stderr).toBe('');
+    expect(merged.code).toBe(0);
+    expectSameResult(JSON.parse(merged.stdout) as RunResult, JSON.parse(whole.stdout) as RunResult);
+    const table = cptsim('merge', ...files);
+    expect(table.code).toBe(0);
+    expect(table.stdout).toContain('cost_per_mtok_output');
+  });
+
+  it('refuses a missing shard, naming it', () => {
+    const files = parts3();
+    const r = cptsim('merge', files[0]!, files[2]!);
+    expect(r.code).toBe(2);
+    expect(r.stderr).toMatch(/missing shard 1\/3/);
+    expect(r.stdout).toBe('');
+  });
+
+  it('refuses a shard given twice, naming both files', () => {
+    const files = parts3();
+    const copy = join(tmp, 'copy-of-p0.json');
+    writeFileSync(copy, readFileSync(files[0]!));
+    const r = cptsim('merge', files[0]!, copy, files[1]!, files[2]!);
+    expect(r.code).toBe(2);
+    expect(r.stderr).toContain('is shard 0/3 again');
+    expect(r.stderr).toContain(copy);
+    expect(r.stderr).toContain(files[0]!);
+  });
+
+  it('refuses parts of runs with another seed, another shard count or another quantile mode', () => {
+    const files = parts3();
+    const seeded = part(1, 3, ['--seed', 'other']);
+    let r = cptsim('merge', files[0]!, seeded, files[2]!);
+    expect(r.code).toBe(2);
+    expect(r.stderr).toMatch(/seed: differs from/);
+    const of2 = part(1, 2);
+    r = cptsim('merge', files[0]!, of2, files[2]!);
+    expect(r.code).toBe(2);
+    expect(r.stderr).toMatch(/shard\.count: differs from/);
+    const exact = part(1, 3, ['--quantiles', 'exact']);
+    r = cptsim('merge', files[0]!, exact, files[2]!);
+    expect(r.code).toBe(2);
+    expect(r.stderr).toMatch(/plan_sha256|quantiles/);
+  });
+
+  it('refuses files that are not parts, or were altered, naming the file and field', () => {
+    const notJson = join(tmp, 'not.json');
+    writeFileSync(notJson, 'hello');
+    let r = cptsim('merge', notJson);
+    expect(r.code).toBe(2);
+    expect(r.stderr).toContain(`${notJson}: expected a cptsim part file`);
+    const files = parts3();
+    const doc = JSON.parse(readFileSync(files[1]!, 'utf8')) as { plan: { samples: number; name: string } };
+    doc.plan.name = 'tampered';
+    const tampered = join(tmp, 'tampered.json');
+    writeFileSync(tampered, JSON.stringify(doc));
+    r = cptsim('merge', files[0]!, tampered, files[2]!);
+    expect(r.code).toBe(2);
+    expect(r.stderr).toContain(`${tampered}: plan: does not match plan_sha256`);
+    r = cptsim('merge', join(tmp, 'nope.json'));
+    expect(r.code).toBe(2);
+    expect(r.stderr).toContain('nope.json: cannot read the file: ENOENT');
+  });
+
+  it('rejects a malformed --shard and a table format for a part', () => {
+    for (const bad of ['3/3', '1', '-1/2', 'a/b', '0/0', '0/2000000']) {
+      const r = cptsim('run', FLAGSHIP, ...base, '--shard', bad);
+      expect(r.code, bad).toBe(2);
+      expect(r.stderr).toContain('expected k/N');
+    }
+    const r = cptsim('run', FLAGSHIP, ...base, '--shard', '0/2', '--format', 'table');
+    expect(r.code).toBe(2);
+    expect(r.stderr).toContain('--format');
+  });
+});
+
+describe('cptsim run --checkpoint and --resume', () => {
+  const args = ['--backend', 'cpu', '--threads', '1', '--samples', '3000000', '--quantiles', 'hist', '--format', 'json'];
+
+  it('after SIGKILL, --resume ends with the result of an uninterrupted run', async () => {
+    const ckpt = join(tmp, 'run.ckpt');
+    const child = spawn(process.execPath, [cli, 'run', FLAGSHIP, ...args, '--checkpoint', ckpt, '--checkpoint-every', '0'], {
+      cwd: root,
+      stdio: 'ignore',
+    });
+    const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
+    const t0 = Date.now();
+    while (!existsSync(ckpt) && Date.now() - t0 < 60_000) await new Promise((r) => setTimeout(r, 20));
+    expect(existsSync(ckpt), 'the checkpoint appeared').toBe(true);
+    child.kill('SIGKILL');
+    await exited;
+    const state = parsePart(readFileSync(ckpt, 'utf8'), ckpt);
+    expect(state.complete).toBe(false);
+    expect(state.next).toBeGreaterThan(0);
+    expect(state.next).toBeLessThan(3_000_000);
+
+    // Without --resume an existing checkpoint is refused rather than overwritten.
+    const refused = cptsim('run', FLAGSHIP, ...args, '--checkpoint', ckpt);
+    expect(refused.code).toBe(2);
+    expect(refused.stderr).toContain('--resume');
+    // Nor does merge take an unfinished checkpoint.
+    const unfinished = cptsim('merge', ckpt);
+    expect(unfinished.code).toBe(2);
+    expect(unfinished.stderr).toContain('unfinished checkpoint');
+    // A checkpoint of another run is refused.
+    const other = cptsim('run', FLAGSHIP, ...args, '--seed', 'other', '--checkpoint', ckpt, '--resume');
+    expect(other.code).toBe(2);
+    expect(other.stderr).toContain(`${ckpt}: plan_sha256: this checkpoint is of a different run`);
+
+    const resumed = cptsim('run', FLAGSHIP, ...args, '--checkpoint', ckpt, '--resume');
+    expect(resumed.code).toBe(0);
+    expect(resumed.stderr).toContain('resuming from');
+    expect(existsSync(ckpt)).toBe(false);
+
+    const fresh = join(tmp, 'fresh.ckpt');
+    const uninterrupted = cptsim('run', FLAGSHIP, ...args, '--checkpoint', fresh, '--resume');
+    expect(uninterrupted.code).toBe(0);
+    const strip = (text: string) => {
+      const r = JSON.parse(text) as Record<string, unknown>;
+      delete r['elapsed_s'];
+      delete r['samples_per_s'];
+      return r;
+    };
+    expect(strip(resumed.stdout)).toEqual(strip(uninterrupted.stdout));
+    // And both agree with a run without checkpoints: counts and quantiles exactly.
+    const plain = cptsim('run', FLAGSHIP, ...args);
+    expectSameResult(JSON.parse(resumed.stdout) as RunResult, JSON.parse(plain.stdout) as RunResult);
+  });
+});
