@@ -10,17 +10,17 @@
 import { createCpuEngine } from '../engine/index.js';
 import type { Engine } from '../engine/index.js';
 import { InputError, type Issue } from '../errors.js';
-import { SLOT_DEFS, type SlotName } from '../model/slots.js';
+import { SLOT_DEFS, type SlotName } from '../model/index.js';
 import { buildPlan, type Plan } from '../plan/index.js';
 import { streamId } from '../sampling/index.js';
 import {
   DEFAULT_UNCERTAINTY,
   parseScenario,
   parseSource,
+  readInputFile,
   type Scenario,
   type SourceNode,
 } from '../scenario/index.js';
-import { readFile } from 'node:fs/promises';
 import { didYouMean } from '../suggest.js';
 import { simulate } from './simulate.js';
 
@@ -363,15 +363,7 @@ export function parseValidationSet(text: string, file: string): ValidationSet {
 
 /** Reads a validation set; a missing or unreadable file is an InputError (exit 2). */
 export async function loadValidationSet(path: string): Promise<ValidationSet> {
-  let text: string;
-  try {
-    text = await readFile(path, 'utf8');
-  } catch (e) {
-    const code = (e as NodeJS.ErrnoException).code;
-    const why = code === 'ENOENT' ? 'no such file' : code === 'EISDIR' ? 'is a folder, not a file' : e instanceof Error ? e.message : String(e);
-    throw new InputError([{ path: '', message: `cannot read the validation set: ${why}` }], path);
-  }
-  return parseValidationSet(text, path);
+  return parseValidationSet(await readInputFile(path, 'the validation set'), path);
 }
 
 // ---------------------------------------------------------------- evaluating

@@ -1,4 +1,4 @@
-export { loadScenario, parseScenario } from './load.js';
+export { loadScenario, parseScenario, readInputFile } from './load.js';
 export type { ScenarioOptions } from './resolve.js';
 export { DEFAULT_SEED } from './resolve.js';
 export type { Scenario, ScenarioInput, InputSource } from './types.js';

@@ -22,15 +22,21 @@ export function parseScenario(text: string, file: string, options: ScenarioOptio
   return scenario;
 }
 
-/** Reads a scenario file. A missing or unreadable file is an InputError (exit 2). */
-export async function loadScenario(path: string, options: ScenarioOptions = {}): Promise<Scenario> {
-  let text: string;
+/**
+ * The text of an input file (`what` names it in the message: "the scenario"). A missing or
+ * unreadable file is an InputError (exit 2).
+ */
+export async function readInputFile(path: string, what: string): Promise<string> {
   try {
-    text = await readFile(path, 'utf8');
+    return await readFile(path, 'utf8');
   } catch (e) {
     const code = (e as NodeJS.ErrnoException).code;
     const why = code === 'ENOENT' ? 'no such file' : code === 'EISDIR' ? 'is a folder, not a file' : e instanceof Error ? e.message : String(e);
-    throw new InputError([{ path: '', message: `cannot read the scenario: ${why}` }], path);
+    throw new InputError([{ path: '', message: `cannot read ${what}: ${why}` }], path);
   }
-  return parseScenario(text, path, options);
+}
+
+/** Reads a scenario file. A missing or unreadable file is an InputError (exit 2). */
+export async function loadScenario(path: string, options: ScenarioOptions = {}): Promise<Scenario> {
+  return parseScenario(await readInputFile(path, 'the scenario'), path, options);
 }
