@@ -16,7 +16,7 @@ import {
   SOBOL_MAX_SAMPLES,
   type StatisticName,
 } from './analysis/index.js';
-import { QUANTILE_KEYS } from './aggregate/index.js';
+import { distributions, QUANTILE_KEYS } from './aggregate/index.js';
 import { createEngine, listAdapters, type Backend } from './engine/index.js';
 import { CptsimError, InputError } from './errors.js';
 import { flagshipScenario, packageVersion } from './paths.js';
@@ -32,6 +32,11 @@ import {
   formatSobolTable,
   formatSweepMatrix,
   formatTornadoTable,
+  rankSpec,
+  renderSvg,
+  runChartSpec,
+  sobolSpec,
+  tornadoSpec,
 } from './report/index.js';
 import { cellPoint } from './plan/index.js';
 import { loadScenario } from './scenario/index.js';
@@ -186,20 +191,25 @@ export function program(): Command {
     )
     .option('--metric <name>', 'metric shown per cell in the table of a sweep (default: cost_per_mtok_output, or the first metric)')
     .option('--matrix <statistic>', 'print a two-axis sweep as a matrix of this statistic (e.g. p90) of --metric', parseStatistic)
-    .action(async (file: string | undefined, opts: SimOptions & { format: string; out?: string; quantiles: 'auto' | 'exact' | 'hist'; metric?: string; matrix?: StatisticName }) => {
+    .option('--chart <file.svg>', 'also draw a chart as SVG: histogram and CDF of --metric (no sweep), its heatmap (two axes), the cost-speed frontier (batch-size sweep) or its band (one axis)')
+    .action(async (file: string | undefined, opts: SimOptions & { format: string; out?: string; quantiles: 'auto' | 'exact' | 'hist'; metric?: string; matrix?: StatisticName; chart?: string }) => {
       const plan = await planFrom(file, opts);
       const metric = chooseMetric(plan, opts.metric);
       if (opts.matrix && plan.axes.length !== 2) {
         throw new InputError([{ path: '--matrix', message: `needs a scenario with exactly two sweep axes, this one has ${plan.axes.length}` }]);
       }
+      if (opts.chart !== undefined && plan.axes.length > 2) {
+        throw new InputError([{ path: '--chart', message: `draws scenarios with at most two sweep axes, this one has ${plan.axes.length}` }]);
+      }
       const engine = await createEngine({ backend: opts.backend, ...(opts.threads ? { threads: opts.threads } : {}), log: say }, plan);
       const meter = progressMeter();
       try {
-        const { result } = await simulate(plan, engine, packageVersion(), {
+        const { result, partial, hist } = await simulate(plan, engine, packageVersion(), {
           quantiles: opts.quantiles,
           onProgress: (d, t) => meter.update(d, t),
         });
         meter.end();
+        const chart = opts.chart !== undefined ? runChartSpec(result, distributions(partial, hist), metric, opts.matrix ?? 'p50') : null;
         const text =
           opts.format === 'json'
             ? formatRunJson(result)
@@ -208,6 +218,7 @@ export function program(): Command {
               : opts.matrix
                 ? formatSweepMatrix(result, metric, opts.matrix)
                 : formatRunTable(result, { metric });
+        if (chart && opts.chart !== undefined) emit(await renderSvg(chart), opts.chart);
         emit(text, opts.out);
       } finally {
         meter.end();
@@ -262,10 +273,20 @@ export function program(): Command {
     .option('--cell <k>', 'for a swept scenario: the sweep cell to analyse (row-major index)', parseCount, 0)
     .addOption(new Option('--format <format>', 'output format').choices(['table', 'json']).default('table'))
     .option('--out <file>', 'write the result to a file instead of stdout')
+    .option('--chart <file.svg>', 'also draw the result as SVG: tornado bars, Sobol indices with their intervals, or rank correlations of --metric')
     .action(
       async (
         file: string | undefined,
-        opts: SimOptions & { method: 'tornado' | 'sobol' | 'rank'; metric?: string; statistic: StatisticName; bootstrap: number; cell: number; format: string; out?: string },
+        opts: SimOptions & {
+          method: 'tornado' | 'sobol' | 'rank';
+          metric?: string;
+          statistic: StatisticName;
+          bootstrap: number;
+          cell: number;
+          format: string;
+          out?: string;
+          chart?: string;
+        },
       ) => {
         // --samples is the base sample count of the analysis, not the scenario's.
         const full = await planFrom(file, {
@@ -280,6 +301,7 @@ export function program(): Command {
         const meter = progressMeter('runs');
         try {
           let text: string;
+          let chart: string | null = null;
           if (opts.method === 'tornado') {
             const samples = opts.samples ?? plan.samples;
             const r = await tornado({ ...plan, samples }, engine, packageVersion(), {
@@ -289,6 +311,7 @@ export function program(): Command {
             });
             r.point = point;
             text = opts.format === 'json' ? formatSensitivityJson(r) : formatTornadoTable(r);
+            if (opts.chart !== undefined) chart = await renderSvg(tornadoSpec(r));
           } else if (opts.method === 'sobol') {
             const samples = opts.samples ?? 2 ** 14;
             if (samples > SOBOL_MAX_SAMPLES) {
@@ -297,13 +320,16 @@ export function program(): Command {
             const r = await sobolAnalysis(plan, engine, { samples, bootstrap: opts.bootstrap, onProgress: (d, t) => meter.update(d, t) });
             r.point = point;
             text = opts.format === 'json' ? formatSensitivityJson(r) : formatSobolTable(r, metric);
+            if (opts.chart !== undefined) chart = await renderSvg(sobolSpec(r, metric));
           } else {
             const samples = opts.samples ?? Math.min(plan.samples, 2 ** 18);
             const r = await rankCorrelation(plan, engine, samples);
             r.point = point;
             text = opts.format === 'json' ? formatSensitivityJson(r) : formatRankTable(r, metric);
+            if (opts.chart !== undefined) chart = await renderSvg(rankSpec(r, metric));
           }
           meter.end();
+          if (chart !== null && opts.chart !== undefined) emit(chart, opts.chart);
           emit(text, opts.out);
         } finally {
           meter.end();

@@ -11,3 +11,12 @@ export {
   type Stats,
   type MetricSummary,
 } from './summary.js';
+export {
+  distributions,
+  spansDecades,
+  COARSE_BINS,
+  CDF_POINTS,
+  LOG_SPAN_RATIO,
+  type Distribution,
+  type HistogramBin,
+} from './distribution.js';

@@ -3,3 +3,21 @@ export { formatRunTable, formatRunJson, formatRunCsv, runHeader, type TableOptio
 export { formatExplainTable, formatExplainJson } from './explain.js';
 export { formatSensitivityJson, formatTornadoTable, formatSobolTable, formatRankTable } from './sensitivity.js';
 export { formatSweepMatrix } from './matrix.js';
+export { formatCdfCsv, formatHistCsv, formatDistributionJson } from './distribution.js';
+export { metricUnit, shortName, DOLLAR_FORMAT, type Unit } from './units.js';
+export {
+  renderSvg,
+  distributionSpec,
+  costBreakdownSpec,
+  tornadoSpec,
+  sobolSpec,
+  rankSpec,
+  heatmapSpec,
+  frontierSpec,
+  sweepSpec,
+  runChartSpec,
+  hasCostBreakdown,
+  hasFrontier,
+  batchAxis,
+  cellLabel,
+} from './charts.js';

@@ -1,0 +1,78 @@
+/**
+ * Results people look at, through the built CLI: `--chart`, the distribution export, `cptsim
+ * report` and progress. (`npm test` builds dist/ first.)
+ */
+import { spawnSync } from 'node:child_process';
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, describe, expect, it } from 'vitest';
+
+const root = join(import.meta.dirname, '..');
+const cli = join(root, 'dist', 'src', 'cli.js');
+const tmp = mkdtempSync(join(tmpdir(), 'cptsim-report-cli-'));
+afterAll(() => rmSync(tmp, { recursive: true, force: true }));
+
+function cptsim(...args: string[]) {
+  const r = spawnSync(process.execPath, [cli, ...args], { cwd: root, encoding: 'utf8', timeout: 120_000 });
+  return { code: r.status, stdout: r.stdout, stderr: r.stderr };
+}
+
+const FLAGSHIP = 'scenarios/h100-llama70b-fp8-owned.yaml';
+const SWEEP2 = 'scenarios/h100-llama70b-sweep.yaml';
+const BATCH = 'scenarios/b200-deepseek-r1-fp4-mtp.yaml';
+
+/** Text of the SVG's <text> elements. */
+function svgTexts(svg: string): string[] {
+  return [...svg.matchAll(/<text[^>]*>([^<]*)<\/text>/g)].map((m) => m[1]!.replace(/&amp;/g, '&'));
+}
+
+describe('--chart', () => {
+  it('run without sweep axes draws the histogram and CDF of --metric, with its unit and P10/P50/P90, besides the table', () => {
+    const out = join(tmp, 'flagship.svg');
+    const r = cptsim('run', FLAGSHIP, '--samples', '4000', '--backend', 'cpu', '--chart', out);
+    expect(r.code).toBe(0);
+    expect(r.stdout).toContain('cost_per_mtok_output');
+    const texts = svgTexts(readFileSync(out, 'utf8'));
+    expect(texts).toContain('Distribution of cost_per_mtok_output');
+    expect(texts).toContain('cost per million output tokens ($)');
+    expect(texts).toEqual(expect.arrayContaining(['P10', 'P50', 'P90', 'cumulative probability']));
+    expect(texts.some((t) => /^\$\d/.test(t))).toBe(true);
+  });
+  it('run of a two-axis sweep draws the heatmap of the --matrix statistic', () => {
+    const out = join(tmp, 'heat.svg');
+    const r = cptsim('run', SWEEP2, '--samples', '400', '--backend', 'cpu', '--matrix', 'p90', '--chart', out);
+    expect(r.code).toBe(0);
+    const texts = svgTexts(readFileSync(out, 'utf8'));
+    expect(texts).toEqual(expect.arrayContaining(['p90 of cost_per_mtok_output', 'serving.batch_size', 'workload.prefix_cache_hit_rate']));
+  });
+  it('run of a batch-size sweep draws the cost against tokens per second per user', () => {
+    const out = join(tmp, 'frontier.svg');
+    const r = cptsim('run', BATCH, '--samples', '400', '--backend', 'cpu', '--chart', out);
+    expect(r.code).toBe(0);
+    const texts = svgTexts(readFileSync(out, 'utf8'));
+    expect(texts).toEqual(expect.arrayContaining(['Throughput-interactivity frontier', 'median tokens per second per user (tokens/s)']));
+  });
+  it('sensitivity draws the tornado', () => {
+    const out = join(tmp, 'tornado.svg');
+    const r = cptsim('sensitivity', FLAGSHIP, '--samples', '400', '--backend', 'cpu', '--chart', out);
+    expect(r.code).toBe(0);
+    const texts = svgTexts(readFileSync(out, 'utf8'));
+    expect(texts).toContain('Tornado: p50 of cost_per_mtok_output');
+    expect(texts).toContain('workload.input_tokens');
+  });
+  it('refuses a scenario of three sweep axes before running, with exit 2 and no file written', () => {
+    const scenario = join(tmp, 'three.yaml');
+    const text = readFileSync(join(root, FLAGSHIP), 'utf8')
+      .replace(/batch_size: .*/, 'batch_size: { sweep: [8, 16] }')
+      .replace(/life_years: .*/, 'life_years: { sweep: [4, 5] }')
+      .replace(/gpus_per_replica: .*/, 'gpus_per_replica: { sweep: [4, 8] }');
+    writeFileSync(scenario, text);
+    const out = join(tmp, 'three.svg');
+    const r = cptsim('run', scenario, '--samples', '100', '--backend', 'cpu', '--chart', out);
+    expect(r.stderr).toContain('--chart: draws scenarios with at most two sweep axes, this one has 3');
+    expect(r.code).toBe(2);
+    expect(existsSync(out)).toBe(false);
+    expect(readdirSync(tmp).filter((f) => f.includes('three.svg'))).toEqual([]);
+  });
+});
