@@ -14,14 +14,18 @@ import {
   sobolAnalysis,
   tornado,
   SOBOL_MAX_SAMPLES,
+  type RunResult,
   type StatisticName,
 } from './analysis/index.js';
-import { distributions, QUANTILE_KEYS } from './aggregate/index.js';
+import { distributions, QUANTILE_KEYS, type Distribution } from './aggregate/index.js';
 import { createEngine, listAdapters, type Backend } from './engine/index.js';
 import { CptsimError, InputError } from './errors.js';
 import { flagshipScenario, packageVersion } from './paths.js';
 import { buildPlan, cellCount, type Plan } from './plan/index.js';
 import {
+  formatCdfCsv,
+  formatDistributionJson,
+  formatHistCsv,
   formatExplainJson,
   formatExplainTable,
   formatRankTable,
@@ -152,6 +156,24 @@ function progressMeter(unit = 'samples'): { update: (done: number, total: number
   };
 }
 
+/** The text of a run in the format asked for. */
+function formatRun(format: string, result: RunResult, dists: Distribution[], metric: string, matrix: StatisticName | undefined): string {
+  switch (format) {
+    case 'json':
+      return formatRunJson(result);
+    case 'csv':
+      return formatRunCsv(result);
+    case 'cdf':
+      return formatCdfCsv(result, dists);
+    case 'hist':
+      return formatHistCsv(result, dists);
+    case 'dist-json':
+      return formatDistributionJson(result, dists);
+    default:
+      return matrix ? formatSweepMatrix(result, metric, matrix) : formatRunTable(result, { metric });
+  }
+}
+
 function addSimulationOptions(cmd: Command): Command {
   return cmd
     .option('--samples <n>', 'samples per sweep cell (overrides the file)', parseSamples)
@@ -182,7 +204,11 @@ export function program(): Command {
       .description('run a scenario (the flagship example when no file is given) and summarize its metrics')
       .argument('[scenario]', 'scenario file (.yaml, .yml or .json)'),
   )
-    .addOption(new Option('--format <format>', 'output format').choices(['table', 'json', 'csv']).default('table'))
+    .addOption(
+      new Option('--format <format>', 'output format: a summary (table, json, csv) or each metric\'s distribution (cdf, hist: CSV; dist-json: both as JSON)')
+        .choices(['table', 'json', 'csv', 'cdf', 'hist', 'dist-json'])
+        .default('table'),
+    )
     .option('--out <file>', 'write the result to a file instead of stdout')
     .addOption(
       new Option('--quantiles <method>', 'exact (sort every value) or hist (fine histograms); auto picks by size')
@@ -209,15 +235,9 @@ export function program(): Command {
           onProgress: (d, t) => meter.update(d, t),
         });
         meter.end();
-        const chart = opts.chart !== undefined ? runChartSpec(result, distributions(partial, hist), metric, opts.matrix ?? 'p50') : null;
-        const text =
-          opts.format === 'json'
-            ? formatRunJson(result)
-            : opts.format === 'csv'
-              ? formatRunCsv(result)
-              : opts.matrix
-                ? formatSweepMatrix(result, metric, opts.matrix)
-                : formatRunTable(result, { metric });
+        const dists = opts.chart !== undefined || ['cdf', 'hist', 'dist-json'].includes(opts.format) ? distributions(partial, hist) : [];
+        const chart = opts.chart !== undefined ? runChartSpec(result, dists, metric, opts.matrix ?? 'p50') : null;
+        const text = formatRun(opts.format, result, dists, metric, opts.matrix);
         if (chart && opts.chart !== undefined) emit(await renderSvg(chart), opts.chart);
         emit(text, opts.out);
       } finally {

@@ -76,3 +76,37 @@ describe('--chart', () => {
     expect(readdirSync(tmp).filter((f) => f.includes('three.svg'))).toEqual([]);
   });
 });
+
+describe('run --format cdf | hist | dist-json', () => {
+  it('cdf: the CDF of every metric as CSV, non-decreasing, ending at the JSON summary\'s max', () => {
+    const csv = cptsim('run', FLAGSHIP, '--samples', '2000', '--backend', 'cpu', '--format', 'cdf');
+    expect(csv.code).toBe(0);
+    const summary = JSON.parse(cptsim('run', FLAGSHIP, '--samples', '2000', '--backend', 'cpu', '--format', 'json').stdout);
+    const rows = csv.stdout.trimEnd().split('\n').slice(1).map((l) => l.split(','));
+    const cost = rows.filter((r) => r[1] === 'cost_per_mtok_output').map((r) => [Number(r[2]), Number(r[3])] as const);
+    expect(cost).toHaveLength(201);
+    for (let k = 1; k < cost.length; k++) expect(cost[k]![1]).toBeGreaterThanOrEqual(cost[k - 1]![1]);
+    const s = summary.cells[0].metrics.cost_per_mtok_output;
+    // Exact values are kept in f32, the running max in f64: they agree to f32 rounding (2^-24).
+    expect(Math.abs(cost.at(-1)![1] - s.max) / s.max).toBeLessThanOrEqual(2 ** -24);
+    expect(cost.find(([p]) => p === 0.5)![1]).toBeCloseTo(s.p50, 12);
+    expect(new Set(rows.map((r) => r[1]))).toEqual(new Set(Object.keys(summary.cells[0].metrics)));
+  });
+  it('hist from histogram quantiles (--quantiles hist): every sample of a cell counted once', () => {
+    const r = cptsim('run', BATCH, '--samples', '4000', '--backend', 'cpu', '--quantiles', 'hist', '--format', 'hist');
+    expect(r.code).toBe(0);
+    const rows = r.stdout.trimEnd().split('\n').slice(1).map((l) => l.split(','));
+    const json = JSON.parse(cptsim('run', BATCH, '--samples', '4000', '--backend', 'cpu', '--quantiles', 'hist', '--format', 'json').stdout);
+    const counted = rows.filter((x) => x[0] === '2' && x[2] === 'cost_per_mtok_output').reduce((a, x) => a + Number(x[5]), 0);
+    expect(counted).toBe(Math.round(4000 * (1 - json.cells[2].infeasible_fraction)));
+  });
+  it('dist-json to --out: the file parses and names the source of its bins', () => {
+    const out = join(tmp, 'dist.json');
+    const r = cptsim('run', FLAGSHIP, '--samples', '2000', '--backend', 'cpu', '--format', 'dist-json', '--out', out);
+    expect(r.code).toBe(0);
+    expect(r.stdout).toBe('');
+    const j = JSON.parse(readFileSync(out, 'utf8'));
+    expect(j.cells[0].metrics.cost_per_mtok_output.source).toBe('exact');
+    expect(j.cells[0].metrics.cost_per_mtok_output.bins.length).toBe(64);
+  });
+});
