@@ -3,11 +3,12 @@
  * The `cptsim` command: parses flags, calls the library, prints. Errors are printed once, here,
  * without a stack trace unless --debug; exit codes are DESIGN.md's (0 ok, 1 runtime, 2 bad input).
  */
-import { realpathSync, renameSync, unlinkSync, writeFileSync } from 'node:fs';
+import { readFileSync, realpathSync, renameSync, unlinkSync, writeFileSync } from 'node:fs';
 import { pathToFileURL } from 'node:url';
 import { Command, CommanderError, InvalidArgumentError, Option } from 'commander';
 import {
   explainPlan,
+  gatherReport,
   planOfCell,
   rankCorrelation,
   simulate,
@@ -29,6 +30,7 @@ import {
   formatExplainJson,
   formatExplainTable,
   formatRankTable,
+  formatReportHtml,
   formatRunCsv,
   formatRunJson,
   formatRunTable,
@@ -357,6 +359,40 @@ export function program(): Command {
         }
       },
     );
+
+  addSimulationOptions(
+    prog
+      .command('report')
+      .description('one self-contained HTML page: inputs, summary, charts, the explain breakdown at the medians, and how the numbers were made')
+      .argument('[scenario]', 'scenario file (the flagship example when omitted)'),
+  )
+    .option('--out <file.html>', 'write the report to this file (default: stdout)')
+    .option('--metric <name>', 'metric the charts show (default: cost_per_mtok_output, or the first metric)')
+    .addOption(
+      new Option('--quantiles <method>', 'exact (sort every value) or hist (fine histograms); auto picks by size')
+        .choices(['auto', 'exact', 'hist'])
+        .default('auto'),
+    )
+    .action(async (file: string | undefined, opts: SimOptions & { out?: string; metric?: string; quantiles: 'auto' | 'exact' | 'hist' }) => {
+      const plan = await planFrom(file, opts);
+      const metric = chooseMetric(plan, opts.metric);
+      const path = file ?? flagshipScenario();
+      const engine = await createEngine({ backend: opts.backend, ...(opts.threads ? { threads: opts.threads } : {}), log: say }, plan);
+      const meter = progressMeter();
+      try {
+        const data = await gatherReport(plan, engine, packageVersion(), {
+          metric,
+          quantiles: opts.quantiles,
+          onProgress: (d, t) => meter.update(d, t),
+          onRankProgress: (d, t) => meter.update(d, t),
+        });
+        meter.end();
+        emit(await formatReportHtml(data, { file: path, text: readFileSync(path, 'utf8') }), opts.out);
+      } finally {
+        meter.end();
+        await engine.dispose();
+      }
+    });
 
   prog
     .command('devices')

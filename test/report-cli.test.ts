@@ -110,3 +110,38 @@ describe('run --format cdf | hist | dist-json', () => {
     expect(j.cells[0].metrics.cost_per_mtok_output.bins.length).toBe(64);
   });
 });
+
+describe('cptsim report', () => {
+  it('writes one HTML file with --out and nothing on stdout', () => {
+    const out = join(tmp, 'flagship.html');
+    const r = cptsim('report', FLAGSHIP, '--samples', '2000', '--backend', 'cpu', '--out', out);
+    expect(r.code).toBe(0);
+    expect(r.stdout).toBe('');
+    const html = readFileSync(out, 'utf8');
+    expect(html.startsWith('<!DOCTYPE html>')).toBe(true);
+    expect(html).toContain('<dt>scenario file</dt><dd>scenarios/h100-llama70b-fp8-owned.yaml</dd>');
+    expect(html.trimEnd().endsWith('</html>')).toBe(true);
+  });
+  it('refuses a bad scenario with exit 2, naming the file and field, and writes nothing', () => {
+    const bad = join(tmp, 'bad.yaml');
+    writeFileSync(bad, readFileSync(join(root, FLAGSHIP), 'utf8').replace(/pue: .*/, 'pue: 0.5'));
+    const out = join(tmp, 'bad.html');
+    const r = cptsim('report', bad, '--samples', '100', '--backend', 'cpu', '--out', out);
+    expect(r.code).toBe(2);
+    expect(r.stderr).toMatch(/bad\.yaml:\d+: costs\.pue: expected/);
+    expect(r.stderr).not.toMatch(/\n\s+at /);
+    expect(existsSync(out)).toBe(false);
+  });
+  it('an unwritable --out is a runtime failure (exit 1) that leaves no partial file', () => {
+    const out = join(tmp, 'no-such-dir', 'r.html');
+    const r = cptsim('report', FLAGSHIP, '--samples', '100', '--backend', 'cpu', '--out', out);
+    expect(r.code).toBe(1);
+    expect(r.stderr).toContain(`cannot write ${out}`);
+    expect(existsSync(join(tmp, 'no-such-dir'))).toBe(false);
+  });
+  it('refuses an unknown --metric with exit 2', () => {
+    const r = cptsim('report', FLAGSHIP, '--samples', '100', '--backend', 'cpu', '--metric', 'cost_per_mtok_outptu');
+    expect(r.code).toBe(2);
+    expect(r.stderr).toContain('--metric: expected one of');
+  });
+});

@@ -29,3 +29,4 @@ export {
   type RankResult,
   type StatisticName,
 } from './sensitivity.js';
+export { gatherReport, middleCell, REPORT_RANK_SAMPLES, type ReportData, type ReportOptions } from './report.js';

@@ -355,10 +355,22 @@ export function inputSamples(plan: Plan, inp: PlanInput, n: number): Float64Arra
 }
 
 /** Spearman rank correlation of every uncertain input with every metric, over one run's samples. */
-export async function rankCorrelation(plan: Plan, engine: Engine, samples: number): Promise<RankResult> {
+export async function rankCorrelation(
+  plan: Plan,
+  engine: Engine,
+  samples: number,
+  onProgress?: (done: number, total: number) => void,
+): Promise<RankResult> {
   const inputs = requireUncertain(plan);
   const run = { ...plan, samples };
-  const part = await engine.run(run, { start: 0, count: samples, mode: 'exact', keepInfeasible: true });
+  const part = await engine.run(run, {
+    start: 0,
+    count: samples,
+    mode: 'exact',
+    keepInfeasible: true,
+    ...(onProgress ? { onProgress: (done: number) => onProgress(done, samples) } : {}),
+  });
+  onProgress?.(samples, samples);
   const xs = inputs.map((inp) => inputSamples(run, inp, samples));
   const metrics: Record<string, Record<string, number>> = {};
   plan.metrics.forEach((m, k) => {

@@ -199,7 +199,7 @@ export function tornadoSpec(r: TornadoResult): TopLevelSpec {
         data: { values: rows },
         mark: { type: 'bar', opacity: 0.85 },
         encoding: {
-          y: { field: 'input', type: 'nominal', sort: { field: 'order' }, title: null, axis: { labelLimit: 260 } },
+          y: { field: 'input', type: 'nominal', sort: { field: 'order' }, title: null, axis: { labelLimit: 400 } },
           x: { field: 'base', type: 'quantitative', scale: scaleOf(log), title: `${r.statistic} of ${unit.title}`, axis: { format: unit.format } },
           x2: { field: 'value' },
           color: { field: 'end', type: 'nominal', title: null, scale: { range: ['#4c78a8', '#e45756'] }, legend: { orient: 'bottom' } },
@@ -226,7 +226,7 @@ export function sobolSpec(r: SobolResult, metric: string): TopLevelSpec {
       { input, order: k, index: 'total', value: ix.total, lo: ix.total_ci[0], hi: ix.total_ci[1] },
     ];
   });
-  const y = { field: 'input', type: 'nominal', sort: { field: 'order' }, title: null, axis: { labelLimit: 260 } };
+  const y = { field: 'input', type: 'nominal', sort: { field: 'order' }, title: null, axis: { labelLimit: 400 } };
   const yOffset = { field: 'index', type: 'nominal', sort: ['first-order', 'total'] };
   return {
     $schema: 'https://vega.github.io/schema/vega-lite/v6.json',
@@ -270,7 +270,7 @@ export function rankSpec(r: RankResult, metric: string): TopLevelSpec {
     data: { values: rows },
     mark: { type: 'bar' },
     encoding: {
-      y: { field: 'input', type: 'nominal', sort: { field: 'order' }, title: null, axis: { labelLimit: 260 } },
+      y: { field: 'input', type: 'nominal', sort: { field: 'order' }, title: null, axis: { labelLimit: 400 } },
       x: { field: 'rho', type: 'quantitative', scale: { domain: [-1, 1] }, title: 'rank correlation (Spearman rho)', axis: { format: '.1f' } },
       color: {
         field: 'sign',

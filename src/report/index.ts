@@ -4,7 +4,8 @@ export { formatExplainTable, formatExplainJson } from './explain.js';
 export { formatSensitivityJson, formatTornadoTable, formatSobolTable, formatRankTable } from './sensitivity.js';
 export { formatSweepMatrix } from './matrix.js';
 export { formatCdfCsv, formatHistCsv, formatDistributionJson } from './distribution.js';
-export { metricUnit, shortName, DOLLAR_FORMAT, type Unit } from './units.js';
+export { metricUnit, unitSymbol, shortName, DOLLAR_FORMAT, type Unit } from './units.js';
+export { formatReportHtml, describeDist, escapeHtml, type ReportSource } from './html.js';
 export {
   renderSvg,
   distributionSpec,

@@ -44,3 +44,8 @@ export function metricUnit(metric: string): Unit {
 export function shortName(path: string): string {
   return path.slice(path.lastIndexOf('.') + 1);
 }
+
+/** The unit alone, as the axis title ends with it in parentheses ("$", "tokens/s"); empty when unknown. */
+export function unitSymbol(metric: string): string {
+  return /\(([^()]*)\)$/.exec(metricUnit(metric).title)?.[1] ?? '';
+}
