@@ -19,7 +19,7 @@ import {
   type StatisticName,
 } from './analysis/index.js';
 import { distributions, QUANTILE_KEYS, type Distribution } from './aggregate/index.js';
-import { createEngine, listAdapters, type Backend } from './engine/index.js';
+import { createEngine, listAdapters, type Backend, type Engine } from './engine/index.js';
 import { CptsimError, InputError } from './errors.js';
 import { flagshipScenario, packageVersion } from './paths.js';
 import { buildPlan, cellCount, type Plan } from './plan/index.js';
@@ -38,6 +38,8 @@ import {
   formatSobolTable,
   formatSweepMatrix,
   formatTornadoTable,
+  Progress,
+  type ProgressTask,
   rankSpec,
   renderSvg,
   runChartSpec,
@@ -87,8 +89,11 @@ interface SimOptions {
   threads?: number;
 }
 
+/** --quiet: no progress and no notes on stderr (errors still print). Set by main. */
+let quiet = false;
+
 function say(message: string): void {
-  process.stderr.write(`cptsim: ${message}\n`);
+  if (!quiet) process.stderr.write(`cptsim: ${message}\n`);
 }
 
 /** Writes to a file all at once (temporary file, then rename) or to stdout. */
@@ -136,26 +141,17 @@ function chooseMetric(plan: Plan, asked: string | undefined): string {
   return names.includes('cost_per_mtok_output') ? 'cost_per_mtok_output' : names[0]!;
 }
 
-/** A one-line progress meter on stderr, only when stderr is a terminal. */
-function progressMeter(unit = 'samples'): { update: (done: number, total: number) => void; end: () => void } {
-  if (!process.stderr.isTTY) return { update: () => {}, end: () => {} };
-  let last = 0;
-  const t0 = performance.now();
-  return {
-    update(done, total) {
-      const t = performance.now();
-      if (t - last < 100 && done < total) return;
-      last = t;
-      const rate = done / Math.max((t - t0) / 1000, 1e-3);
-      const speed = unit === 'samples' ? `  ${(rate / 1e6).toFixed(2)} M/s` : '';
-      process.stderr.write(
-        `\r  ${((100 * done) / total).toFixed(0).padStart(3)}%  ${done.toLocaleString('en-US')} / ${total.toLocaleString('en-US')} ${unit}${speed} `,
-      );
-    },
-    end() {
-      if (last) process.stderr.write('\r\x1b[2K');
-    },
-  };
+/** Progress on stderr when it is a terminal and --quiet is not given. */
+function progress(): Progress {
+  return new Progress(process.stderr, { quiet });
+}
+
+/** The engine the options ask for; the GPU engine's kernel compilation shows on `p`. */
+function engineFor(plan: Plan, opts: SimOptions, p: Progress): Promise<Engine> {
+  return createEngine(
+    { backend: opts.backend, ...(opts.threads ? { threads: opts.threads } : {}), log: say, onCompile: (what) => p.status(what) },
+    plan,
+  );
 }
 
 /** The text of a run in the format asked for. */
@@ -196,6 +192,7 @@ export function program(): Command {
     .description('Cost per delivered token of AI inference infrastructure, as Monte Carlo distributions')
     .version(packageVersion())
     .option('--debug', 'print stack traces of errors')
+    .option('--quiet', 'no progress and no notes on stderr (errors still print)')
     .showHelpAfterError('(run with --help for usage)')
     .exitOverride()
     .configureOutput({ writeErr: (s) => process.stderr.write(s) });
@@ -229,8 +226,9 @@ export function program(): Command {
       if (opts.chart !== undefined && plan.axes.length > 2) {
         throw new InputError([{ path: '--chart', message: `draws scenarios with at most two sweep axes, this one has ${plan.axes.length}` }]);
       }
-      const engine = await createEngine({ backend: opts.backend, ...(opts.threads ? { threads: opts.threads } : {}), log: say }, plan);
-      const meter = progressMeter();
+      const p = progress();
+      const engine = await engineFor(plan, opts, p);
+      const meter = p.task('run', { evaluationsPerUnit: cellCount(plan) });
       try {
         const { result, partial, hist } = await simulate(plan, engine, packageVersion(), {
           quantiles: opts.quantiles,
@@ -319,8 +317,9 @@ export function program(): Command {
         const point = cellPoint(full, opts.cell);
         if (full.axes.length) say(`analysing sweep cell ${opts.cell} (${Object.entries(point).map(([k, v]) => `${k} = ${v}`).join(', ')})`);
         const metric = chooseMetric(plan, opts.metric);
-        const engine = await createEngine({ backend: opts.backend, ...(opts.threads ? { threads: opts.threads } : {}), log: say }, plan);
-        const meter = progressMeter('runs');
+        const p = progress();
+        const engine = await engineFor(plan, opts, p);
+        const meter = p.task(opts.method === 'rank' ? 'rank correlation' : opts.method);
         try {
           let text: string;
           let chart: string | null = null;
@@ -345,7 +344,7 @@ export function program(): Command {
             if (opts.chart !== undefined) chart = await renderSvg(sobolSpec(r, metric));
           } else {
             const samples = opts.samples ?? Math.min(plan.samples, 2 ** 18);
-            const r = await rankCorrelation(plan, engine, samples);
+            const r = await rankCorrelation(plan, engine, samples, (d, t) => meter.update(d, t));
             r.point = point;
             text = opts.format === 'json' ? formatSensitivityJson(r) : formatRankTable(r, metric);
             if (opts.chart !== undefined) chart = await renderSvg(rankSpec(r, metric));
@@ -377,19 +376,29 @@ export function program(): Command {
       const plan = await planFrom(file, opts);
       const metric = chooseMetric(plan, opts.metric);
       const path = file ?? flagshipScenario();
-      const engine = await createEngine({ backend: opts.backend, ...(opts.threads ? { threads: opts.threads } : {}), log: say }, plan);
-      const meter = progressMeter();
+      const p = progress();
+      const engine = await engineFor(plan, opts, p);
+      const meter = p.task('run', { evaluationsPerUnit: cellCount(plan) });
+      // Made when the rank run starts, so that its rate counts its own time only.
+      const rank: { meter: ProgressTask | null } = { meter: null };
       try {
         const data = await gatherReport(plan, engine, packageVersion(), {
           metric,
           quantiles: opts.quantiles,
           onProgress: (d, t) => meter.update(d, t),
-          onRankProgress: (d, t) => meter.update(d, t),
+          onRankProgress: (d, t) => {
+            meter.end();
+            (rank.meter ??= p.task('rank correlation')).update(d, t);
+          },
         });
+        rank.meter?.end();
+        p.status('drawing the charts');
+        const html = await formatReportHtml(data, { file: path, text: readFileSync(path, 'utf8') });
         meter.end();
-        emit(await formatReportHtml(data, { file: path, text: readFileSync(path, 'utf8') }), opts.out);
+        emit(html, opts.out);
       } finally {
         meter.end();
+        rank.meter?.end();
         await engine.dispose();
       }
     });
@@ -429,6 +438,7 @@ export function program(): Command {
 export async function main(argv: string[]): Promise<number> {
   const prog = program();
   const debug = argv.includes('--debug');
+  quiet = argv.includes('--quiet');
   try {
     await prog.parseAsync(argv);
     return 0;

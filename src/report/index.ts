@@ -22,3 +22,4 @@ export {
   batchAxis,
   cellLabel,
 } from './charts.js';
+export { Progress, formatDuration, type ProgressStream, type ProgressOptions, type ProgressTask, type TaskOptions } from './progress.js';
