@@ -92,8 +92,13 @@ interface SimOptions {
 /** --quiet: no progress and no notes on stderr (errors still print). Set by main. */
 let quiet = false;
 
+/** The progress display in use, whose line a note must clear first. */
+let shown: Progress | null = null;
+
 function say(message: string): void {
-  if (!quiet) process.stderr.write(`cptsim: ${message}\n`);
+  if (quiet) return;
+  shown?.clear();
+  process.stderr.write(`cptsim: ${message}\n`);
 }
 
 /** Writes to a file all at once (temporary file, then rename) or to stdout. */
@@ -143,7 +148,8 @@ function chooseMetric(plan: Plan, asked: string | undefined): string {
 
 /** Progress on stderr when it is a terminal and --quiet is not given. */
 function progress(): Progress {
-  return new Progress(process.stderr, { quiet });
+  shown = new Progress(process.stderr, { quiet });
+  return shown;
 }
 
 /** The engine the options ask for; the GPU engine's kernel compilation shows on `p`. */

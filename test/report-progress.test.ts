@@ -150,3 +150,16 @@ describe.skipIf(!hasScript)('cptsim on a terminal', () => {
     expect(r.stdout).toContain('cost_per_mtok_output');
   });
 });
+
+describe('Progress and other stderr output', () => {
+  it('clear() removes a drawn line so a note starts at the left margin, and does nothing otherwise', () => {
+    const tty = fakeTty();
+    const p = new Progress(tty);
+    p.clear();
+    expect(tty.text).toBe('');
+    p.status('compiling the GPU kernel');
+    p.clear();
+    tty.write('cptsim: using GPU adapter\n');
+    expect(tty.text).toBe('\r\x1b[2K  compiling the GPU kernel ...\r\x1b[2Kcptsim: using GPU adapter\n');
+  });
+});

@@ -74,7 +74,8 @@ export class Progress {
     this.drawn = true;
   }
 
-  private clear(): void {
+  /** Clears the progress line, if one is drawn: call before writing anything else to the stream. */
+  clear(): void {
     if (this.drawn) this.stream.write(CLEAR);
     this.drawn = false;
   }
