@@ -20,6 +20,7 @@ import {
   mergeParts,
   parsePart,
   parseShard,
+  gatherReport,
   planOfCell,
   resultOfPart,
   runShard,
@@ -33,22 +34,26 @@ import {
   type ShardSpec,
   type StatisticName,
 } from './analysis/index.js';
-import { QUANTILE_KEYS } from './aggregate/index.js';
+import { distributions, QUANTILE_KEYS, type Distribution } from './aggregate/index.js';
 import { createEngine, listAdapters, type Backend, type Engine } from './engine/index.js';
 import { CptsimError, InputError } from './errors.js';
 import { checkOutput, writeFileOutputSync, writeOutput, type OutputTarget } from './output.js';
 import { flagshipScenario, packageVersion, validationSet } from './paths.js';
-import { buildPlan, type Plan } from './plan/index.js';
+import { buildPlan, cellCount, type Plan } from './plan/index.js';
 import {
   formatBreakevenJson,
   formatBreakevenText,
   formatCompareJson,
   formatCompareTable,
+  formatCdfCsv,
+  formatDistributionJson,
+  formatHistCsv,
   formatExplainJson,
   formatExplainTable,
   formatFidelityJson,
   formatFidelityTable,
   formatRankTable,
+  formatReportHtml,
   formatRunCsv,
   formatRunJson,
   formatRunTable,
@@ -57,6 +62,13 @@ import {
   formatSweepMatrix,
   formatTornadoTable,
   formatValidation,
+  Progress,
+  type ProgressTask,
+  rankSpec,
+  renderSvg,
+  runChartSpec,
+  sobolSpec,
+  tornadoSpec,
 } from './report/index.js';
 import { cellPoint } from './plan/index.js';
 import { loadScenario, type Scenario } from './scenario/index.js';
@@ -145,7 +157,15 @@ interface SimOptions {
   threads?: number;
 }
 
+/** --quiet: no progress and no notes on stderr (errors still print). Set by main. */
+let quiet = false;
+
+/** The progress display in use, whose line a note must clear first. */
+let shown: Progress | null = null;
+
 function say(message: string): void {
+  if (quiet) return;
+  shown?.clear();
   process.stderr.write(`cptsim: ${message}\n`);
 }
 
@@ -268,26 +288,41 @@ function chooseMetric(plan: Plan, asked: string | undefined): string {
   return names.includes('cost_per_mtok_output') ? 'cost_per_mtok_output' : names[0]!;
 }
 
-/** A one-line progress meter on stderr, only when stderr is a terminal. */
-function progressMeter(unit = 'samples'): { update: (done: number, total: number) => void; end: () => void } {
-  if (!process.stderr.isTTY) return { update: () => {}, end: () => {} };
-  let last = 0;
-  const t0 = performance.now();
-  return {
-    update(done, total) {
-      const t = performance.now();
-      if (t - last < 100 && done < total) return;
-      last = t;
-      const rate = done / Math.max((t - t0) / 1000, 1e-3);
-      const speed = unit === 'samples' ? `  ${(rate / 1e6).toFixed(2)} M/s` : '';
-      process.stderr.write(
-        `\r  ${((100 * done) / total).toFixed(0).padStart(3)}%  ${done.toLocaleString('en-US')} / ${total.toLocaleString('en-US')} ${unit}${speed} `,
-      );
-    },
-    end() {
-      if (last) process.stderr.write('\r\x1b[2K');
-    },
-  };
+/** Progress on stderr when it is a terminal and --quiet is not given. */
+function progress(): Progress {
+  shown = new Progress(process.stderr, { quiet });
+  return shown;
+}
+
+/** A progress line for one task on a fresh Progress (`unit` counted by update: samples by default). */
+function progressMeter(unit?: string): ProgressTask {
+  return progress().task(unit ?? 'run', unit ? { unit } : {});
+}
+
+/** The engine the options ask for; the GPU engine's kernel compilation shows on `p`. */
+function engineFor(plan: Plan, opts: SimOptions, p: Progress): Promise<Engine> {
+  return createEngine(
+    { backend: opts.backend, ...(opts.threads ? { threads: opts.threads } : {}), log: say, onCompile: (what) => p.status(what) },
+    plan,
+  );
+}
+
+/** The text of a run in the format asked for. */
+function formatRun(format: string, result: RunResult, dists: Distribution[], metric: string, matrix: StatisticName | undefined): string {
+  switch (format) {
+    case 'json':
+      return formatRunJson(result);
+    case 'csv':
+      return formatRunCsv(result);
+    case 'cdf':
+      return formatCdfCsv(result, dists);
+    case 'hist':
+      return formatHistCsv(result, dists);
+    case 'dist-json':
+      return formatDistributionJson(result, dists);
+    default:
+      return matrix ? formatSweepMatrix(result, metric, matrix) : formatRunTable(result, { metric });
+  }
 }
 
 function addSimulationOptions(cmd: Command, samplesHelp = 'samples per sweep cell (overrides the file)'): Command {
@@ -310,6 +345,7 @@ export function program(): Command {
     .description('Cost per delivered token of AI inference infrastructure, as Monte Carlo distributions')
     .version(packageVersion())
     .option('--debug', 'print stack traces of errors')
+    .option('--quiet', 'no progress and no notes on stderr (errors still print)')
     .showHelpAfterError('(run with --help for usage)')
     .exitOverride()
     .configureOutput({ writeErr: (s) => process.stderr.write(s) });
@@ -320,7 +356,11 @@ export function program(): Command {
       .description('run a scenario (the flagship example when no file is given) and summarize its metrics')
       .argument('[scenario]', 'scenario file (.yaml, .yml or .json)'),
   )
-    .addOption(new Option('--format <format>', 'output format').choices(['table', 'json', 'csv']).default('table'))
+    .addOption(
+      new Option('--format <format>', 'output format: a summary (table, json, csv) or each metric\'s distribution (cdf, hist: CSV; dist-json: both as JSON)')
+        .choices(['table', 'json', 'csv', 'cdf', 'hist', 'dist-json'])
+        .default('table'),
+    )
     .option('--out <file>', 'write the result to a file instead of stdout')
     .addOption(
       new Option('--quantiles <method>', 'exact (sort every value) or hist (fine histograms); auto picks by size')
@@ -335,6 +375,7 @@ export function program(): Command {
     .option('--checkpoint <file>', 'save the state of the run to this file now and then (atomically), for --resume after a crash or kill')
     .option('--checkpoint-every <seconds>', 'least time between checkpoint writes', parseSeconds, 60)
     .option('--resume', 'continue from the --checkpoint file when it exists (start from the beginning when it does not)')
+    .option('--chart <file.svg>', 'also draw a chart as SVG: histogram and CDF of --metric (no sweep), its heatmap (two axes), the cost-speed frontier (batch-size sweep) or its band (one axis)')
     .action(
       async (
         file: string | undefined,
@@ -350,6 +391,7 @@ export function program(): Command {
           checkpoint?: string;
           checkpointEvery: number;
           resume?: boolean;
+          chart?: string;
         },
         cmd: Command,
       ) => {
@@ -389,18 +431,31 @@ export function program(): Command {
             { path: opts.shard ? '--shard' : '--checkpoint', message: 'exceedance probabilities and CDF points (probability_below, --probability-below, --cdf) are not kept in part files yet: run without it for them' },
           ]);
         }
-        const engine = await createEngine({ backend: opts.backend, ...(opts.threads ? { threads: opts.threads } : {}), log: say }, plan);
-        const meter = progressMeter();
+        if (opts.chart !== undefined && plan.axes.length > 2) {
+          throw new InputError([{ path: '--chart', message: `draws scenarios with at most two sweep axes, this one has ${plan.axes.length}` }]);
+        }
+        const distributionFormat = ['cdf', 'hist', 'dist-json'].includes(opts.format);
+        if ((opts.shard || checkpointOut) && (opts.chart !== undefined || distributionFormat)) {
+          throw new InputError([{ path: opts.shard ? '--shard' : '--checkpoint', message: 'charts and distribution formats come from the whole run: draw them from an unsharded run' }]);
+        }
+        const chartOut = opts.chart !== undefined ? outputOf(opts.chart, file) : undefined;
+        const p = progress();
+        const engine = await engineFor(plan, opts, p);
+        const meter = p.task('run', { evaluationsPerUnit: cellCount(plan) });
         try {
           if (!opts.shard && !checkpointOut) {
-            const { result } = await simulate(plan, engine, packageVersion(), {
+            const { result, partial, hist } = await simulate(plan, engine, packageVersion(), {
               quantiles: opts.quantiles,
               onProgress: (d, t) => meter.update(d, t),
               probabilityBelow: below,
               ...(opts.cdf !== undefined ? { cdfPoints: opts.cdf } : {}),
             });
             meter.end();
-            await emit(formatResult(result, opts.format, metric, opts.matrix), out);
+            const dists = chartOut !== undefined || distributionFormat ? distributions(partial, hist) : [];
+            const chart = chartOut !== undefined ? runChartSpec(result, dists, metric, opts.matrix ?? 'p50') : null;
+            const text = formatRun(opts.format, result, dists, metric, opts.matrix);
+            if (chart && chartOut) await emit(await renderSvg(chart), chartOut);
+            await emit(text, out);
             return;
           }
           const shard = opts.shard ?? { index: 0, count: 1 };
@@ -598,15 +653,26 @@ export function program(): Command {
     .option('--cell <k>', 'for a swept scenario: the sweep cell to analyse (row-major index)', parseCount, 0)
     .addOption(new Option('--format <format>', 'output format').choices(['table', 'json']).default('table'))
     .option('--out <file>', 'write the result to a file instead of stdout')
+    .option('--chart <file.svg>', 'also draw the result as SVG: tornado bars, Sobol indices with their intervals, or rank correlations of --metric')
     .action(
       async (
         file: string | undefined,
-        opts: SimOptions & { method: 'tornado' | 'sobol' | 'rank'; metric?: string; statistic: StatisticName; bootstrap: number; cell: number; format: string; out?: string },
+        opts: SimOptions & {
+          method: 'tornado' | 'sobol' | 'rank';
+          metric?: string;
+          statistic: StatisticName;
+          bootstrap: number;
+          cell: number;
+          format: string;
+          out?: string;
+          chart?: string;
+        },
       ) => {
         if (opts.method === 'rank' && opts.samples !== undefined && opts.samples < MIN_RANK_SAMPLES) {
           throw new InputError([{ path: '--samples', message: `rank correlations need at least ${MIN_RANK_SAMPLES} samples, got ${opts.samples}` }]);
         }
         const out = outputOf(opts.out, file);
+        const chartOut = opts.chart !== undefined ? outputOf(opts.chart, file) : undefined;
         warnThreads(opts.threads);
         // --samples is the base sample count of the analysis, not the scenario's.
         const full = await planFrom(file, {
@@ -617,10 +683,12 @@ export function program(): Command {
         const point = cellPoint(full, opts.cell);
         if (full.axes.length) say(`analysing sweep cell ${opts.cell} (${Object.entries(point).map(([k, v]) => `${k} = ${v}`).join(', ')})`);
         const metric = chooseMetric(plan, opts.metric);
-        const engine = await createEngine({ backend: opts.backend, ...(opts.threads ? { threads: opts.threads } : {}), log: say }, plan);
-        const meter = progressMeter('runs');
+        const p = progress();
+        const engine = await engineFor(plan, opts, p);
+        const meter = p.task(opts.method === 'rank' ? 'rank correlation' : opts.method);
         try {
           let text: string;
+          let chart: string | null = null;
           if (opts.method === 'tornado') {
             const samples = opts.samples ?? plan.samples;
             const r = await tornado({ ...plan, samples }, engine, packageVersion(), {
@@ -630,6 +698,7 @@ export function program(): Command {
             });
             r.point = point;
             text = opts.format === 'json' ? formatSensitivityJson(r) : formatTornadoTable(r);
+            if (opts.chart !== undefined) chart = await renderSvg(tornadoSpec(r));
           } else if (opts.method === 'sobol') {
             const samples = opts.samples ?? 2 ** 14;
             if (samples > SOBOL_MAX_SAMPLES) {
@@ -638,16 +707,19 @@ export function program(): Command {
             const r = await sobolAnalysis(plan, engine, { samples, bootstrap: opts.bootstrap, onProgress: (d, t) => meter.update(d, t) });
             r.point = point;
             text = opts.format === 'json' ? formatSensitivityJson(r) : formatSobolTable(r, metric);
+            if (opts.chart !== undefined) chart = await renderSvg(sobolSpec(r, metric));
           } else {
             const samples = opts.samples ?? Math.min(plan.samples, 2 ** 18);
             if (samples < MIN_RANK_SAMPLES) {
               throw new InputError([{ path: '--samples', message: `rank correlations need at least ${MIN_RANK_SAMPLES} samples; the scenario has ${samples}, give --samples` }]);
             }
-            const r = await rankCorrelation(plan, engine, samples);
+            const r = await rankCorrelation(plan, engine, samples, (d, t) => meter.update(d, t));
             r.point = point;
             text = opts.format === 'json' ? formatSensitivityJson(r) : formatRankTable(r, metric);
+            if (opts.chart !== undefined) chart = await renderSvg(rankSpec(r, metric));
           }
           meter.end();
+          if (chart !== null && chartOut) await emit(chart, chartOut);
           await emit(text, out);
         } finally {
           meter.end();
@@ -655,6 +727,52 @@ export function program(): Command {
         }
       },
     );
+
+  addSimulationOptions(
+    prog
+      .command('report')
+      .description('one self-contained HTML page: inputs, summary, charts, the explain breakdown at the medians, and how the numbers were made')
+      .argument('[scenario]', 'scenario file (the flagship example when omitted)'),
+  )
+    .option('--out <file.html>', 'write the report to this file (default: stdout)')
+    .option('--metric <name>', 'metric the charts show (default: cost_per_mtok_output, or the first metric)')
+    .addOption(
+      new Option('--quantiles <method>', 'exact (sort every value) or hist (fine histograms); auto picks by size')
+        .choices(['auto', 'exact', 'hist'])
+        .default('auto'),
+    )
+    .action(async (file: string | undefined, opts: SimOptions & { out?: string; metric?: string; quantiles: 'auto' | 'exact' | 'hist' }) => {
+      const out = outputOf(opts.out, file);
+      warnThreads(opts.threads);
+      const plan = await planFrom(file, opts);
+      const metric = chooseMetric(plan, opts.metric);
+      const path = file ?? flagshipScenario();
+      const p = progress();
+      const engine = await engineFor(plan, opts, p);
+      const meter = p.task('run', { evaluationsPerUnit: cellCount(plan) });
+      // Made when the rank run starts, so that its rate counts its own time only.
+      const rank: { meter: ProgressTask | null } = { meter: null };
+      try {
+        const data = await gatherReport(plan, engine, packageVersion(), {
+          metric,
+          quantiles: opts.quantiles,
+          onProgress: (d, t) => meter.update(d, t),
+          onRankProgress: (d, t) => {
+            meter.end();
+            (rank.meter ??= p.task('rank correlation')).update(d, t);
+          },
+        });
+        rank.meter?.end();
+        p.status('drawing the charts');
+        const html = await formatReportHtml(data, { file: path, text: readFileSync(path, 'utf8') });
+        meter.end();
+        await emit(html, out);
+      } finally {
+        meter.end();
+        rank.meter?.end();
+        await engine.dispose();
+      }
+    });
 
   prog
     .command('fidelity')
@@ -717,6 +835,7 @@ export function program(): Command {
 export async function main(argv: string[]): Promise<number> {
   const prog = program();
   const debug = argv.includes('--debug');
+  quiet = argv.includes('--quiet');
   try {
     await prog.parseAsync(argv);
     return 0;

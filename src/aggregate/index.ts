@@ -22,3 +22,12 @@ export {
   type CdfPoints,
 } from './exceedance.js';
 export { toJsonValue, fromJsonValue, DecodeError } from './serialize.js';
+export {
+  distributions,
+  spansDecades,
+  COARSE_BINS,
+  CDF_POINTS,
+  LOG_SPAN_RATIO,
+  type Distribution,
+  type HistogramBin,
+} from './distribution.js';

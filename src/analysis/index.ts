@@ -83,3 +83,4 @@ export {
   type PartDocument,
   type ShardRunOptions,
 } from './shard.js';
+export { gatherReport, middleCell, REPORT_RANK_SAMPLES, type ReportData, type ReportOptions } from './report.js';

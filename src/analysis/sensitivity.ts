@@ -78,6 +78,7 @@ export interface TornadoResult {
 export interface TornadoOptions {
   metric: string;
   statistic: StatisticName;
+  /** Samples done of all runs' samples: (1 + 2 inputs) runs of plan.samples. */
   onProgress?: (done: number, total: number) => void;
 }
 
@@ -89,10 +90,14 @@ export async function tornado(plan: Plan, engine: Engine, version: string, opts:
   requireMetric(plan, opts.metric);
   const inputs = requireUncertain(plan);
   const runs = 1 + 2 * inputs.length;
+  const n = plan.samples;
   let done = 0;
   const statOf = async (p: Plan) => {
-    const { result } = await simulate(p, engine, version);
-    opts.onProgress?.(++done, runs);
+    const before = done * n;
+    const { result } = await simulate(p, engine, version, {
+      ...(opts.onProgress ? { onProgress: (d: number) => opts.onProgress!(before + d, runs * n) } : {}),
+    });
+    done++;
     return result.cells[0]!.metrics[opts.metric]![opts.statistic];
   };
   const base = await statOf(plan);
@@ -145,6 +150,7 @@ export interface SobolOptions {
   samples: number;
   bootstrap?: number;
   confidence?: number;
+  /** Evaluations done of N (d + 2). */
   onProgress?: (done: number, total: number) => void;
 }
 
@@ -260,8 +266,18 @@ export async function sobolAnalysis(plan: Plan, engine: Engine, opts: SobolOptio
   const runs = inputs.length + 2;
   let done = 0;
   const valuesOf = async (p: Plan): Promise<Float32Array[]> => {
-    const part: RunPartial = await engine.run({ ...p, samples: n }, { start: 0, count: n, mode: 'exact', keepInfeasible: true });
-    opts.onProgress?.(++done, runs);
+    const before = done * n;
+    const part: RunPartial = await engine.run(
+      { ...p, samples: n },
+      {
+        start: 0,
+        count: n,
+        mode: 'exact',
+        keepInfeasible: true,
+        ...(opts.onProgress ? { onProgress: (d: number) => opts.onProgress!(before + d, runs * n) } : {}),
+      },
+    );
+    opts.onProgress?.(++done * n, runs * n);
     return part.values!;
   };
   const planB: Plan = { ...plan, inputs: plan.inputs.map((inp) => (inputs.includes(inp) ? { ...inp, streamId: streamB(inp) } : inp)) };
@@ -355,10 +371,22 @@ export function inputSamples(plan: Plan, inp: PlanInput, n: number): Float64Arra
 }
 
 /** Spearman rank correlation of every uncertain input with every metric, over one run's samples. */
-export async function rankCorrelation(plan: Plan, engine: Engine, samples: number): Promise<RankResult> {
+export async function rankCorrelation(
+  plan: Plan,
+  engine: Engine,
+  samples: number,
+  onProgress?: (done: number, total: number) => void,
+): Promise<RankResult> {
   const inputs = requireUncertain(plan);
   const run = { ...plan, samples };
-  const part = await engine.run(run, { start: 0, count: samples, mode: 'exact', keepInfeasible: true });
+  const part = await engine.run(run, {
+    start: 0,
+    count: samples,
+    mode: 'exact',
+    keepInfeasible: true,
+    ...(onProgress ? { onProgress: (done: number) => onProgress(done, samples) } : {}),
+  });
+  onProgress?.(samples, samples);
   const xs = inputs.map((inp) => inputSamples(run, inp, samples));
   const metrics: Record<string, Record<string, number>> = {};
   plan.metrics.forEach((m, k) => {

@@ -19,6 +19,8 @@ export interface EngineChoice {
   threads?: number;
   /** Where the choice is told to the user (stderr in the CLI). */
   log?: (message: string) => void;
+  /** Told before the GPU engine compiles a kernel (see GpuEngineOptions.onCompile). */
+  onCompile?: (what: string) => void;
 }
 
 /**
@@ -42,7 +44,7 @@ export async function createEngine(choice: EngineChoice, plan?: Plan): Promise<E
     log(`no GPU adapter found: using the CPU engine (${engine.info.adapter})`);
     return engine;
   }
-  const engine = await createGpuEngine({ adapter });
+  const engine = await createGpuEngine({ adapter, ...(choice.onCompile ? { onCompile: choice.onCompile } : {}) });
   const why = plan ? engine.unsupported(plan) : null;
   if (why !== null && choice.backend === 'auto') {
     await engine.dispose();

@@ -7,3 +7,23 @@ export { formatValidation } from './validate.js';
 export { formatFidelityTable, formatFidelityJson } from './fidelity.js';
 export { formatCompareJson, formatCompareTable } from './compare.js';
 export { formatBreakevenJson, formatBreakevenText } from './breakeven.js';
+export { formatCdfCsv, formatHistCsv, formatDistributionJson } from './distribution.js';
+export { metricUnit, unitSymbol, shortName, DOLLAR_FORMAT, type Unit } from './units.js';
+export { formatReportHtml, describeDist, escapeHtml, type ReportSource } from './html.js';
+export {
+  renderSvg,
+  distributionSpec,
+  costBreakdownSpec,
+  tornadoSpec,
+  sobolSpec,
+  rankSpec,
+  heatmapSpec,
+  frontierSpec,
+  sweepSpec,
+  runChartSpec,
+  hasCostBreakdown,
+  hasFrontier,
+  batchAxis,
+  cellLabel,
+} from './charts.js';
+export { Progress, formatDuration, type ProgressStream, type ProgressOptions, type ProgressTask, type TaskOptions } from './progress.js';

@@ -58,6 +58,11 @@ export interface GpuEngineOptions {
   maxCellsPerPass?: number;
   /** Samples a histogram collects on the device before it is read back (default 2^31); for tests. */
   histFlushSamples?: number;
+  /**
+   * Told before a kernel is compiled (seconds on a software adapter): once when the engine is
+   * created, and on the first run of each new set of metric expressions. For progress displays.
+   */
+  onCompile?: (what: string) => void;
 }
 
 const FAULT_ENV = 'CPTSIM_GPU_FAULT';
@@ -245,6 +250,7 @@ class GpuEngine implements Engine {
   private readonly fault: string | undefined;
   private readonly maxCellsPerPass: number;
   private readonly histFlushSamples: number;
+  private readonly onCompile: ((what: string) => void) | undefined;
   /** Exact and histogram chunks cost differently per quad: one pacer each. */
   private readonly paces = { exact: new Pacer(), hist: new Pacer() };
   /**
@@ -288,6 +294,7 @@ class GpuEngine implements Engine {
     this.fault = process.env[FAULT_ENV] || undefined;
     this.maxCellsPerPass = Math.max(1, Math.floor(options.maxCellsPerPass ?? Infinity));
     this.histFlushSamples = Math.min(HIST_FLUSH_SAMPLES, Math.max(1, Math.floor(options.histFlushSamples ?? HIST_FLUSH_SAMPLES)));
+    this.onCompile = options.onCompile;
 
     const U = dawnGlobals.GPUBufferUsage;
     const storage = U.STORAGE | U.COPY_DST;
@@ -365,6 +372,7 @@ class GpuEngine implements Engine {
     if (workgroupBytes(workgroupSize, spec.reductionMetrics) > limit) {
       throw new RuntimeError(`a kernel of ${spec.reductionMetrics} metrics does not fit the device's ${limit} bytes of workgroup memory`);
     }
+    this.onCompile?.(spec === PLAIN_KERNEL ? 'compiling the GPU kernel' : "compiling the GPU kernel for the scenario's metric expressions");
     let code = mcShaderSource(spec.source);
     if (this.fault === 'shader') code += '\nfn cptsim_forced_fault( {\n';
     device.pushErrorScope('validation');
