@@ -133,6 +133,11 @@ export function kernelPlan(plan: Plan): KernelPlan {
   };
 }
 
+/** Words of the tables buffer (encodeTables) for a kernel plan, without building it. */
+export function tableWords(kp: KernelPlan): number {
+  return kp.cells * kp.inputStride + kp.randomSlots.length + kp.sweptSlots.length + kp.cells * kp.metrics * PAIR_TABLE_WORDS;
+}
+
 /**
  * The tables buffer: every cell's slot values (f32; random slots hold 0), the random inputs'
  * slots, and per (cell, metric) the shift and histogram mapping.
@@ -148,7 +153,7 @@ export function encodeTables(
   const randomTable = kp.cells * stride;
   const sweptTable = randomTable + kp.randomSlots.length;
   const pairTable = sweptTable + kp.sweptSlots.length;
-  const words = new Uint32Array(pairTable + pairs * PAIR_TABLE_WORDS);
+  const words = new Uint32Array(tableWords(kp));
   const f = new Float32Array(words.buffer);
   for (let c = 0; c < kp.cells; c++) {
     const dists = cellDists(plan, c);
