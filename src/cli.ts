@@ -7,6 +7,7 @@ import { realpathSync, renameSync, unlinkSync, writeFileSync } from 'node:fs';
 import { pathToFileURL } from 'node:url';
 import { Command, CommanderError, InvalidArgumentError, Option } from 'commander';
 import {
+  checkExactMemory,
   explainPlan,
   planOfCell,
   rankCorrelation,
@@ -192,6 +193,8 @@ export function program(): Command {
       if (opts.matrix && plan.axes.length !== 2) {
         throw new InputError([{ path: '--matrix', message: `needs a scenario with exactly two sweep axes, this one has ${plan.axes.length}` }]);
       }
+      // Before an engine is started: refusing takes no time.
+      checkExactMemory(plan, opts.quantiles);
       const engine = await createEngine({ backend: opts.backend, ...(opts.threads ? { threads: opts.threads } : {}), log: say }, plan);
       const meter = progressMeter();
       try {

@@ -8,7 +8,7 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { testAdapter } from '../gpu-device.js';
-import { caseDir, removeDir, runCli, type CliResult } from './harness.js';
+import { caseDir, expectRefused, removeDir, root, runCli, type CliResult } from './harness.js';
 
 const dirs: string[] = [];
 afterAll(() => dirs.forEach(removeDir));
@@ -67,4 +67,30 @@ describe('GPU sweeps of any size (issue 8 item 1)', () => {
     }
     expect(wrong).toBe(0);
   }, 180_000);
+});
+
+describe('--quantiles exact: refused up front past its memory budget (issue 8 item 7)', () => {
+  const flagship = readFileSync(join(root, 'scenarios', 'h100-llama70b-fp8-owned.yaml'), 'utf8');
+
+  // 1e9 samples once grew to 17 GB before the run was killed; 2^40 is past any machine's half.
+  it.each([
+    ['run', ['--samples', String(2 ** 40), '--quantiles', 'exact'], /14 metrics x 4 bytes = [\d,.]+ GiB, more than the [\d,.]+ GiB allowed/],
+    ['run', ['--samples', String(2 ** 40), '--quantiles', 'exact', '--format', 'json', '--out', 'result.json'], /--quantiles: exact quantiles keep every value/],
+    ['run', ['--samples', String(2 ** 40), '--quantiles', 'exact', '--backend', 'cpu', '--threads', '2'], /use --quantiles hist/],
+  ])('%s %s', (command, flags, message) => {
+    const dir = scenarioCase(flagship);
+    expectRefused(cli(dir, command, flags), { message, maxSeconds: 5, dir, before: ['case.yaml'] });
+  });
+
+  it('names the cells of a sweep in what it would take', () => {
+    const dir = scenarioCase(
+      ['name: sweep', 'samples: 100000000000', 'inputs:', '  a: { sweep: [1, 2, 3] }', '  x: { uniform: [0, 1] }', 'metrics:', '  m: "a * x"', ''].join('\n'),
+    );
+    expectRefused(cli(dir, 'run', ['--quantiles', 'exact']), {
+      message: /--quantiles: exact quantiles keep every value: 100,000,000,000 samples x 3 cells x 1 metric x 4 bytes = 1,117.6 GiB/,
+      maxSeconds: 5,
+      dir,
+      before: ['case.yaml'],
+    });
+  });
 });
