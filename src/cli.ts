@@ -33,6 +33,7 @@ import {
   formatSobolTable,
   formatSweepMatrix,
   formatTornadoTable,
+  nonFiniteWarnings,
 } from './report/index.js';
 import { cellPoint } from './plan/index.js';
 import { loadScenario } from './scenario/index.js';
@@ -203,6 +204,7 @@ export function program(): Command {
           onProgress: (d, t) => meter.update(d, t),
         });
         meter.end();
+        for (const warning of nonFiniteWarnings(result)) say(warning);
         const text =
           opts.format === 'json'
             ? formatRunJson(result)

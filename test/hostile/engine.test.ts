@@ -94,3 +94,83 @@ describe('--quantiles exact: refused up front past its memory budget (issue 8 it
     });
   });
 });
+
+/** stdout as JSON, after checking the run succeeded. */
+function json(r: CliResult): Json {
+  expect(r.code, r.stderr.slice(-600)).toBe(0);
+  return JSON.parse(r.stdout) as Json;
+}
+
+const nonFinite = (metrics: string, extra = '') =>
+  `name: non-finite\nsamples: 100000\ninputs:\n  x: { uniform: [0, 1] }\n${extra}metrics:\n${metrics}`;
+
+describe('non-finite values are counted, reported and warned about (issue 8 item 5)', () => {
+  // 1 / floor(10 x) is infinite for x < 0.1: about 10% of the samples, once dropped silently.
+  const text = nonFinite('  m: "1 / floor(10*x)"\n  none: "log(-x)"\n  fine: "x"\n');
+
+  it.each(['exact', 'hist'])('JSON non_finite per metric and nulls for a metric with no value left (cpu, %s quantiles)', (q) => {
+    const dir = scenarioCase(text);
+    const r = cli(dir, 'run', ['--backend', 'cpu', '--format', 'json', '--quantiles', q]);
+    const m = json(r).cells[0]!.metrics;
+    // floor(10 x) = 0 exactly when x < 0.1: binomial(1e5, 0.1), sd 95; 6 sd is far beyond chance.
+    expect(Math.abs(m['m']!['non_finite']! - 10_000)).toBeLessThan(600);
+    expect(m['none']!['non_finite']).toBe(100_000);
+    expect(m['fine']!['non_finite']).toBe(0);
+    for (const stat of ['mean', 'sd', 'stderr', 'min', 'max', 'p1', 'p50', 'p99']) expect(m['none']![stat]).toBeNull();
+    expect(m['m']!['max']).toBe(1);
+    expect(r.stderr).toMatch(/cptsim: warning: m: [\d,]+ of 100,000 samples were not finite .* left out of its statistics/);
+    expect(r.stderr).toMatch(/cptsim: warning: none: 100,000 of 100,000 samples were not finite/);
+    expect(r.stderr).not.toMatch(/warning: fine/);
+  });
+
+  it('the table prints dashes for a statistic of nothing, and says how many were left out', () => {
+    const dir = scenarioCase(text);
+    const r = cli(dir, 'run', ['--backend', 'cpu']);
+    expect(r.code).toBe(0);
+    expect(r.stdout).toMatch(/^none\s+-\s+-\s+-\s+-\s+-$/m);
+    expect(r.stdout).toMatch(/not finite, left out: m [\d,]+ of 100,000 samples \([\d.]+%\), none 100,000 of 100,000 samples \(100%\)/);
+  });
+
+  it('a sweep table gets a `not finite` column, CSV a non_finite field', () => {
+    const dir = scenarioCase(nonFinite('  m: "1 / floor(a*x)"\n', '  a: { sweep: [10, 1] }\n'));
+    const table = cli(dir, 'run', ['--backend', 'cpu', '--metric', 'm', '--samples', '1000']);
+    expect(table.code).toBe(0);
+    // a = 1: floor(x) = 0 for every x in (0, 1), so every value is infinite.
+    expect(table.stdout).toMatch(/infeasible\s+not finite/);
+    expect(table.stdout).toMatch(/^1\s+-\s+-\s+-\s+-\s+0%\s+100%$/m);
+    const csv = cli(dir, 'run', ['--backend', 'cpu', '--format', 'csv', '--samples', '1000']);
+    const [header, , second] = csv.stdout.trim().split('\n');
+    expect(header!.split(',').at(-1)).toBe('non_finite');
+    expect(second!.split(',').at(-1)).toBe('1000');
+  });
+
+  it('one sample: sd and stderr are null, not 0', () => {
+    const dir = scenarioCase(nonFinite('  fine: "x"\n'));
+    const m = json(cli(dir, 'run', ['--backend', 'cpu', '--format', 'json', '--samples', '1'])).cells[0]!.metrics['fine']!;
+    expect(m['sd']).toBeNull();
+    expect(m['stderr']).toBeNull();
+    expect(m['mean']).toBe(m['p50']);
+  });
+});
+
+describe('beyond the f32 range the engines agree (issue 8 item 6)', () => {
+  // exp(1000 x) passes 3.4e38 for x > ln(3.4e38) / 1000 = 0.0887: the GPU's f32 value is infinite.
+  const text = nonFinite('  big: "exp(1000*x)"\n');
+
+  it('the CPU engine counts values beyond f32 as not finite, as the GPU engine does', () => {
+    const dir = scenarioCase(text);
+    const m = json(cli(dir, 'run', ['--backend', 'cpu', '--format', 'json'])).cells[0]!.metrics['big']!;
+    expect(Math.abs(m['non_finite']! - 91_128)).toBeLessThan(600);
+    expect(m['max']!).toBeLessThanOrEqual(3.4028234663852886e38);
+    expect(Number.isFinite(m['mean'])).toBe(true);
+  });
+
+  it('both engines leave out the same samples', async (ctx) => {
+    if (!(await testAdapter('hostile/engine'))) return ctx.skip();
+    const dir = scenarioCase(text);
+    const gpu = json(cli(dir, 'run', ['--backend', 'gpu', '--format', 'json'])).cells[0]!.metrics['big']!;
+    const cpu = json(cli(dir, 'run', ['--backend', 'cpu', '--format', 'json'])).cells[0]!.metrics['big']!;
+    // Only a sample at the edge (x within f32 rounding of 0.0887) could differ.
+    expect(Math.abs(gpu['non_finite']! - cpu['non_finite']!)).toBeLessThanOrEqual(2);
+  });
+});

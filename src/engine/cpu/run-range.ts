@@ -12,7 +12,7 @@ import { cellCount, cellDists } from '../../plan/cells.js';
 import type { Plan } from '../../plan/types.js';
 import { prepareDist, qmcInput, samplePreparedQuad } from '../../sampling/index.js';
 import { builtInMetricIds, customLayout } from '../custom.js';
-import { HIST_BINS, HIST_STRIDE, type Partial, type RunRequest } from '../types.js';
+import { F32_MAX, HIST_BINS, HIST_STRIDE, type Partial, type RunRequest } from '../types.js';
 
 export type RangeRequest = Omit<RunRequest, 'onProgress'>;
 
@@ -93,7 +93,6 @@ export function runRange(plan: Plan, req: RangeRequest, onQuads?: (samplesDone: 
   const drawn = new Float64Array(4);
   const out = new Float64Array(METRIC_COUNT);
   const key = plan.key;
-  const custom = layout !== null;
   const costModel = layout ? layout.costModel : true;
   const expressions = layout ? compileJs(layout.exprs, layout.symbols) : null;
   // Per lane: where the model writes its metrics (and intermediates), and where metrics are read.
@@ -136,9 +135,11 @@ export function runRange(plan: Plan, req: RangeRequest, onQuads?: (samplesDone: 
         for (let k = 0; k < nm; k++) {
           const v = src[metricIds[k]!]!;
           const i = base + k;
-          // An expression's value that is not finite (log of a negative number, x / 0) is left
-          // out of that metric; in exact mode it stays as NaN so that samples line up.
-          if (custom && !Number.isFinite(v)) {
+          // A value that is not finite (log of a negative number, x / 0), or that is beyond the
+          // f32 range where the GPU engine's value is infinite, is counted and left out of that
+          // metric; in exact mode it stays as NaN so that samples line up.
+          if (!(Math.abs(v) <= F32_MAX)) {
+            part.nonFinite[i]!++;
             if (lists) lists[i]!.push(NaN);
             continue;
           }
