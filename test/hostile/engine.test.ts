@@ -174,3 +174,19 @@ describe('beyond the f32 range the engines agree (issue 8 item 6)', () => {
     expect(Math.abs(gpu['non_finite']! - cpu['non_finite']!)).toBeLessThanOrEqual(2);
   });
 });
+
+describe('physical ranges for money and time (issue 8 item 6)', () => {
+  const flagship = readFileSync(join(root, 'scenarios', 'h100-llama70b-fp8-owned.yaml'), 'utf8');
+  it.each([
+    ['capex_usd_per_gpu: 1e308 (once accepted: every cost infinite)', /capex_usd_per_gpu: \{[^}]*\}/, 'capex_usd_per_gpu: 1e308', /costs\.capex_usd_per_gpu: expected a number in \[0, 1000000000\], got 1e\+308/],
+    ['capex_usd_per_gpu swept past a billion', /capex_usd_per_gpu: \{[^}]*\}/, 'capex_usd_per_gpu: { sweep: [30000, 2e9] }', /costs\.capex_usd_per_gpu\.sweep\[1\]: expected a number in \[0, 1000000000\], got 2000000000/],
+    ['life_years: 1e6', /life_years: \d+/, 'life_years: 1e6', /costs\.life_years: expected a number in \(0, 100\]/],
+    ['colocation_usd_per_kw_month: 1e30', /colocation_usd_per_kw_month: [^\n]+/, 'colocation_usd_per_kw_month: 1e30', /costs\.colocation_usd_per_kw_month: expected a number in \[0, 1000000\]/],
+  ])('%s', (_, pattern, replacement, message) => {
+    const text = flagship.replace(pattern, replacement);
+    expect(text).not.toBe(flagship);
+    const dir = scenarioCase(text);
+    expectRefused(cli(dir, 'validate'), { message: new RegExp(`case\\.yaml:\\d+: ${message.source}`), maxSeconds: 5, dir, before: ['case.yaml'] });
+    expectRefused(cli(dir, 'run', ['--backend', 'cpu']), { message, maxSeconds: 5, dir, before: ['case.yaml'] });
+  });
+});
