@@ -190,3 +190,45 @@ describe('physical ranges for money and time (issue 8 item 6)', () => {
     expectRefused(cli(dir, 'run', ['--backend', 'cpu']), { message, maxSeconds: 5, dir, before: ['case.yaml'] });
   });
 });
+
+describe('--backend auto falls back to the CPU engine when the GPU engine fails (issue 8 item 11)', () => {
+  const text = nonFinite('  m: "2 * x"\n').replace('samples: 100000', 'samples: 20000');
+
+  // CPTSIM_GPU_FAULT injects the failure: `device-lost` destroys the device after the first chunk
+  // is submitted, `shader` breaks the kernel so that the engine cannot start.
+  it.for([
+    ['device-lost', /cptsim: the GPU engine failed \(the GPU device was lost .*\): using the CPU engine \(\d+ threads?\) from here on/],
+    ['shader', /cptsim: the GPU engine could not start \(the GPU kernel failed to compile: .*\): using the CPU engine/],
+  ] as const)('%s: auto runs on the CPU engine, says so, and gives the CPU engine\'s numbers', async ([fault, message], ctx) => {
+    if (!(await testAdapter('hostile/engine'))) return ctx.skip();
+    const dir = scenarioCase(text);
+    const r = cli(dir, 'run', ['--format', 'json'], { CPTSIM_GPU_FAULT: fault });
+    const got = json(r);
+    expect(r.stderr).toMatch(message);
+    expect(got.backend.kind).toBe('cpu');
+    const cpu = json(cli(dir, 'run', ['--format', 'json', '--backend', 'cpu']));
+    expect(got.cells[0]!.metrics).toEqual(cpu.cells[0]!.metrics);
+  });
+
+  it.for([
+    ['device-lost', /cptsim: the GPU device was lost/],
+    ['shader', /cptsim: the GPU kernel failed to compile/],
+  ] as const)('%s: --backend gpu does not fall back: exit 1 with the reason', async ([fault, message], ctx) => {
+    if (!(await testAdapter('hostile/engine'))) return ctx.skip();
+    const dir = scenarioCase(text);
+    expectRefused(cli(dir, 'run', ['--backend', 'gpu', '--out', 'result.json'], { CPTSIM_GPU_FAULT: fault }), {
+      code: 1,
+      message,
+      maxSeconds: 30,
+      dir,
+      before: ['case.yaml'],
+    });
+  });
+
+  it('a bad input is not a GPU failure: exit 2, no fallback', () => {
+    const dir = scenarioCase(nonFinite('  m: "2 * q"\n'));
+    const r = cli(dir, 'run', [], { CPTSIM_GPU_FAULT: 'device-lost' });
+    expectRefused(r, { message: /metrics\.m: unknown name `q`/, maxSeconds: 10, dir, before: ['case.yaml'] });
+    expect(r.stderr).not.toMatch(/using the CPU engine/);
+  });
+});
