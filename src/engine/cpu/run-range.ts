@@ -16,6 +16,20 @@ import { F32_MAX, HIST_BINS, HIST_STRIDE, type Partial, type RunRequest } from '
 
 export type RangeRequest = Omit<RunRequest, 'onProgress'>;
 
+/**
+ * Samples per summation block. Sums of (x - shift) and its square are taken per block of
+ * BLOCK_SAMPLES absolute sample indices ([k B, (k + 1) B)), and the block sums are added in block
+ * order: the same additions in the same order whatever the split of a range into threads, so
+ * results do not depend on --threads to the last bit. A multiple of 4 (blocks end on quads).
+ */
+export const BLOCK_SAMPLES = 65536;
+
+/** One block's sums per (cell, metric), as a worker hands them over to be added in order. */
+export interface BlockSums {
+  sum: Float64Array;
+  sumSq: Float64Array;
+}
+
 /** Grows exact-mode value lists without reallocating per sample. */
 class FloatList {
   data: Float32Array;
@@ -36,7 +50,12 @@ class FloatList {
   }
 }
 
-export function runRange(plan: Plan, req: RangeRequest, onQuads?: (samplesDone: number) => void): Partial {
+/**
+ * Runs samples [req.start, req.start + req.count). With `blocks`, each summation block's sums are
+ * appended to it and `sum` and `sumSq` of the result stay 0 (the caller adds the blocks in order);
+ * without, they are added into the result here.
+ */
+export function runRange(plan: Plan, req: RangeRequest, onQuads?: (samplesDone: number) => void, blocks?: BlockSums[]): Partial {
   const cells = cellCount(plan);
   // With metric expressions each lane's inputs, model outputs, intermediates and expression
   // results share one vector (src/engine/custom.ts) and metrics are read from it; without, the
@@ -105,6 +124,24 @@ export function runRange(plan: Plan, req: RangeRequest, onQuads?: (samplesDone: 
   const end = req.start + req.count;
   const q0 = Math.floor(req.start / 4);
   const q1 = Math.ceil(end / 4);
+  // The open block's sums; flushed when a block ends and at the end of the range.
+  let blockSum = new Float64Array(cells * nm);
+  let blockSq = new Float64Array(cells * nm);
+  const quadsPerBlock = BLOCK_SAMPLES / 4;
+  const flush = () => {
+    if (blocks) {
+      blocks.push({ sum: blockSum, sumSq: blockSq });
+      blockSum = new Float64Array(cells * nm);
+      blockSq = new Float64Array(cells * nm);
+      return;
+    }
+    for (let i = 0; i < blockSum.length; i++) {
+      part.sum[i]! += blockSum[i]!;
+      part.sumSq[i]! += blockSq[i]!;
+    }
+    blockSum.fill(0);
+    blockSq.fill(0);
+  };
   const progressEvery = Math.max(1, Math.floor(65536 / Math.max(1, cells)));
   for (let q = q0; q < q1; q++) {
     for (let r = 0; r < random.length; r++) {
@@ -145,8 +182,8 @@ export function runRange(plan: Plan, req: RangeRequest, onQuads?: (samplesDone: 
           }
           const d = v - part.shift[i]!;
           part.count[i]!++;
-          part.sum[i]! += d;
-          part.sumSq[i]! += d * d;
+          blockSum[i]! += d;
+          blockSq[i]! += d * d;
           if (v < part.min[i]!) part.min[i] = v;
           if (v > part.max[i]!) part.max[i] = v;
           if (hist) {
@@ -158,6 +195,7 @@ export function runRange(plan: Plan, req: RangeRequest, onQuads?: (samplesDone: 
         }
       }
     }
+    if ((q + 1) % quadsPerBlock === 0 || q + 1 === q1) flush();
     if (onQuads && (q - q0 + 1) % progressEvery === 0) onQuads(Math.min(req.count, 4 * (q + 1) - req.start));
   }
   if (lists) part.values = lists.map((l) => l.toArray());
