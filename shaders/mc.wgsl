@@ -12,12 +12,13 @@
 //   MC_N_XC: u32           length of the custom input vector (at least 1)
 //   MC_N_COUT: u32         length of the custom metric vector (at least 1)
 //   MC_N_RED: u32          metrics the reductions have room for (N_METRICS in the plain kernel)
-//   MC_PAIR_WORDS: u32     words per (cell, metric) in the partials: 4, or 5 with expressions
+//   MC_PAIR_WORDS: u32     words per (cell, metric) in the partials: 5 (sums, min, max, not finite)
 //   fn mc_custom4(x, xc, out, cout)  evaluates the expressions for the four lanes of a quad
 // Plan input s < N_SLOTS lives in x[s]; s >= N_SLOTS (the scenario's own input s - N_SLOTS) in
 // xc[s - N_SLOTS]. Metric id m < N_METRICS is the model's out[m]; m >= N_METRICS is the custom
-// metric cout[m - N_METRICS]. With expressions a value that is not finite (tested on its bits) is
-// left out of its metric and counted in the pair's fifth partial word; exact mode writes it as NaN.
+// metric cout[m - N_METRICS]. A value that is not finite in f32 (tested on its bits: NaN, or an
+// overflow to infinity) is left out of its metric and counted in the pair's fifth partial word;
+// exact mode writes it as NaN. The CPU engine leaves out the same values (|x| > F32_MAX).
 //
 // Thread layout: one invocation per sample quad (samples 4q .. 4q+3; DESIGN.md "Determinism").
 // A dispatch covers `n_quads` consecutive quads starting at the 64-bit quad index `quad_base`;
@@ -242,15 +243,14 @@ fn mc_main(
           let id = mc_metric_id(m);
           var v: vec4<f32>;
           var use_lane = feasible;
-          var finite = vec4<bool>(true);
           if (MC_CUSTOM) {
             v = select(out[min(id, N_METRICS - 1u)], cout[min(id - min(id, N_METRICS), MC_N_COUT - 1u)], id >= N_METRICS);
-            finite = mc_is_finite4(v);
-            use_lane = feasible & finite;
-            t_bad[m] += dot(select(vec4<u32>(0u), vec4<u32>(1u), feasible & !finite), vec4<u32>(1u));
           } else {
             v = out[id];
           }
+          let finite = mc_is_finite4(v);
+          use_lane = feasible & finite;
+          t_bad[m] += dot(select(vec4<u32>(0u), vec4<u32>(1u), feasible & !finite), vec4<u32>(1u));
           let pair = cell * n_metrics + m;
           let d = v - bitcast<f32>(tables[mc.pair_table + 4u * pair]);
           t_sum[m] += mc_lane_sum(d, use_lane);
@@ -322,7 +322,7 @@ fn mc_reduce(
     red_sq[i] = (*t_sq)[m];
     red_min[i] = (*t_min)[m];
     red_max[i] = (*t_max)[m];
-    if (MC_CUSTOM && (*t_bad)[m] != 0u) {
+    if ((*t_bad)[m] != 0u) {
       atomicAdd(&red_bad[m], (*t_bad)[m]);
     }
   }
@@ -361,13 +361,11 @@ fn mc_reduce(
     partials[o + 1u] = bitcast<u32>(s2);
     partials[o + 2u] = bitcast<u32>(lo);
     partials[o + 3u] = bitcast<u32>(hi);
-    if (MC_CUSTOM) {
-      var bad = atomicExchange(&red_bad[lid], 0u);
-      if (accumulate) {
-        bad += partials[o + 4u];
-      }
-      partials[o + 4u] = bad;
+    var bad = atomicExchange(&red_bad[lid], 0u);
+    if (accumulate) {
+      bad += partials[o + 4u];
     }
+    partials[o + 4u] = bad;
   }
   if (lid == 0u) {
     let o = out_base + pairs * MC_PAIR_WORDS + c * 3u;

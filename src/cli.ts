@@ -14,6 +14,7 @@ import {
   breakevenVariable,
   checkResume,
   compare,
+  checkExactMemory,
   explainPlan,
   formatPart,
   loadValidationSet,
@@ -69,6 +70,7 @@ import {
   runChartSpec,
   sobolSpec,
   tornadoSpec,
+  nonFiniteWarnings,
 } from './report/index.js';
 import { cellPoint } from './plan/index.js';
 import { loadScenario, type Scenario } from './scenario/index.js';
@@ -439,6 +441,8 @@ export function program(): Command {
           throw new InputError([{ path: opts.shard ? '--shard' : '--checkpoint', message: 'charts and distribution formats come from the whole run: draw them from an unsharded run' }]);
         }
         const chartOut = opts.chart !== undefined ? outputOf(opts.chart, file) : undefined;
+        // Before an engine is started: refusing takes no time.
+        checkExactMemory(plan, opts.quantiles);
         const p = progress();
         const engine = await engineFor(plan, opts, p);
         const meter = p.task('run', { evaluationsPerUnit: cellCount(plan) });
@@ -451,6 +455,7 @@ export function program(): Command {
               ...(opts.cdf !== undefined ? { cdfPoints: opts.cdf } : {}),
             });
             meter.end();
+            for (const warning of nonFiniteWarnings(result)) say(warning);
             const dists = chartOut !== undefined || distributionFormat ? distributions(partial, hist) : [];
             const chart = chartOut !== undefined ? runChartSpec(result, dists, metric, opts.matrix ?? 'p50') : null;
             const text = formatRun(opts.format, result, dists, metric, opts.matrix);
@@ -490,10 +495,13 @@ export function program(): Command {
             onProgress: (d, t) => meter.update(d, t),
           });
           meter.end();
-          await emit(
-            opts.shard ? formatPart(doc) : formatResult(resultOfPart(doc), opts.format, metric, opts.matrix),
-            out,
-          );
+          if (!opts.shard) {
+            const result = resultOfPart(doc);
+            for (const warning of nonFiniteWarnings(result)) say(warning);
+            await emit(formatResult(result, opts.format, metric, opts.matrix), out);
+          } else {
+            await emit(formatPart(doc), out);
+          }
           // The result is out: the checkpoint has served its purpose.
           if (checkpoint && existsSync(checkpoint)) unlinkSync(checkpoint);
         } finally {
@@ -520,6 +528,7 @@ export function program(): Command {
       const out = opts.out === undefined ? undefined : checkOutput(opts.out, files);
       const parts = files.map((f) => ({ file: f, doc: parsePart(readInput(f), f) }));
       const result = mergeParts(parts);
+      for (const warning of nonFiniteWarnings(result)) say(warning);
       const plan = parts[0]!.doc.plan;
       const metric = chooseMetric(plan, opts.metric);
       if (opts.matrix && plan.axes.length !== 2) {

@@ -71,7 +71,9 @@ describe('cptsim run', () => {
       expect(cell.infeasible_fraction).toBeGreaterThanOrEqual(0);
       expect(cell.infeasible_fraction).toBeLessThan(1);
       const m = cell.metrics[custom.ownModel ? custom.metrics[0]! : 'cost_per_mtok_output'];
-      expect(Object.keys(m)).toEqual(['mean', 'sd', 'stderr', 'min', 'max', 'p1', 'p5', 'p10', 'p25', 'p50', 'p75', 'p90', 'p95', 'p99'].sort((a, b) => Object.keys(m).indexOf(a) - Object.keys(m).indexOf(b)));
+      expect(Object.keys(m)).toEqual(['mean', 'sd', 'stderr', 'min', 'max', 'p1', 'p5', 'p10', 'p25', 'p50', 'p75', 'p90', 'p95', 'p99', 'non_finite'].sort((a, b) => Object.keys(m).indexOf(a) - Object.keys(m).indexOf(b)));
+      // Every example's values are finite (and nothing was left out silently).
+      for (const s of Object.values(cell.metrics) as { non_finite: number }[]) expect(s.non_finite).toBe(0);
       expect(m.min).toBeLessThanOrEqual(m.p1);
       expect(m.p1).toBeLessThanOrEqual(m.p50);
       expect(m.p50).toBeLessThanOrEqual(m.p99);

@@ -235,6 +235,34 @@ describe('compileWgsl on the device agrees with compileJs', () => {
     expect(disagree.map(([what]) => what)).toEqual([]);
   });
 
+  it('overflows exp and pow to infinity past the f32 range, where WGSL leaves them undefined', async (ctx) => {
+    if (!device) return ctx.skip();
+    // llvmpipe once gave exp(1000) = 5.39e19. [expression, x, y, true value in f64]
+    const cases: [string, number, number][] = [
+      ['exp(x)', 1000, 0],
+      ['exp(x)', 89, 0],
+      ['exp(x * y)', 10, 9],
+      ['pow(x, y)', 10, 39],
+      ['x ^ y', 2, 128],
+      ['pow(x, y)', -2, 129],
+      ['x ^ y', 1e20, 2],
+    ];
+    const exprs = cases.map(([text], i) => ({ name: `o${i}`, expr: parseExpr(text) }));
+    const symbols = ['x', 'y', ...exprs.map((e) => e.name)];
+    const rows = new Float32Array(cases.length * symbols.length);
+    cases.forEach(([, x, y], i) => rows.set([x, y], i * symbols.length));
+    const gpuOut = await runOnGpu(exprs, symbols, rows);
+    const cpuOut = runOnCpu(exprs, symbols, rows);
+    const got = cases.map(([text], i) => [text, gpuOut[i * symbols.length + 2 + i]]);
+    expect(got).toEqual(cases.map(([text, x, y]) => [text, Math.sign(Math.pow(x, y)) * Infinity]));
+    // The f64 values are beyond F32_MAX (which the CPU engine counts as not finite), some finite.
+    cases.forEach((_, i) => expect(Math.abs(cpuOut[i * symbols.length + 2 + i]!)).toBeGreaterThan(3.4028234663852886e38));
+    // Just inside the range both stay finite and agree.
+    const inside = [{ name: 'e', expr: parseExpr('exp(x) + pow(y, 127)') }];
+    const near = await runOnGpu(inside, ['x', 'y', 'e'], new Float32Array([88, 2, 0]));
+    expect(near[2]! / (Math.exp(88) + 2 ** 127)).toBeCloseTo(1, 4);
+  });
+
   it('compiles constants beyond f32 and overflows them to infinity, where the f64 CPU side stays finite', async (ctx) => {
     if (!device) return ctx.skip();
     const exprs = [{ name: 'r', expr: parseExpr('x + 1e30 * 1e30 + 1e-45') }];

@@ -207,6 +207,7 @@ function emptySums(cells: number, metrics: number): Sums {
     infeasible: new Float64Array(cells),
     sloMiss: new Float64Array(cells),
     count: new Float64Array(n),
+    nonFinite: new Float64Array(n),
     sum: new Float64Array(n),
     sumSq: new Float64Array(n),
     min: new Float64Array(n).fill(Infinity),

@@ -24,7 +24,7 @@ function stats(p50: number, spread = 0.2): Stats {
   const q = (z: number) => p50 * (1 + spread * z);
   return {
     mean: p50, sd: p50 * spread, stderr: 0, min: q(-3), max: q(3),
-    p1: q(-2.3), p5: q(-1.6), p10: q(-1.3), p25: q(-0.7), p50, p75: q(0.7), p90: q(1.3), p95: q(1.6), p99: q(2.3),
+    p1: q(-2.3), p5: q(-1.6), p10: q(-1.3), p25: q(-0.7), p50, p75: q(0.7), p90: q(1.3), p95: q(1.6), p99: q(2.3), non_finite: 0,
   };
 }
 

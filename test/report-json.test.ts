@@ -32,6 +32,7 @@ const SUMMARY_KEYS = [
   'p90',
   'p95',
   'p99',
+  'non_finite',
 ];
 
 /** The example result in the README's "Output" section, parsed (it is valid JSON). */

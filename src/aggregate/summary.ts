@@ -6,13 +6,18 @@ export const QUANTILES = [0.01, 0.05, 0.1, 0.25, 0.5, 0.75, 0.9, 0.95, 0.99] as 
 export const QUANTILE_KEYS = ['p1', 'p5', 'p10', 'p25', 'p50', 'p75', 'p90', 'p95', 'p99'] as const;
 export type QuantileKey = (typeof QUANTILE_KEYS)[number];
 
+/**
+ * A metric's summary. A statistic of no values is NaN (null in JSON, `-` in tables), never 0:
+ * every statistic when no finite value is left, `sd` and `stderr` with fewer than two.
+ * `non_finite` counts the feasible samples whose value was not finite, left out of the rest.
+ */
 export type Stats = {
   mean: number;
   sd: number;
   stderr: number;
   min: number;
   max: number;
-} & Record<QuantileKey, number>;
+} & Record<QuantileKey, number> & { non_finite: number };
 
 export interface MetricSummary {
   stats: Stats;
@@ -97,11 +102,11 @@ export function summarize(partial: Partial, hist: HistSpec[] | null): MetricSumm
       mean = values.length ? s / values.length : NaN;
       let ss = 0;
       for (let j = 0; j < values.length; j++) ss += (values[j]! - mean) ** 2;
-      variance = values.length > 1 ? ss / (values.length - 1) : 0;
+      variance = values.length > 1 ? ss / (values.length - 1) : NaN;
     } else {
       const d = n ? partial.sum[i]! / n : NaN;
       mean = partial.shift[i]! + d;
-      variance = n > 1 ? Math.max(0, (partial.sumSq[i]! - n * d * d) / (n - 1)) : 0;
+      variance = n > 1 ? Math.max(0, (partial.sumSq[i]! - n * d * d) / (n - 1)) : NaN;
     }
     // A metric that is constant (min = max) has sd 0 and mean min, exactly: its shifted sums can
     // still carry rounding noise, which would differ between a run and its merged shards.
@@ -111,7 +116,7 @@ export function summarize(partial: Partial, hist: HistSpec[] | null): MetricSumm
     const stats = {
       mean,
       sd,
-      stderr: n > 0 ? sd / Math.sqrt(n) : NaN,
+      stderr: n > 1 ? sd / Math.sqrt(n) : NaN,
       min: n ? partial.min[i]! : NaN,
       max: n ? partial.max[i]! : NaN,
     } as Stats;
@@ -128,6 +133,8 @@ export function summarize(partial: Partial, hist: HistSpec[] | null): MetricSumm
     } else {
       for (const key of QUANTILE_KEYS) stats[key] = NaN;
     }
+    if (n === 0) for (const key of QUANTILE_KEYS) stats[key] = NaN;
+    stats.non_finite = partial.nonFinite[i]!;
     out.push({ stats, quantileErrorBound: bound });
   }
   return out;

@@ -1,5 +1,7 @@
 export {
   simulate,
+  checkExactMemory,
+  exactMemoryBudgetBytes,
   EXACT_MAX_SAMPLE_CELLS,
   PILOT_SAMPLES,
   prepareRun,

@@ -17,7 +17,9 @@ import {
   type Stats,
 } from '../aggregate/index.js';
 import { HIST_STRIDE } from '../engine/types.js';
+import { totalmem } from 'node:os';
 import type { BackendInfo, Engine, HistSpec, Partial } from '../engine/types.js';
+import { InputError } from '../errors.js';
 import { HIST_BINS } from '../engine/types.js';
 import { cellCount, cellPoint } from '../plan/cells.js';
 import type { Plan } from '../plan/types.js';
@@ -26,6 +28,45 @@ import type { Plan } from '../plan/types.js';
 export const EXACT_MAX_SAMPLE_CELLS = 2 ** 21;
 /** Samples per cell in the pilot that sets histogram ranges and sum shifts. */
 export const PILOT_SAMPLES = 16384;
+
+/** Bytes one kept value takes in exact mode (an f32 per sample, cell and metric). */
+export const EXACT_BYTES_PER_VALUE = 4;
+
+/**
+ * The memory exact quantiles may take for the values they sort: half of the machine's memory
+ * (the values are copied while they are merged and sorted, and the rest of the process needs
+ * room too).
+ */
+export function exactMemoryBudgetBytes(): number {
+  return Math.floor(totalmem() / 2);
+}
+
+function gib(bytes: number): string {
+  return `${(bytes / 2 ** 30).toLocaleString('en-US', { maximumFractionDigits: bytes < 2 ** 30 ? 3 : 1 })} GiB`;
+}
+
+/**
+ * Refuses `--quantiles exact` (InputError, exit 2) when keeping every value, samples x cells x
+ * metrics x 4 bytes, would pass `budgetBytes`: such a run once grew to 17 GB before it was
+ * killed. Quantiles from histograms take a fixed few MB per (cell, metric) whatever the samples.
+ */
+export function checkExactMemory(plan: Plan, quantiles: SimulateOptions['quantiles'], budgetBytes = exactMemoryBudgetBytes()): void {
+  if (quantiles !== 'exact') return;
+  const cells = cellCount(plan);
+  const metrics = plan.metrics.length;
+  const need = plan.samples * cells * metrics * EXACT_BYTES_PER_VALUE;
+  if (need <= budgetBytes) return;
+  throw new InputError([
+    {
+      path: '--quantiles',
+      message:
+        `exact quantiles keep every value: ${plan.samples.toLocaleString('en-US')} samples x ${cells.toLocaleString('en-US')} ` +
+        `cell${cells === 1 ? '' : 's'} x ${metrics} metric${metrics === 1 ? '' : 's'} x ${EXACT_BYTES_PER_VALUE} bytes = ${gib(need)}, ` +
+        `more than the ${gib(budgetBytes)} allowed (half of this machine's memory); ` +
+        `use --quantiles hist (histograms of ${HIST_BINS} bins: fixed memory, quantiles within the stated error bound) or fewer samples`,
+    },
+  ]);
+}
 
 export interface SimulateOptions {
   /** 'auto' (default): exact when samples x cells <= EXACT_MAX_SAMPLE_CELLS. */
@@ -39,6 +80,8 @@ export interface SimulateOptions {
   probabilityBelow?: Record<string, readonly number[]>;
   /** Points of every metric's CDF to report per cell (at least 2). */
   cdfPoints?: number;
+  /** Memory exact quantiles may take (default exactMemoryBudgetBytes()); see checkExactMemory. */
+  exactBudgetBytes?: number;
 }
 
 export interface CellResult {
@@ -81,6 +124,7 @@ export async function simulate(
   version: string,
   options: SimulateOptions = {},
 ): Promise<Simulation> {
+  checkExactMemory(plan, options.quantiles, options.exactBudgetBytes);
   const now = options.now ?? (() => performance.now() / 1000);
   const t0 = now();
   const n = plan.samples;

@@ -14,6 +14,11 @@ export interface HistSpec {
 }
 
 export const HIST_BINS = 4096;
+/**
+ * The largest finite f32. A metric value beyond +-F32_MAX is infinite on the GPU engine, so the
+ * CPU engine counts it as not finite too, and the engines agree.
+ */
+export const F32_MAX = 3.4028234663852886e38;
 /** Bins stored per (cell, metric), with the underflow and overflow bins. */
 export const HIST_STRIDE = HIST_BINS + 2;
 
@@ -56,6 +61,11 @@ export interface Partial {
   sloMiss: Float64Array;
   /** Per (cell, metric): values counted, and sums of (x - shift) and (x - shift)^2, in f64. */
   count: Float64Array;
+  /**
+   * Per (cell, metric): feasible samples whose value was not finite in f32 (NaN, infinite, or
+   * beyond +-3.4028235e38; F32_MAX), left out of count, sums, min, max and quantiles.
+   */
+  nonFinite: Float64Array;
   sum: Float64Array;
   sumSq: Float64Array;
   shift: Float64Array;

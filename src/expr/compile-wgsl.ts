@@ -10,7 +10,9 @@
  * - `^` and pow() go through `cptsim_pow`, because WGSL's pow is undefined for a negative base:
  *   it gives the JavaScript answer for a negative base with an integer exponent (sign from its
  *   parity), for a zero base, and for a zero exponent. sqrt, log and log10 of a negative number
- *   return NaN and log(0) -infinity, as in JavaScript, instead of WGSL's undefined values.
+ *   return NaN and log(0) -infinity, as in JavaScript, instead of WGSL's undefined values;
+ *   exp and pow give infinity where the result passes the f32 range (the CPU engine counts any
+ *   value beyond F32_MAX as not finite, so both engines leave out the same samples).
  * - if(c, a, b) is `select(b, a, c != 0.0)`: both branches are evaluated, which is harmless
  *   because nothing has side effects; comparisons give 1.0 or 0.0.
  * - A subexpression nested deeper than MAX_INLINE_DEPTH is bound to a `let` (bind.ts), so that
@@ -69,6 +71,12 @@ fn cptsim_log(x: f32) -> f32 {
   return select(select(log(x), -cptsim_inf(), x == 0.0), cptsim_nan(), x < 0.0);
 }
 
+// WGSL leaves exp undefined where the result overflows f32 (llvmpipe gave 5.39e19 for exp(1000)):
+// past ln(F32_MAX) it is infinity, as the CPU engine counts a value beyond F32_MAX.
+fn cptsim_exp(x: f32) -> f32 {
+  return select(exp(x), cptsim_inf(), x > ${formatF32(Math.log(3.4028234663852886e38))});
+}
+
 fn cptsim_log10(x: f32) -> f32 {
   return cptsim_log(x) * ${formatF32(LOG10_E)};
 }
@@ -76,8 +84,9 @@ fn cptsim_log10(x: f32) -> f32 {
 // Math.pow for f32. WGSL's pow(x, y) is exp2(y * log2(x)), undefined for x < 0 and for x = 0:
 // a negative base takes the magnitude's power and the sign of the integer exponent's parity
 // (NaN for a non-integer exponent); a zero base gives 0, 1 or infinity; a zero exponent gives 1.
+// A magnitude of 2^128 or more overflows f32: infinity, where WGSL's pow is undefined.
 fn cptsim_pow(x: f32, y: f32) -> f32 {
-  let magnitude = pow(abs(x), y);
+  let magnitude = select(pow(abs(x), y), cptsim_inf(), y * log2(abs(x)) >= 128.0);
   let y_is_integer = floor(y) == y;
   let y_is_odd = y_is_integer && (y - 2.0 * floor(0.5 * y)) == 1.0;
   let signed = select(magnitude, -magnitude, x < 0.0 && y_is_odd);
@@ -237,9 +246,9 @@ function emit(node: ExprNode, index: ReadonlyMap<string, number>, v: string, tem
         case 'sqrt':
         case 'log':
         case 'log10':
+        case 'exp':
           return code(`cptsim_${node.fn}(${a.text})`, 1, a);
         case 'abs':
-        case 'exp':
         case 'sin':
         case 'cos':
         case 'tan':

@@ -41,9 +41,15 @@ export function formatRunTable(r: RunResult, opts: TableOptions = {}): string {
     out.push(table(rows, ['metric', 'mean', 'P10', 'P50', 'P90', 'sd']));
     const feasibility = feasibilityLine(cell.infeasible_fraction, cell.slo_miss_fraction);
     if (feasibility) out.push('', feasibility);
+    const bad = Object.entries(cell.metrics).filter(([, s]) => s.non_finite > 0);
+    if (bad.length) {
+      out.push('', `not finite, left out: ${bad.map(([name, s]) => `${name} ${count(s.non_finite)} of ${count(cell.samples)} samples (${pct(s.non_finite / cell.samples)})`).join(', ')}`);
+    }
   } else {
     const metric = opts.metric ?? 'cost_per_mtok_output';
     const axes = Object.keys(r.cells[0]!.point);
+    // The share of samples whose value was not finite, a column only when some cell has any.
+    const anyBad = r.cells.some((cell) => (cell.metrics[metric]?.non_finite ?? 0) > 0);
     const rows = r.cells.map((cell) => {
       const s = cell.metrics[metric];
       return [
@@ -51,11 +57,12 @@ export function formatRunTable(r: RunResult, opts: TableOptions = {}): string {
         ...(s ? [fmt(s.mean), fmt(s.p10), fmt(s.p50), fmt(s.p90)] : ['-', '-', '-', '-']),
         pct(cell.infeasible_fraction),
         ...(cell.slo_miss_fraction !== undefined ? [pct(cell.slo_miss_fraction)] : []),
+        ...(anyBad ? [pct((s?.non_finite ?? 0) / cell.samples)] : []),
       ];
     });
     const sloHeader = r.cells[0]!.slo_miss_fraction !== undefined ? ['SLO miss'] : [];
     out.push(`${metric} by cell:`, '');
-    out.push(table(rows, [...axes, 'mean', 'P10', 'P50', 'P90', 'infeasible', ...sloHeader]));
+    out.push(table(rows, [...axes, 'mean', 'P10', 'P50', 'P90', 'infeasible', ...sloHeader, ...(anyBad ? ['not finite'] : [])]));
   }
   const below = exceedanceLines(r);
   if (below.length) out.push('', ...below);
@@ -77,6 +84,27 @@ function exceedanceLines(r: RunResult): string[] {
   return lines;
 }
 
+function count(n: number): string {
+  return n.toLocaleString('en-US');
+}
+
+/**
+ * One warning per metric with values that were not finite (left out of its statistics), summed
+ * over the cells; empty when there is none. For stderr: the result on stdout says it too.
+ */
+export function nonFiniteWarnings(r: RunResult): string[] {
+  const bad = new Map<string, number>();
+  for (const cell of r.cells) {
+    for (const [name, s] of Object.entries(cell.metrics)) if (s.non_finite > 0) bad.set(name, (bad.get(name) ?? 0) + s.non_finite);
+  }
+  const total = r.samples * r.cells.length;
+  return [...bad].map(
+    ([name, n]) =>
+      `warning: ${name}: ${count(n)} of ${count(total)} samples${r.cells.length > 1 ? ' (all cells)' : ''} were not finite ` +
+      `(a division by zero, a logarithm of a value <= 0, or beyond the f32 range) and are left out of its statistics`,
+  );
+}
+
 /** What a reader should know about left-out samples and SLOs; empty when there is nothing. */
 function feasibilityLine(infeasible: number, sloMiss: number | undefined): string {
   const parts: string[] = [];
@@ -93,12 +121,12 @@ const STAT_KEYS = ['mean', 'sd', 'stderr', 'min', ...QUANTILE_KEYS, 'max'] as co
 
 export function formatRunCsv(r: RunResult): string {
   const axes = Object.keys(r.cells[0]?.point ?? {});
-  const header = ['cell', ...axes, 'metric', ...STAT_KEYS, 'samples', 'infeasible_fraction'];
+  const header = ['cell', ...axes, 'metric', ...STAT_KEYS, 'samples', 'infeasible_fraction', 'non_finite'];
   const lines = [header.map(csvField).join(',')];
   r.cells.forEach((cell, c) => {
     for (const [name, s] of Object.entries(cell.metrics)) {
       lines.push(
-        [c, ...axes.map((a) => cell.point[a]!), name, ...STAT_KEYS.map((k) => s[k]), cell.samples, cell.infeasible_fraction]
+        [c, ...axes.map((a) => cell.point[a]!), name, ...STAT_KEYS.map((k) => s[k]), cell.samples, cell.infeasible_fraction, s.non_finite]
           .map(csvField)
           .join(','),
       );

@@ -27,6 +27,15 @@ const efficiency: Range = { min: 0, minOpen: true, max: 1, maxOpen: false };
 /** Counts of GPUs and ratios that are 1 at their smallest. */
 const atLeastOne: Range = { min: 1, minOpen: false, max: Infinity, maxOpen: false };
 
+/**
+ * Money and time have physical ceilings too: a value far past any real one is a typo (an
+ * exponent too many) or an attack, and past about 1e38 it leaves the f32 range of the GPU engine
+ * (a cost of `inf`). Each ceiling is orders of magnitude above the largest real value, so that no
+ * study is refused. Fields usually given as lognormals (unbounded above) have none.
+ */
+const upTo = (max: number): Range => ({ min: 0, minOpen: false, max, maxOpen: false });
+const positiveUpTo = (max: number): Range => ({ min: 0, minOpen: true, max, maxOpen: false });
+
 /** Extra fields that are not model inputs but are accepted and checked (catalog data). */
 export type ExtraField = 'tdp_w';
 
@@ -80,7 +89,8 @@ export const RANGES: Record<SlotName | ExtraField, Range> = {
   offload_hit_rate: fraction,
   offload_gb_per_s: positive,
   offload_capacity_gb: nonNegative,
-  offload_capex_usd_per_gb: nonNegative,
+  // Server DRAM and flash cost dollars per GB or less; 1e6 covers any memory ever sold.
+  offload_capex_usd_per_gb: upTo(1e6),
   // 0 draft tokens is plain decoding (useful as the first value of a sweep); the model's loop has
   // room for MAX_DRAFT_TOKENS per-position acceptances.
   draft_tokens: { min: 0, minOpen: false, max: MAX_DRAFT_TOKENS, maxOpen: false },
@@ -101,20 +111,29 @@ export const RANGES: Record<SlotName | ExtraField, Range> = {
   measured_output_tokens_per_s_per_gpu: positive,
   measured_tokens_per_s_per_user: positive,
   measured_ttft_s: positive,
-  capex_usd_per_gpu: nonNegative,
-  life_years: positive,
+  // A GPU costs tens of thousands of dollars (a GB200 NVL72 rack is about $3M for 72 GPUs): a
+  // billion dollars per GPU is beyond any accelerator, and 1e308 once made every cost infinite.
+  capex_usd_per_gpu: upTo(1e9),
+  // Hardware is depreciated over a few years; a century covers any study of long lives.
+  life_years: positiveUpTo(100),
   // At 100% a year the capital recovery factor stops meaning anything useful.
   cost_of_capital: { min: 0, minOpen: false, max: 1, maxOpen: true },
   residual_fraction: fraction,
   maintenance_fraction_per_year: fraction,
-  opex_usd_per_gpu_year: nonNegative,
-  colocation_usd_per_kw_month: nonNegative,
-  facility_capex_usd_per_mw: nonNegative,
-  facility_life_years: positive,
+  // Yearly running costs of one GPU: at most its capex ceiling.
+  opex_usd_per_gpu_year: upTo(1e9),
+  // Colocation is about $100-300 per kW and month; a million is beyond any market.
+  colocation_usd_per_kw_month: upTo(1e6),
+  // Data centres cost about $10M per MW to build; a trillion per MW is beyond any building.
+  facility_capex_usd_per_mw: upTo(1e12),
+  facility_life_years: positiveUpTo(100),
   // Power usage effectiveness is total facility power over IT power: 1 at best.
   pue: { min: 1, minOpen: false, max: Infinity, maxOpen: false },
+  // No ceiling: prices are given as lognormals ("0.05 to 0.15"), unbounded above. A value beyond
+  // the f32 range still ends as a cost that is not finite, counted in non_finite.
   power_price_usd_per_kwh: nonNegative,
   idle_power_fraction: fraction,
+  // No ceiling, as power_price_usd_per_kwh: often a lognormal.
   cloud_usd_per_gpu_hour: nonNegative,
   // The share of paid on-demand hours that are busy: zero would deliver nothing.
   autoscaling_efficiency: efficiency,

@@ -1,7 +1,8 @@
 /**
  * The CPU engine: the reference implementation of the Monte Carlo, on worker threads. Each thread
- * takes a contiguous range of sample indices; their partials merge in index order, so results do
- * not depend on the number of threads.
+ * takes a contiguous range of whole summation blocks (BLOCK_SAMPLES sample indices, aligned to
+ * absolute indices); their partials merge in index order and their block sums are added in block
+ * order, so results do not depend on the number of threads, to the last bit.
  */
 import { existsSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
@@ -11,7 +12,7 @@ import { mergePartials } from '../../aggregate/index.js';
 import { RuntimeError } from '../../errors.js';
 import type { Plan } from '../../plan/types.js';
 import type { Engine, Partial, RunRequest } from '../types.js';
-import { runRange } from './run-range.js';
+import { BLOCK_SAMPLES, runRange, type BlockSums } from './run-range.js';
 
 export { runRange } from './run-range.js';
 
@@ -33,7 +34,7 @@ function workerPath(): string {
 
 type WorkerMessage =
   | { type: 'progress'; done: number }
-  | { type: 'done'; partial: Partial }
+  | { type: 'done'; partial: Partial; blocks: BlockSums[] }
   | { type: 'error'; message: string };
 
 export function createCpuEngine(options: CpuEngineOptions = {}): Engine {
@@ -41,12 +42,12 @@ export function createCpuEngine(options: CpuEngineOptions = {}): Engine {
   let workers: Worker[] = [];
 
   const runOn = (worker: Worker, plan: Plan, req: Omit<RunRequest, 'onProgress'>, progress: (done: number) => void) =>
-    new Promise<Partial>((resolve, reject) => {
+    new Promise<{ partial: Partial; blocks: BlockSums[] }>((resolve, reject) => {
       const onMessage = (m: WorkerMessage) => {
         if (m.type === 'progress') return progress(m.done);
         worker.off('message', onMessage);
         worker.off('error', onError);
-        if (m.type === 'done') resolve(m.partial);
+        if (m.type === 'done') resolve({ partial: m.partial, blocks: m.blocks });
         else reject(new RuntimeError(`CPU engine: ${m.message}`));
       };
       const onError = (e: Error) => {
@@ -73,20 +74,37 @@ export function createCpuEngine(options: CpuEngineOptions = {}): Engine {
         const path = workerPath();
         workers = Array.from({ length: threads }, () => new Worker(path));
       }
-      // Contiguous, quad-aligned ranges, one per thread.
-      const quads = Math.ceil(req.count / 4);
-      const per = Math.ceil(quads / threads) * 4;
+      // Contiguous ranges of whole summation blocks (BLOCK_SAMPLES, aligned to absolute sample
+      // indices), one per thread; the block sums are added in block order, as one thread adds
+      // them, so that the result does not depend on the thread count.
+      const end = req.start + req.count;
+      const firstBlock = Math.floor(req.start / BLOCK_SAMPLES);
+      const blockCount = Math.ceil(end / BLOCK_SAMPLES) - firstBlock;
+      const perThread = Math.ceil(blockCount / threads);
+      const cut = (t: number) => Math.min(end, Math.max(req.start, (firstBlock + t * perThread) * BLOCK_SAMPLES));
       const done = new Array<number>(threads).fill(0);
       const jobs = workers.map((w, t) => {
-        const start = req.start + Math.min(req.count, t * per);
-        const end = req.start + Math.min(req.count, (t + 1) * per);
-        return runOn(w, plan, { ...req, start, count: end - start }, (d) => {
+        const start = cut(t);
+        const stop = cut(t + 1);
+        if (stop <= start) return null;
+        return runOn(w, plan, { ...req, start, count: stop - start }, (d) => {
           done[t] = d;
           onProgress?.(done.reduce((a, b) => a + b, 0));
         });
       });
-      const parts = await Promise.all(jobs);
-      return parts.reduce((a, b) => mergePartials(a, b));
+      const parts = (await Promise.all(jobs)).filter((p) => p !== null);
+      const merged = parts.map((p) => p.partial).reduce((a, b) => mergePartials(a, b));
+      merged.sum.fill(0);
+      merged.sumSq.fill(0);
+      for (const p of parts) {
+        for (const b of p.blocks) {
+          for (let i = 0; i < merged.sum.length; i++) {
+            merged.sum[i]! += b.sum[i]!;
+            merged.sumSq[i]! += b.sumSq[i]!;
+          }
+        }
+      }
+      return merged;
     },
 
     async dispose(): Promise<void> {

@@ -12,9 +12,23 @@ import { cellCount, cellDists } from '../../plan/cells.js';
 import type { Plan } from '../../plan/types.js';
 import { prepareDist, qmcInput, samplePreparedQuad } from '../../sampling/index.js';
 import { builtInMetricIds, customLayout } from '../custom.js';
-import { HIST_BINS, HIST_STRIDE, type Partial, type RunRequest } from '../types.js';
+import { F32_MAX, HIST_BINS, HIST_STRIDE, type Partial, type RunRequest } from '../types.js';
 
 export type RangeRequest = Omit<RunRequest, 'onProgress'>;
+
+/**
+ * Samples per summation block. Sums of (x - shift) and its square are taken per block of
+ * BLOCK_SAMPLES absolute sample indices ([k B, (k + 1) B)), and the block sums are added in block
+ * order: the same additions in the same order whatever the split of a range into threads, so
+ * results do not depend on --threads to the last bit. A multiple of 4 (blocks end on quads).
+ */
+export const BLOCK_SAMPLES = 65536;
+
+/** One block's sums per (cell, metric), as a worker hands them over to be added in order. */
+export interface BlockSums {
+  sum: Float64Array;
+  sumSq: Float64Array;
+}
 
 /** Grows exact-mode value lists without reallocating per sample. */
 class FloatList {
@@ -36,7 +50,12 @@ class FloatList {
   }
 }
 
-export function runRange(plan: Plan, req: RangeRequest, onQuads?: (samplesDone: number) => void): Partial {
+/**
+ * Runs samples [req.start, req.start + req.count). With `blocks`, each summation block's sums are
+ * appended to it and `sum` and `sumSq` of the result stay 0 (the caller adds the blocks in order);
+ * without, they are added into the result here.
+ */
+export function runRange(plan: Plan, req: RangeRequest, onQuads?: (samplesDone: number) => void, blocks?: BlockSums[]): Partial {
   const cells = cellCount(plan);
   // With metric expressions each lane's inputs, model outputs, intermediates and expression
   // results share one vector (src/engine/custom.ts) and metrics are read from it; without, the
@@ -93,7 +112,6 @@ export function runRange(plan: Plan, req: RangeRequest, onQuads?: (samplesDone: 
   const drawn = new Float64Array(4);
   const out = new Float64Array(METRIC_COUNT);
   const key = plan.key;
-  const custom = layout !== null;
   const costModel = layout ? layout.costModel : true;
   const expressions = layout ? compileJs(layout.exprs, layout.symbols) : null;
   // Per lane: where the model writes its metrics (and intermediates), and where metrics are read.
@@ -106,6 +124,24 @@ export function runRange(plan: Plan, req: RangeRequest, onQuads?: (samplesDone: 
   const end = req.start + req.count;
   const q0 = Math.floor(req.start / 4);
   const q1 = Math.ceil(end / 4);
+  // The open block's sums; flushed when a block ends and at the end of the range.
+  let blockSum = new Float64Array(cells * nm);
+  let blockSq = new Float64Array(cells * nm);
+  const quadsPerBlock = BLOCK_SAMPLES / 4;
+  const flush = () => {
+    if (blocks) {
+      blocks.push({ sum: blockSum, sumSq: blockSq });
+      blockSum = new Float64Array(cells * nm);
+      blockSq = new Float64Array(cells * nm);
+      return;
+    }
+    for (let i = 0; i < blockSum.length; i++) {
+      part.sum[i]! += blockSum[i]!;
+      part.sumSq[i]! += blockSq[i]!;
+    }
+    blockSum.fill(0);
+    blockSq.fill(0);
+  };
   const progressEvery = Math.max(1, Math.floor(65536 / Math.max(1, cells)));
   for (let q = q0; q < q1; q++) {
     for (let r = 0; r < random.length; r++) {
@@ -136,16 +172,18 @@ export function runRange(plan: Plan, req: RangeRequest, onQuads?: (samplesDone: 
         for (let k = 0; k < nm; k++) {
           const v = src[metricIds[k]!]!;
           const i = base + k;
-          // An expression's value that is not finite (log of a negative number, x / 0) is left
-          // out of that metric; in exact mode it stays as NaN so that samples line up.
-          if (custom && !Number.isFinite(v)) {
+          // A value that is not finite (log of a negative number, x / 0), or that is beyond the
+          // f32 range where the GPU engine's value is infinite, is counted and left out of that
+          // metric; in exact mode it stays as NaN so that samples line up.
+          if (!(Math.abs(v) <= F32_MAX)) {
+            part.nonFinite[i]!++;
             if (lists) lists[i]!.push(NaN);
             continue;
           }
           const d = v - part.shift[i]!;
           part.count[i]!++;
-          part.sum[i]! += d;
-          part.sumSq[i]! += d * d;
+          blockSum[i]! += d;
+          blockSq[i]! += d * d;
           if (v < part.min[i]!) part.min[i] = v;
           if (v > part.max[i]!) part.max[i] = v;
           if (hist) {
@@ -157,6 +195,7 @@ export function runRange(plan: Plan, req: RangeRequest, onQuads?: (samplesDone: 
         }
       }
     }
+    if ((q + 1) % quadsPerBlock === 0 || q + 1 === q1) flush();
     if (onQuads && (q - q0 + 1) % progressEvery === 0) onQuads(Math.min(req.count, 4 * (q + 1) - req.start));
   }
   if (lists) part.values = lists.map((l) => l.toArray());

@@ -37,11 +37,11 @@ export const PLAIN_KERNEL: KernelSpec = {
     'const MC_N_XC: u32 = 1u;',
     'const MC_N_COUT: u32 = 1u;',
     'const MC_N_RED: u32 = N_METRICS;',
-    'const MC_PAIR_WORDS: u32 = 4u;',
+    'const MC_PAIR_WORDS: u32 = 5u;',
     `${SIGNATURE} {}`,
     '',
   ].join('\n'),
-  pairWords: 4,
+  pairWords: 5,
   reductionMetrics: METRIC_COUNT,
   fillIntermediates: false,
 };

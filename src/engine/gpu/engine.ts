@@ -40,6 +40,7 @@ import {
   partialWords,
   reshift,
   splitChunks,
+  tableWords,
   type Chunk,
   type KernelPlan,
   type Sums,
@@ -153,17 +154,32 @@ async function mapInBursts(buffer: GPUBuffer, bytes: number): Promise<void> {
   }
 }
 
-/** A buffer that grows (by recreating it) when a run needs more than it has. */
+/** Bytes a buffer or a binding of `bytes` takes: a multiple of 16, at least 16. */
+function paddedBytes(bytes: number): number {
+  return Math.max(16, Math.ceil(bytes / 16) * 16);
+}
+
+/**
+ * A buffer that grows (by recreating it) when a run needs more than it has. A buffer that is
+ * bound to the kernel (`bound`) never grows past the storage binding limit, headroom included,
+ * and is bound for the bytes a chunk uses (bindRange), not as a whole.
+ */
 class GrowableBuffer {
   buffer: GPUBuffer | null = null;
   constructor(
     private readonly device: GPUDevice,
     private readonly usage: number,
     private readonly label: string,
+    private readonly bound: boolean,
   ) {}
   /** Returns a buffer of at least `bytes` (rounded up to a multiple of 16, at least 16). */
   ensure(bytes: number): GPUBuffer {
-    const need = Math.max(16, Math.ceil(bytes / 16) * 16);
+    const need = paddedBytes(bytes);
+    if (need > this.maxSize) {
+      // The callers size their work to the limits (cellsPerPass, chunkQuadsFor, unsupported), so
+      // this is a bug, reported before the device would reject the binding.
+      throw new RuntimeError(`${this.label} would need ${need} bytes, more than the device's limit of ${this.maxSize}`);
+    }
     if (!this.buffer || this.buffer.size < need) {
       this.buffer?.destroy();
       // Some headroom, so that a slightly larger next chunk does not reallocate.
@@ -172,8 +188,13 @@ class GrowableBuffer {
     }
     return this.buffer;
   }
+  /** The binding of the first `bytes` of the buffer (ensure(bytes) first). */
+  bindRange(bytes: number): GPUBufferBinding {
+    return { buffer: this.buffer!, offset: 0, size: paddedBytes(bytes) };
+  }
   get maxSize(): number {
-    return this.device.limits.maxBufferSize;
+    const limits = this.device.limits;
+    return this.bound ? Math.min(limits.maxBufferSize, limits.maxStorageBufferBindingSize) : limits.maxBufferSize;
   }
   destroy(): void {
     this.buffer?.destroy();
@@ -212,6 +233,9 @@ interface RunState {
   randomTable: number;
   sweptTable: number;
   key: readonly [number, number];
+  /** The parameter and cell tables, as bound (the bytes this run wrote, not the whole buffer). */
+  paramsBinding: GPUBufferBinding;
+  tablesBinding: GPUBufferBinding;
 }
 
 interface PassState {
@@ -298,17 +322,17 @@ class GpuEngine implements Engine {
 
     const U = dawnGlobals.GPUBufferUsage;
     const storage = U.STORAGE | U.COPY_DST;
-    this.params = new GrowableBuffer(device, storage, 'cptsim params');
-    this.tables = new GrowableBuffer(device, storage, 'cptsim tables');
-    this.hist = new GrowableBuffer(device, U.STORAGE | U.COPY_SRC | U.COPY_DST, 'cptsim hist');
-    this.histRead = new GrowableBuffer(device, U.MAP_READ | U.COPY_DST, 'cptsim hist readback');
+    this.params = new GrowableBuffer(device, storage, 'cptsim params', true);
+    this.tables = new GrowableBuffer(device, storage, 'cptsim tables', true);
+    this.hist = new GrowableBuffer(device, U.STORAGE | U.COPY_SRC | U.COPY_DST, 'cptsim hist', true);
+    this.histRead = new GrowableBuffer(device, U.MAP_READ | U.COPY_DST, 'cptsim hist readback', false);
     this.dummy = device.createBuffer({ size: 16, usage: U.STORAGE, label: 'cptsim unused binding' });
     this.slots = [0, 1].map((i) => ({
       uniform: device.createBuffer({ size: MC_PARAMS_BYTES, usage: U.UNIFORM | U.COPY_DST, label: `cptsim mc ${i}` }),
-      partials: new GrowableBuffer(device, U.STORAGE | U.COPY_SRC, `cptsim partials ${i}`),
-      partialsRead: new GrowableBuffer(device, U.MAP_READ | U.COPY_DST, `cptsim partials readback ${i}`),
-      exact: new GrowableBuffer(device, U.STORAGE | U.COPY_SRC, `cptsim exact ${i}`),
-      exactRead: new GrowableBuffer(device, U.MAP_READ | U.COPY_DST, `cptsim exact readback ${i}`),
+      partials: new GrowableBuffer(device, U.STORAGE | U.COPY_SRC, `cptsim partials ${i}`, true),
+      partialsRead: new GrowableBuffer(device, U.MAP_READ | U.COPY_DST, `cptsim partials readback ${i}`, false),
+      exact: new GrowableBuffer(device, U.STORAGE | U.COPY_SRC, `cptsim exact ${i}`, true),
+      exactRead: new GrowableBuffer(device, U.MAP_READ | U.COPY_DST, `cptsim exact readback ${i}`, false),
     }));
 
     void device.lost.then((info) => {
@@ -398,9 +422,27 @@ class GpuEngine implements Engine {
     }
   }
 
+  /**
+   * Sweeps of any size run in passes of cells, and sample counts in chunks, each sized to the
+   * device's limits; what cannot be split is the metric list (the uniform block has room for
+   * MAX_PLAN_METRICS) and the parameter and cell tables, which every dispatch binds whole.
+   */
   unsupported(plan: Plan): string | null {
     const metrics = plan.metrics.length;
-    return metrics > MAX_PLAN_METRICS ? `the GPU engine takes at most ${MAX_PLAN_METRICS} metrics per run, this plan has ${metrics}` : null;
+    if (metrics > MAX_PLAN_METRICS) return `the GPU engine takes at most ${MAX_PLAN_METRICS} metrics per run, this plan has ${metrics}`;
+    const limit = this.live().limits;
+    const maxBinding = Math.min(limit.maxStorageBufferBindingSize, limit.maxBufferSize);
+    const kp = kernelPlan(plan);
+    const tableBytes = paddedBytes(tableWords(kp) * 4);
+    if (tableBytes > maxBinding) {
+      return (
+        `the GPU engine binds the table of all ${kp.cells.toLocaleString('en-US')} sweep cells at once, ` +
+        `${mib(tableBytes)}, more than this device's storage binding limit of ${mib(maxBinding)}`
+      );
+    }
+    const paramBytes = paddedBytes(kp.params.byteLength);
+    if (paramBytes > maxBinding) return `the GPU engine's parameter table would take ${mib(paramBytes)}, more than this device's storage binding limit of ${mib(maxBinding)}`;
+    return null;
   }
 
   run(plan: Plan, request: RunRequest): Promise<Partial> {
@@ -461,7 +503,7 @@ class GpuEngine implements Engine {
     const { cells, metrics } = kp;
     const pairs = cells * metrics;
     const why = this.unsupported(plan);
-    if (why !== null) throw new RuntimeError(`${why}; use --backend cpu, or fewer custom metrics`);
+    if (why !== null) throw new RuntimeError(`${why}; use --backend cpu (or --backend auto, which falls back to it)`);
     const layout = customLayout(plan);
     const kernel = await this.kernel(layout ? customKernel(layout, metrics) : PLAIN_KERNEL);
     const device = this.live();
@@ -477,6 +519,8 @@ class GpuEngine implements Engine {
     const queue = device.queue;
     queue.writeBuffer(this.params.ensure(kp.params.byteLength), 0, kp.params);
     queue.writeBuffer(this.tables.ensure(tables.words.byteLength), 0, tables.words);
+    const paramsBinding = this.params.bindRange(kp.params.byteLength);
+    const tablesBinding = this.tables.bindRange(tables.words.byteLength);
     queue.writeBuffer(this.configBuf!, 0, encodeModelConfig(plan.config));
 
     const exact = request.mode === 'exact';
@@ -493,6 +537,8 @@ class GpuEngine implements Engine {
       randomTable: tables.randomTable,
       sweptTable: tables.sweptTable,
       key: plan.key,
+      paramsBinding,
+      tablesBinding,
     };
 
     const passCells = this.cellsPerPass(metrics, exact, kernel.pairWords);
@@ -614,11 +660,11 @@ class GpuEngine implements Engine {
       entries: [
         { binding: 0, resource: { buffer: slot.uniform } },
         { binding: 1, resource: { buffer: this.configBuf! } },
-        { binding: 2, resource: { buffer: this.params.buffer! } },
-        { binding: 3, resource: { buffer: this.tables.buffer! } },
-        { binding: 4, resource: { buffer: partials } },
-        { binding: 5, resource: { buffer: exact ? this.dummy : this.hist.buffer! } },
-        { binding: 6, resource: { buffer: exactBuf } },
+        { binding: 2, resource: state.paramsBinding },
+        { binding: 3, resource: state.tablesBinding },
+        { binding: 4, resource: slot.partials.bindRange(partialBytes) },
+        { binding: 5, resource: exact ? { buffer: this.dummy } : this.hist.bindRange(pass.cells * metrics * HIST_STRIDE * 4) },
+        { binding: 6, resource: exact ? slot.exact.bindRange(exactBytes) : { buffer: this.dummy } },
       ],
     });
 
@@ -713,6 +759,10 @@ function compactExact(state: RunState, pass: PassState, chunk: Chunk, words: Uin
     }
     fill[cell] = n;
   }
+}
+
+function mib(bytes: number): string {
+  return `${(bytes / 2 ** 20).toLocaleString('en-US', { maximumFractionDigits: 1 })} MiB`;
 }
 
 /** Workgroup memory of mc.wgsl: four f32 reduction arrays, the three counts and the per-metric not-finite counts. */

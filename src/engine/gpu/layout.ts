@@ -19,8 +19,9 @@ export const MAX_PLAN_METRICS = 32;
 export const MODE_HIST = 1;
 export const MODE_EXACT = 2;
 /**
- * Words per (cell, metric) in a workgroup's partial (a kernel with metric expressions adds a
- * fifth: the values left out as not finite), and per cell for the counts.
+ * Words per (cell, metric) in a workgroup's partial: the sums, min and max, and (PAIR_WORDS_CUSTOM,
+ * every kernel mc.wgsl builds today) a fifth, the values left out as not finite; and per cell for
+ * the counts.
  */
 export const PAIR_WORDS = 4;
 export const PAIR_WORDS_CUSTOM = 5;
@@ -133,6 +134,11 @@ export function kernelPlan(plan: Plan): KernelPlan {
   };
 }
 
+/** Words of the tables buffer (encodeTables) for a kernel plan, without building it. */
+export function tableWords(kp: KernelPlan): number {
+  return kp.cells * kp.inputStride + kp.randomSlots.length + kp.sweptSlots.length + kp.cells * kp.metrics * PAIR_TABLE_WORDS;
+}
+
 /**
  * The tables buffer: every cell's slot values (f32; random slots hold 0), the random inputs'
  * slots, and per (cell, metric) the shift and histogram mapping.
@@ -148,7 +154,7 @@ export function encodeTables(
   const randomTable = kp.cells * stride;
   const sweptTable = randomTable + kp.randomSlots.length;
   const pairTable = sweptTable + kp.sweptSlots.length;
-  const words = new Uint32Array(pairTable + pairs * PAIR_TABLE_WORDS);
+  const words = new Uint32Array(tableWords(kp));
   const f = new Float32Array(words.buffer);
   for (let c = 0; c < kp.cells; c++) {
     const dists = cellDists(plan, c);
@@ -223,6 +229,7 @@ export interface Sums {
   infeasible: Float64Array;
   sloMiss: Float64Array;
   count: Float64Array;
+  nonFinite: Float64Array;
   sum: Float64Array;
   sumSq: Float64Array;
   min: Float64Array;
@@ -260,7 +267,9 @@ export function addPartials(
       for (let m = 0; m < metrics; m++) {
         const p = base + (c * metrics + m) * pairWords;
         const i = cell * metrics + m;
-        const counted = withBad ? feasible - words[p + 4]! : feasible;
+        const bad = withBad ? words[p + 4]! : 0;
+        sums.nonFinite[i]! += bad;
+        const counted = feasible - bad;
         if (counted === 0) continue;
         sums.count[i]! += counted;
         sums.sum[i]! += f[p]!;
