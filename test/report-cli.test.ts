@@ -132,11 +132,12 @@ describe('cptsim report', () => {
     expect(r.stderr).not.toMatch(/\n\s+at /);
     expect(existsSync(out)).toBe(false);
   });
-  it('an unwritable --out is a runtime failure (exit 1) that leaves no partial file', () => {
+  it('an --out in a folder that does not exist is refused before the run (exit 2), and nothing is created', () => {
     const out = join(tmp, 'no-such-dir', 'r.html');
     const r = cptsim('report', FLAGSHIP, '--samples', '100', '--backend', 'cpu', '--out', out);
-    expect(r.code).toBe(1);
-    expect(r.stderr).toContain(`cannot write ${out}`);
+    expect(r.code).toBe(2);
+    expect(r.stderr).toContain(`the folder ${join(tmp, 'no-such-dir')} does not exist`);
+    expect(r.stderr).not.toMatch(/\n\s+at /);
     expect(existsSync(join(tmp, 'no-such-dir'))).toBe(false);
   });
   it('refuses an unknown --metric with exit 2', () => {

@@ -124,7 +124,7 @@ costs:
     });
     const e = await loadError(join(dir, 'child.yaml'));
     expect(e.message).toContain(`${join(dir, 'child.yaml')}:4: serving.batch_sise: unknown key; did you mean \`batch_size\`?`);
-    expect(e.message).toContain(`${join(dir, 'base.yaml')}:15: costs.life_years: expected a number > 0, got -5`);
+    expect(e.message).toContain(`${join(dir, 'base.yaml')}:15: costs.life_years: expected a number in (0, 100], got -5`);
   });
 
   it('refuses a cycle with the chain of files in the message', async () => {

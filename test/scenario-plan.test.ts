@@ -107,7 +107,7 @@ describe('configuration flags and metrics', () => {
       throughput: 0, pricing: 0, attention: 0, facility: 1, speculative: 1, disaggregated: 0,
       sloTokensPerSPerUser: 0, sloTtft: 0, measuredUserRate: 0, measuredTtft: 0,
       // fp8 GEMMs, attention in bf16 (the default model.attention_compute): its own peak.
-      attentionPeak: 1, kvOffload: 0,
+      attentionPeak: 1, kvOffload: 0, billing: 0,
     });
     expect(p.metrics).toEqual(metricsFor(p.config));
     const q = plan(
