@@ -877,6 +877,12 @@ function isEntryPoint(): boolean {
 }
 
 if (isEntryPoint()) {
+  // A reader that stops early (`cptsim run ... | head`) closes the pipe: stop quietly, as Unix
+  // tools do, rather than fail on the write.
+  process.stdout.on('error', (e: NodeJS.ErrnoException) => {
+    if (e.code === 'EPIPE') process.exit(typeof process.exitCode === 'number' ? process.exitCode : 0);
+    throw e;
+  });
   main(process.argv).then((code) => {
     process.exitCode = code;
   });

@@ -369,3 +369,16 @@ describe('sweep points print without float noise', () => {
     expect(matrix.stdout).toMatch(/^0\.3 /m);
   });
 });
+
+describe('a reader that stops early', () => {
+  it('`run ... | head -1` ends quietly: no EPIPE stack trace, the first line delivered', () => {
+    const sweep = join(root, 'scenarios', 'h100-llama70b-sweep.yaml');
+    const r = spawnSync(
+      'sh',
+      ['-c', `"${process.execPath}" "${cliPath}" run "${sweep}" --samples 2000 --backend cpu --format csv | head -1`],
+      { encoding: 'utf8', timeout: 60_000 },
+    );
+    expect(r.stdout.startsWith('cell,')).toBe(true);
+    expect(r.stderr).not.toMatch(/EPIPE|\n\s+at /);
+  });
+});
