@@ -21,6 +21,7 @@ import {
   mergeParts,
   parsePart,
   parseShard,
+  gatherComparison,
   gatherReport,
   planOfCell,
   resultOfPart,
@@ -744,18 +745,22 @@ export function program(): Command {
       .argument('[scenario]', 'scenario file (the flagship example when omitted)'),
   )
     .option('--out <file.html>', 'write the report to this file (default: stdout)')
+    .option('--compare <scenario>', 'add a compare view: this scenario (A) against another (B) on common random numbers')
     .option('--metric <name>', 'metric the charts show (default: cost_per_mtok_output, or the first metric)')
     .addOption(
       new Option('--quantiles <method>', 'exact (sort every value) or hist (fine histograms); auto picks by size')
         .choices(['auto', 'exact', 'hist'])
         .default('auto'),
     )
-    .action(async (file: string | undefined, opts: SimOptions & { out?: string; metric?: string; quantiles: 'auto' | 'exact' | 'hist' }) => {
-      const out = outputOf(opts.out, file);
-      warnThreads(opts.threads);
-      const plan = await planFrom(file, opts);
-      const metric = chooseMetric(plan, opts.metric);
+    .action(async (file: string | undefined, opts: SimOptions & { out?: string; compare?: string; metric?: string; quantiles: 'auto' | 'exact' | 'hist' }) => {
       const path = file ?? flagshipScenario();
+      const out = outputOf(opts.out, path);
+      if (opts.out !== undefined && opts.compare !== undefined) checkOutput(opts.out, [opts.compare]);
+      warnThreads(opts.threads);
+      // With --compare both scenarios run on the first one's seed and sample count.
+      const [plan, other] = opts.compare !== undefined ? await pairedPlans([path, opts.compare], opts) : [await planFrom(file, opts)];
+      if (!plan) throw new InputError([{ path: '', message: 'no scenario' }], path);
+      const metric = chooseMetric(plan, opts.metric);
       const p = progress();
       const engine = await engineFor(plan, opts, p);
       const meter = p.task('run', { evaluationsPerUnit: cellCount(plan) });
@@ -772,6 +777,11 @@ export function program(): Command {
           },
         });
         rank.meter?.end();
+        if (other) {
+          const cm = p.task('compare');
+          data.comparison = await gatherComparison(plan, other, engine, metric, [path, opts.compare!], (d, t) => cm.update(d, t));
+          cm.end();
+        }
         p.status('drawing the charts');
         const html = await formatReportHtml(data, { file: path, text: readFileSync(path, 'utf8') });
         meter.end();

@@ -20,9 +20,15 @@ const haveChromium = existsSync(CHROMIUM);
 const chromiumRequired = process.env.CI === 'true';
 if (!haveChromium && !chromiumRequired) console.warn(`report-browser: ${CHROMIUM} not found (apt-get install chromium); skipping the browser test of the reports`);
 
-const examples = readdirSync(join(root, 'scenarios'))
-  .filter((f) => f.endsWith('.yaml'))
-  .sort();
+/** A report with a compare view: the owned flagship (A) against renting the same GPUs (B). */
+const COMPARED = 'h100-llama70b-fp8-owned.yaml+decisions/h100-llama70b-rent.yaml';
+
+const examples = [
+  ...readdirSync(join(root, 'scenarios'))
+    .filter((f) => f.endsWith('.yaml'))
+    .sort(),
+  COMPARED,
+];
 
 /** Runs the CLI without blocking, so that reports render while the browser checks others. */
 function cptsim(args: string[]): Promise<{ code: number | null; stderr: string }> {
@@ -36,8 +42,10 @@ function cptsim(args: string[]): Promise<{ code: number | null; stderr: string }
 
 /** The report of an example, small: 2^10 samples (a power of two, for the Sobol-sampled one). */
 function render(file: string): Promise<{ code: number | null; stderr: string; html: string }> {
-  const html = join(artifacts, file.replace(/\.yaml$/, '.html'));
-  return cptsim(['report', join('scenarios', file), '--samples', '1024', '--backend', 'cpu', '--threads', '1', '--out', html]).then((r) => ({ ...r, html }));
+  const [a, b] = file.split('+') as [string, string | undefined];
+  const html = join(artifacts, `${a.replace(/\.yaml$/, '')}${b ? '-compare' : ''}.html`);
+  const compare = b ? ['--compare', join('scenarios', b)] : [];
+  return cptsim(['report', join('scenarios', a), ...compare, '--samples', '1024', '--backend', 'cpu', '--threads', '1', '--out', html]).then((r) => ({ ...r, html }));
 }
 
 describe.runIf(chromiumRequired)('Chromium under CI', () => {
@@ -106,6 +114,7 @@ describe.skipIf(!haveChromium)('reports in headless Chromium', () => {
       }),
     );
     expect(charts.length).toBeGreaterThanOrEqual(2);
+    if (file === COMPARED) expect(charts.map((c) => c.name)).toContain('compare');
     for (const c of charts) {
       expect(c.visible, `${c.name} visible`).toBe(true);
       expect(c.width, `${c.name} width`).toBeGreaterThan(100);

@@ -146,3 +146,30 @@ describe('cptsim report', () => {
     expect(r.stderr).toContain('--metric: expected one of');
   });
 });
+
+describe('cptsim report --compare', () => {
+  const RENT = 'scenarios/decisions/h100-llama70b-rent.yaml';
+  it('adds a compare view whose P(B < A) and median difference are those of cptsim compare on the same samples', () => {
+    const out = join(tmp, 'compare.html');
+    const r = cptsim('report', FLAGSHIP, '--compare', RENT, '--samples', '4000', '--backend', 'cpu', '--out', out);
+    expect(r.code, r.stderr).toBe(0);
+    const html = readFileSync(out, 'utf8');
+    expect(html).toContain('<section id="comparison">');
+    expect(html).toContain('data-chart="compare"');
+    const c = cptsim('compare', FLAGSHIP, RENT, '--samples', '4000', '--backend', 'cpu', '--format', 'json', '--metric', 'cost_per_mtok_output');
+    expect(c.code, c.stderr).toBe(0);
+    const m = (JSON.parse(c.stdout) as { metrics: Record<string, { p_b_less_than_a: number }> }).metrics.cost_per_mtok_output!;
+    const shown = /P\(B &lt; A\)<\/th><td>([0-9.]+)%/.exec(html);
+    expect(shown).not.toBeNull();
+    // The page prints the same number to 3 significant digits.
+    expect(Number(shown![1]).toPrecision(3)).toBe((100 * m.p_b_less_than_a).toPrecision(3));
+  });
+
+  it('refuses a sweep for the compare view (exit 2, before writing)', () => {
+    const out = join(tmp, 'compare-sweep.html');
+    const r = cptsim('report', SWEEP2, '--compare', FLAGSHIP, '--samples', '100', '--backend', 'cpu', '--out', out);
+    expect(r.code).toBe(2);
+    expect(r.stderr).toContain('--compare');
+    expect(existsSync(out)).toBe(false);
+  });
+});

@@ -85,4 +85,4 @@ export {
   type PartDocument,
   type ShardRunOptions,
 } from './shard.js';
-export { gatherReport, middleCell, REPORT_RANK_SAMPLES, type ReportData, type ReportOptions } from './report.js';
+export { gatherReport, gatherComparison, middleCell, REPORT_RANK_SAMPLES, type ReportData, type ReportOptions, type ReportComparison } from './report.js';

@@ -9,6 +9,9 @@ import type { Plan } from '../plan/types.js';
 import { explainPlan, type ExplainCell } from './explain.js';
 import { planOfCell, rankCorrelation, uncertainInputs, type RankResult } from './sensitivity.js';
 import { simulate, type RunResult, type SimulateOptions } from './simulate.js';
+import { pairedMetric, type PairedMetric } from './compare.js';
+import { checkPairable, sampleValues } from './paired.js';
+import { InputError } from '../errors.js';
 
 /** Samples of the rank-correlation run (at most the scenario's own count). */
 export const REPORT_RANK_SAMPLES = 2 ** 14;
@@ -25,6 +28,58 @@ export interface ReportData {
   explain: ExplainCell;
   /** Null when the scenario has no uncertain input. */
   rank: RankResult | null;
+  /** With `report --compare`: this scenario (A) against another (B) on common random numbers. */
+  comparison?: ReportComparison;
+}
+
+/** A scenario against another on common random numbers, for the report's compare view. */
+export interface ReportComparison {
+  a: string;
+  b: string;
+  metric: string;
+  paired: PairedMetric;
+  /** The finite values of A and of B, and B - A per sample where both are finite, each sorted. */
+  aValues: Float64Array;
+  bValues: Float64Array;
+  difference: Float64Array;
+}
+
+const sortedFinite = (xs: Iterable<number>): Float64Array => Float64Array.from([...xs].filter(Number.isFinite)).sort();
+
+/**
+ * Runs `a` and `b` (plans of one seed, sample count and sampling scheme: their samples share
+ * random numbers) and pairs their values of `metric` sample by sample. Sweeps are for
+ * `cptsim compare`: a report compares scenarios without sweep axes.
+ */
+export async function gatherComparison(
+  a: Plan,
+  b: Plan,
+  engine: Engine,
+  metric: string,
+  files: readonly [string, string],
+  onProgress?: (done: number, total: number) => void,
+): Promise<ReportComparison> {
+  if (a.axes.length > 0 || b.axes.length > 0) {
+    throw new InputError([{ path: '--compare', message: 'the report compares scenarios without sweep axes; compare sweeps cell by cell with `cptsim compare`' }], files[a.axes.length > 0 ? 0 : 1]);
+  }
+  checkPairable([a, b], files, 'report --compare');
+  const ia = a.metrics.indexOf(metric as never);
+  const ib = b.metrics.indexOf(metric as never);
+  if (ia < 0 || ib < 0) throw new InputError([{ path: '--metric', message: `${metric} is not a metric of both scenarios` }], files[ia < 0 ? 0 : 1]);
+  const total = a.samples + b.samples;
+  const va = (await sampleValues(a, engine, [ia], (d) => onProgress?.(d, total)))[0]![0]!;
+  const vb = (await sampleValues(b, engine, [ib], (d) => onProgress?.(a.samples + d, total)))[0]![0]!;
+  const diff: number[] = [];
+  for (let i = 0; i < va.length; i++) if (Number.isFinite(va[i]!) && Number.isFinite(vb[i]!)) diff.push(vb[i]! - va[i]!);
+  return {
+    a: a.name,
+    b: b.name,
+    metric,
+    paired: pairedMetric(va, vb),
+    aValues: sortedFinite(va),
+    bValues: sortedFinite(vb),
+    difference: Float64Array.from(diff).sort(),
+  };
 }
 
 export interface ReportOptions extends SimulateOptions {

@@ -9,6 +9,7 @@ import type { Dist } from '../sampling/index.js';
 import { quantile } from '../sampling/index.js';
 import {
   cellLabel,
+  compareSpec,
   costBreakdownSpec,
   distributionSpec,
   hasCostBreakdown,
@@ -226,6 +227,34 @@ async function chartsSection(d: ReportData): Promise<string> {
   return ['<section id="charts">', '<h2>Charts</h2>', ...figures, '</section>'].join('\n');
 }
 
+/** The compare view: B against A on common random numbers, as numbers and as a chart. */
+async function comparisonSection(d: ReportData): Promise<string> {
+  const c = d.comparison;
+  if (!c) return '';
+  const m = c.paired;
+  const unit = metricUnit(c.metric);
+  const v = (x: number): string => (Number.isFinite(x) ? `${unit.dollars ? '$' : ''}${fmt(x)}` : '-');
+  const rows: [string, string][] = [
+    [`A: ${c.a}, median`, v(m.a.p50)],
+    [`B: ${c.b}, median`, v(m.b.p50)],
+    ['B - A per sample: mean', v(m.difference.mean)],
+    ['B - A per sample: P10 / P50 / P90', `${v(m.difference.p10)} / ${v(m.difference.p50)} / ${v(m.difference.p90)}`],
+    ['B / A per sample: median', fmt(m.ratio.p50)],
+    ['P(B < A)', `${pct(m.p_b_less_than_a)} ± ${pct(m.p_b_less_than_a_stderr)} (binomial standard error)`],
+    ['paired samples', m.pairs.toLocaleString('en-US')],
+  ];
+  return [
+    '<section id="comparison">',
+    `<h2>Comparison: ${escapeHtml(c.metric)}</h2>`,
+    `<p>Both scenarios run the same sample indices on one seed: each input path draws the same random numbers in both, so B - A is taken sample by sample.</p>`,
+    '<table>',
+    ...rows.map(([k, val]) => `<tr><th scope="row">${escapeHtml(k)}</th><td>${escapeHtml(val)}</td></tr>`),
+    '</table>',
+    figure('compare', await renderSvg(compareSpec(c)), `Cumulative distributions of ${c.metric} for A and B, and the histogram of the per-sample difference B - A (the rule at 0: left of it B is lower).`),
+    '</section>',
+  ].join('\n');
+}
+
 function explainSection(d: ReportData): string {
   const e = d.explain;
   const point = Object.keys(e.point).length ? ` in the cell ${cellLabel(e.point)}` : '';
@@ -310,6 +339,7 @@ export async function formatReportHtml(d: ReportData, source: ReportSource): Pro
     runFacts(d, source),
     '</header>',
     charts,
+    await comparisonSection(d),
     summarySection(d),
     inputsSection(d),
     explainSection(d),

@@ -21,6 +21,7 @@ export {
   frontierSpec,
   sweepSpec,
   runChartSpec,
+  compareSpec,
   hasCostBreakdown,
   hasFrontier,
   batchAxis,
