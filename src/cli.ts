@@ -133,6 +133,8 @@ function parseSeconds(text: string): number {
   return s;
 }
 
+
+
 /** A file's text, or an InputError (exit 2) saying why it cannot be read. */
 function readInput(file: string): string {
   try {
@@ -140,16 +142,6 @@ function readInput(file: string): string {
   } catch (e) {
     throw new InputError([{ path: '', message: `cannot read the file: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}` }], file);
   }
-}
-
-function formatResult(result: RunResult, format: string, metric: string, matrix: StatisticName | undefined): string {
-  return format === 'json'
-    ? formatRunJson(result)
-    : format === 'csv'
-      ? formatRunCsv(result)
-      : matrix
-        ? formatSweepMatrix(result, metric, matrix)
-        : formatRunTable(result, { metric });
 }
 
 interface SimOptions {
@@ -499,7 +491,7 @@ export function program(): Command {
           if (!opts.shard) {
             const result = resultOfPart(doc);
             for (const warning of nonFiniteWarnings(result)) say(warning);
-            await emit(formatResult(result, opts.format, metric, opts.matrix), out);
+            await emit(formatRun(opts.format, result, [], metric, opts.matrix), out);
           } else {
             await emit(formatPart(doc), out);
           }
@@ -535,7 +527,7 @@ export function program(): Command {
       if (opts.matrix && plan.axes.length !== 2) {
         throw new InputError([{ path: '--matrix', message: `needs a scenario with exactly two sweep axes, this one has ${plan.axes.length}` }]);
       }
-      await emit(formatResult(result, opts.format, metric, opts.matrix), out);
+      await emit(formatRun(opts.format, result, [], metric, opts.matrix), out);
     });
 
   addSimulationOptions(

@@ -5,6 +5,7 @@
  */
 import { HIST_BINS, HIST_STRIDE, type HistSpec, type Partial } from '../engine/types.js';
 import { binEdge } from './partial.js';
+import { sortedFinite } from './exceedance.js';
 import { histQuantile, sortedQuantile } from './summary.js';
 
 /** Bins of an exported or charted histogram. HIST_BINS is a multiple of it. */
@@ -43,10 +44,9 @@ function probabilities(): number[] {
   return Array.from({ length: CDF_POINTS }, (_, k) => k / (CDF_POINTS - 1));
 }
 
-function fromValues(raw: Float32Array): Distribution {
-  const kept: number[] = [];
-  for (let j = 0; j < raw.length; j++) if (raw[j] === raw[j]) kept.push(raw[j]!);
-  const sorted = Float64Array.from(kept).sort();
+/** The distribution of values (NaN, an infeasible sample or a value that is not finite, left out). */
+export function distributionOfValues(raw: Float32Array): Distribution {
+  const sorted = sortedFinite(raw);
   const n = sorted.length;
   if (n === 0) return { count: 0, min: NaN, max: NaN, log: false, source: 'exact', bins: [], cdf: [] };
   const min = sorted[0]!;
@@ -95,7 +95,7 @@ function fromHistogram(hist: Float64Array, offset: number, spec: HistSpec, min: 
 export function distributions(partial: Partial, hist: HistSpec[] | null): Distribution[] {
   const out: Distribution[] = [];
   for (let i = 0; i < partial.cells * partial.metrics; i++) {
-    if (partial.values) out.push(fromValues(partial.values[i]!));
+    if (partial.values) out.push(distributionOfValues(partial.values[i]!));
     else if (partial.hist && hist) out.push(fromHistogram(partial.hist, i * HIST_STRIDE, hist[i]!, partial.min[i]!, partial.max[i]!, partial.count[i]!));
     else throw new Error('a partial without values or histograms has no distribution');
   }

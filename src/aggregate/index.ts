@@ -24,6 +24,7 @@ export {
 export { toJsonValue, fromJsonValue, DecodeError } from './serialize.js';
 export {
   distributions,
+  distributionOfValues,
   spansDecades,
   COARSE_BINS,
   CDF_POINTS,

@@ -2,7 +2,7 @@
  * What `cptsim report` shows, gathered in one place: the run with its distributions, the explain
  * breakdown at the median inputs, and a rank-correlation sensitivity of one reference cell.
  */
-import { distributions, type Distribution } from '../aggregate/index.js';
+import { distributionOfValues, distributions, type Distribution } from '../aggregate/index.js';
 import type { Engine } from '../engine/types.js';
 import { cellPoint } from '../plan/cells.js';
 import type { Plan } from '../plan/types.js';
@@ -38,13 +38,11 @@ export interface ReportComparison {
   b: string;
   metric: string;
   paired: PairedMetric;
-  /** The finite values of A and of B, and B - A per sample where both are finite, each sorted. */
-  aValues: Float64Array;
-  bValues: Float64Array;
-  difference: Float64Array;
+  /** The distributions of A, of B, and of B - A per sample where both are finite. */
+  aDist: Distribution;
+  bDist: Distribution;
+  difference: Distribution;
 }
-
-const sortedFinite = (xs: Iterable<number>): Float64Array => Float64Array.from([...xs].filter(Number.isFinite)).sort();
 
 /**
  * Runs `a` and `b` (plans of one seed, sample count and sampling scheme: their samples share
@@ -69,16 +67,16 @@ export async function gatherComparison(
   const total = a.samples + b.samples;
   const va = (await sampleValues(a, engine, [ia], (d) => onProgress?.(d, total)))[0]![0]!;
   const vb = (await sampleValues(b, engine, [ib], (d) => onProgress?.(a.samples + d, total)))[0]![0]!;
-  const diff: number[] = [];
-  for (let i = 0; i < va.length; i++) if (Number.isFinite(va[i]!) && Number.isFinite(vb[i]!)) diff.push(vb[i]! - va[i]!);
+  // NaN (a sample infeasible or not finite in either) stays NaN, and is left out like one.
+  const diff = vb.map((b, i) => b - va[i]!);
   return {
     a: a.name,
     b: b.name,
     metric,
     paired: pairedMetric(va, vb),
-    aValues: sortedFinite(va),
-    bValues: sortedFinite(vb),
-    difference: Float64Array.from(diff).sort(),
+    aDist: distributionOfValues(va),
+    bDist: distributionOfValues(vb),
+    difference: distributionOfValues(diff),
   };
 }
 

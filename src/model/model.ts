@@ -196,8 +196,15 @@ export interface Interconnect {
  */
 export function allReduceS(ranks: number, bytes: number, link: Interconnect): number {
   if (ranks <= 1) return 0;
-  const bytesPerS = ranks <= link.scaleUpDomain ? link.scaleUpBytesPerS : link.scaleOutBytesPerS;
-  return ((2 * (ranks - 1)) / ranks) * (bytes / bytesPerS) + link.latencyS;
+  return allReducePerByteS(ranks, link.scaleUpDomain, link.scaleUpBytesPerS, link.scaleOutBytesPerS) * bytes + link.latencyS;
+}
+
+/**
+ * Seconds per byte of a ring all-reduce's message over `ranks` GPUs (allReduceS without the
+ * latency): what `evaluate` multiplies by the bytes in flight. One GPU: 0.
+ */
+function allReducePerByteS(ranks: number, domain: number, upBytesPerS: number, outBytesPerS: number): number {
+  return ranks <= 1 ? 0 : (2 * (ranks - 1)) / ranks / (ranks <= domain ? upBytesPerS : outBytesPerS);
 }
 
 /**
@@ -766,13 +773,11 @@ export function evaluate(x: Float64Array, config: ModelConfig, out: Float64Array
     const latencyS = x[X_LATENCY_US]! * SECONDS_PER_US;
     const actBytes = hidden * ACTIVATION_BYTES;
     // All-reduce over r GPUs of m bytes: ring factor / bandwidth per byte, plus latency.
-    const arPerByte = (r: number): number => (r <= 1 ? 0 : ((2 * (r - 1)) / r) / (r <= domain ? upBytesPerS : outBytesPerS));
-    const arLatency = (r: number): number => (r <= 1 ? 0 : latencyS);
-    let commFixedS = arLatency(tp);
-    let commPerTokenS = (arPerByte(tp) * actBytes) / dp;
+    let commFixedS = tp <= 1 ? 0 : latencyS;
+    let commPerTokenS = (allReducePerByteS(tp, domain, upBytesPerS, outBytesPerS) * actBytes) / dp;
     if (!moe) {
-      commFixedS += arLatency(tp);
-      commPerTokenS += (arPerByte(tp) * actBytes) / dp;
+      commFixedS += tp <= 1 ? 0 : latencyS;
+      commPerTokenS += (allReducePerByteS(tp, domain, upBytesPerS, outBytesPerS) * actBytes) / dp;
     } else {
       const slice = gpus / ep;
       if (ep > 1) {
@@ -781,8 +786,8 @@ export function evaluate(x: Float64Array, config: ModelConfig, out: Float64Array
         commFixedS += 2 * latencyS;
         commPerTokenS += (2 * perToken * actBytes * imbalance * (inside / upBytesPerS + outside / outBytesPerS)) / gpus;
       }
-      commFixedS += arLatency(slice);
-      commPerTokenS += (arPerByte(slice) * actBytes) / ep;
+      commFixedS += slice <= 1 ? 0 : latencyS;
+      commPerTokenS += (allReducePerByteS(slice, domain, upBytesPerS, outBytesPerS) * actBytes) / ep;
     }
     commFixedS *= layers;
     commPerTokenS *= layers;

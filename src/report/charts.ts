@@ -121,42 +121,18 @@ export function distributionSpec(metric: string, dist: Distribution, stats: Stat
   } as TopLevelSpec;
 }
 
-/** `points` + 1 points of the empirical CDF of sorted values (type-7 positions), for a line. */
-function cdfPoints(sorted: Float64Array, points = 200): { x: number; p: number }[] {
-  const n = sorted.length;
-  if (n === 0) return [];
-  return Array.from({ length: points + 1 }, (_, j) => {
-    const p = j / points;
-    const h = (n - 1) * p;
-    const lo = Math.floor(h);
-    const x = sorted[lo]! + (h - lo) * ((sorted[Math.min(lo + 1, n - 1)] ?? sorted[lo]!) - sorted[lo]!);
-    return { x, p };
-  });
-}
-
-/** Even bins from the smallest to the largest of sorted values, each with its share of them. */
-function evenBins(sorted: Float64Array, bins = 40): { lo: number; hi: number; share: number }[] {
-  const n = sorted.length;
-  if (n === 0) return [];
-  const lo = sorted[0]!;
-  const hi = sorted[n - 1]!;
-  const width = hi > lo ? (hi - lo) / bins : 1;
-  const counts = new Array<number>(hi > lo ? bins : 1).fill(0);
-  for (const v of sorted) counts[Math.min(counts.length - 1, Math.floor((v - lo) / width))]! += 1;
-  return counts.map((c, i) => ({ lo: lo + i * width, hi: lo + (i + 1) * width, share: c / n }));
-}
-
 /**
  * A scenario against another on common random numbers: both CDFs of the metric on one axis, and
  * the histogram of the per-sample difference B - A with a rule at zero (left of it, B is cheaper).
  */
 export function compareSpec(c: ReportComparison): TopLevelSpec {
   const unit = metricUnit(c.metric);
-  const log = logFor([c.aValues[0] ?? NaN, c.aValues[c.aValues.length - 1] ?? NaN, c.bValues[0] ?? NaN, c.bValues[c.bValues.length - 1] ?? NaN]);
+  const log = logFor([c.aDist.min, c.aDist.max, c.bDist.min, c.bDist.max]);
   const cdf = [
-    ...cdfPoints(c.aValues).map((d) => ({ ...d, scenario: `A: ${c.a}` })),
-    ...cdfPoints(c.bValues).map((d) => ({ ...d, scenario: `B: ${c.b}` })),
+    ...c.aDist.cdf.map((d) => ({ ...d, scenario: `A: ${c.a}` })),
+    ...c.bDist.cdf.map((d) => ({ ...d, scenario: `B: ${c.b}` })),
   ];
+  const d = c.difference;
   const x = { type: 'quantitative' as const, scale: scaleOf(log), title: unit.title, axis: { format: unit.format, labelOverlap: true } };
   return {
     $schema: 'https://vega.github.io/schema/vega-lite/v6.json',
@@ -179,7 +155,7 @@ export function compareSpec(c: ReportComparison): TopLevelSpec {
         height: PANEL_HEIGHT,
         layer: [
           {
-            data: { values: evenBins(c.difference) },
+            data: { values: d.bins.map((b) => ({ lo: b.lo, hi: b.hi, share: d.count ? b.count / d.count : 0 })) },
             mark: { type: 'rect', color: '#54a24b', stroke: 'white', strokeWidth: 0.5 },
             encoding: {
               x: { field: 'lo', type: 'quantitative', title: `B - A per sample (${unitSymbol(c.metric)})`, axis: { format: unit.format, labelOverlap: true }, scale: { zero: false } },
