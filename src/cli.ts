@@ -15,6 +15,13 @@ import {
   checkResume,
   compare,
   checkExactMemory,
+  converge,
+  checkConditions,
+  parseUntilCondition,
+  roundSchedule,
+  DEFAULT_MAX_SAMPLES,
+  type ConvergedResult,
+  type UntilCondition,
   explainPlan,
   formatPart,
   loadValidationSet,
@@ -59,6 +66,8 @@ import {
   formatRunCsv,
   formatRunJson,
   formatRunTable,
+  formatConvergence,
+  convergenceSummary,
   formatSensitivityJson,
   formatSobolTable,
   formatSweepMatrix,
@@ -125,6 +134,13 @@ function parseShardFlag(text: string): ShardSpec {
   const shard = parseShard(text);
   if (!shard) throw new InvalidArgumentError(`expected k/N with whole numbers 0 <= k < N <= 1000000 (e.g. 0/8 for the first of 8 shards), got "${text}"`);
   return shard;
+}
+
+/** `--until metric.stat=width`, repeatable: every condition must hold. */
+function parseUntil(text: string, previous: UntilCondition[] | undefined): UntilCondition[] {
+  const c = parseUntilCondition(text);
+  if ('error' in c) throw new InvalidArgumentError(c.error);
+  return [...(previous ?? []), c];
 }
 
 function parseSeconds(text: string): number {
@@ -315,8 +331,11 @@ function formatRun(format: string, result: RunResult, dists: Distribution[], met
       return formatHistCsv(result, dists);
     case 'dist-json':
       return formatDistributionJson(result, dists);
-    default:
-      return matrix ? formatSweepMatrix(result, metric, matrix) : formatRunTable(result, { metric });
+    default: {
+      const text = matrix ? formatSweepMatrix(result, metric, matrix) : formatRunTable(result, { metric });
+      const convergence = (result as Partial<ConvergedResult>).convergence;
+      return convergence ? `${text}\n${formatConvergence(convergence, result.cells)}\n` : text;
+    }
   }
 }
 
@@ -366,6 +385,8 @@ export function program(): Command {
     .option('--matrix <statistic>', 'print a two-axis sweep as a matrix of this statistic (e.g. p90) of --metric', parseStatistic)
     .option('--probability-below <metric=x,...>', 'report P(metric <= x) with its Monte Carlo error for each x (repeatable; adds to probability_below: in the file)', parseBelow)
     .option('--cdf <n>', 'add n points of every metric\'s CDF to the JSON result', parseCdfPoints)
+    .option('--until <metric.stat=width>', 'sample in doubling rounds until the 95% interval of the statistic (mean, p1 ... p99) is at most this relative half-width, e.g. cost_per_mtok_output.p50=0.005 or =0.5% (repeatable: every condition, in every sweep cell)', parseUntil)
+    .option('--max-samples <n>', `with --until: samples per cell not to pass (default ${DEFAULT_MAX_SAMPLES.toLocaleString('en-US')}, or the first round when larger)`, parseSamples)
     .option('--shard <k/N>', 'compute only shard k of N (sample indices split in N contiguous ranges) and write a part file for `cptsim merge`', parseShardFlag)
     .option('--checkpoint <file>', 'save the state of the run to this file now and then (atomically), for --resume after a crash or kill')
     .option('--checkpoint-every <seconds>', 'least time between checkpoint writes', parseSeconds, 60)
@@ -382,6 +403,8 @@ export function program(): Command {
           matrix?: StatisticName;
           probabilityBelow?: Record<string, number[]>;
           cdf?: number;
+          until?: UntilCondition[];
+          maxSamples?: number;
           shard?: ShardSpec;
           checkpoint?: string;
           checkpointEvery: number;
@@ -393,6 +416,12 @@ export function program(): Command {
         if (opts.matrix && opts.format !== 'table') {
           throw new InputError([
             { path: '--matrix', message: `is a table; it cannot be written as --format ${opts.format} (which holds every statistic of every cell already)` },
+          ]);
+        }
+        if (opts.maxSamples !== undefined && !opts.until) throw new InputError([{ path: '--max-samples', message: 'is the bound of a convergence run: it needs --until' }]);
+        if (opts.until && (opts.shard || opts.checkpoint)) {
+          throw new InputError([
+            { path: '--until', message: `a convergence run needs every sample of each round in one process: it cannot be combined with ${opts.shard ? '--shard' : '--checkpoint'}; run it whole, or give --samples instead` },
           ]);
         }
         if (opts.resume && !opts.checkpoint) throw new InputError([{ path: '--resume', message: 'needs --checkpoint FILE (the checkpoint to continue from)' }]);
@@ -435,20 +464,43 @@ export function program(): Command {
         }
         const chartOut = opts.chart !== undefined ? outputOf(opts.chart, file) : undefined;
         // Before an engine is started: refusing takes no time.
-        checkExactMemory(plan, opts.quantiles);
+        let maxSamples: number | undefined;
+        if (opts.until) {
+          checkConditions(plan, opts.until);
+          maxSamples = opts.maxSamples ?? Math.max(DEFAULT_MAX_SAMPLES, plan.samples);
+          const rounds = roundSchedule(plan.samples, maxSamples, plan.sampling);
+          checkExactMemory({ ...plan, samples: rounds[rounds.length - 1]! }, opts.quantiles);
+        } else {
+          checkExactMemory(plan, opts.quantiles);
+        }
         const p = progress();
         const engine = await engineFor(plan, opts, p);
-        const meter = p.task('run', { evaluationsPerUnit: cellCount(plan) });
+        let meter = p.task('run', { evaluationsPerUnit: cellCount(plan) });
         try {
           if (!opts.shard && !checkpointOut) {
-            const { result, partial, hist } = await simulate(plan, engine, packageVersion(), {
+            const simulateOptions = {
               quantiles: opts.quantiles,
-              onProgress: (d, t) => meter.update(d, t),
+              onProgress: (d: number, t: number) => meter.update(d, t),
               probabilityBelow: below,
               ...(opts.cdf !== undefined ? { cdfPoints: opts.cdf } : {}),
-            });
+            };
+            const { result, partial, hist } = opts.until
+              ? await converge(plan, engine, packageVersion(), {
+                  ...simulateOptions,
+                  conditions: opts.until,
+                  ...(maxSamples !== undefined ? { maxSamples } : {}),
+                  onRound: (k, n, of) => {
+                    meter.end();
+                    meter = p.task(`round ${k} of at most ${of}`, { evaluationsPerUnit: cellCount(plan) });
+                    meter.update(0, n);
+                  },
+                })
+              : await simulate(plan, engine, packageVersion(), simulateOptions);
             meter.end();
             for (const warning of nonFiniteWarnings(result)) say(warning);
+            const convergence = (result as Partial<ConvergedResult>).convergence;
+            if (convergence && !convergence.converged) say(`warning: ${convergenceSummary(convergence)}`);
+            else if (convergence && !['table', 'json'].includes(opts.format)) say(convergenceSummary(convergence));
             const dists = chartOut !== undefined || distributionFormat ? distributions(partial, hist) : [];
             const chart = chartOut !== undefined ? runChartSpec(result, dists, metric, opts.matrix ?? 'p50') : null;
             const text = formatRun(opts.format, result, dists, metric, opts.matrix);

@@ -86,3 +86,25 @@ export {
   type ShardRunOptions,
 } from './shard.js';
 export { gatherReport, gatherComparison, middleCell, REPORT_RANK_SAMPLES, type ReportData, type ReportOptions, type ReportComparison } from './report.js';
+export {
+  converge,
+  conditionReports,
+  parseUntilCondition,
+  checkConditions,
+  roundSchedule,
+  binomialRanks,
+  histRankEdge,
+  CONVERGENCE_CONFIDENCE,
+  DEFAULT_MAX_SAMPLES,
+  UNTIL_STATISTICS,
+  Z_95,
+  type UntilCondition,
+  type UntilStatistic,
+  type ConvergeOptions,
+  type ConvergedResult,
+  type ConvergedSimulation,
+  type ConvergenceReport,
+  type ConditionReport,
+  type ConditionCell,
+  type RoundReport,
+} from './converge.js';

@@ -28,3 +28,4 @@ export {
   cellLabel,
 } from './charts.js';
 export { Progress, formatDuration, type ProgressStream, type ProgressOptions, type ProgressTask, type TaskOptions } from './progress.js';
+export { formatConvergence, convergenceSummary } from './converge.js';
