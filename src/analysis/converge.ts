@@ -235,14 +235,21 @@ interface Interval {
  */
 function cellEntry(iv: Interval, target: number): ConditionCell {
   const half = (iv.upper - iv.lower) / 2;
-  const cell = { estimate: finiteOrNull(iv.estimate), lower: finiteOrNull(iv.lower), upper: finiteOrNull(iv.upper), half_width: finiteOrNull(half), values: iv.values };
-  if (iv.note !== undefined) return { ...cell, relative_half_width: null, met: false, note: iv.note };
-  if (half === 0) return { ...cell, relative_half_width: 0, met: true };
-  if (iv.estimate === 0) {
-    return { ...cell, relative_half_width: null, met: false, note: 'the estimate is 0 and its interval is not: a relative width is undefined' };
-  }
+  const entry = (relative: number | null, met: boolean, note?: string): ConditionCell => ({
+    estimate: finiteOrNull(iv.estimate),
+    lower: finiteOrNull(iv.lower),
+    upper: finiteOrNull(iv.upper),
+    half_width: finiteOrNull(half),
+    relative_half_width: relative,
+    values: iv.values,
+    met,
+    ...(note !== undefined ? { note } : {}),
+  });
+  if (iv.note !== undefined) return entry(null, false, iv.note);
+  if (half === 0) return entry(0, true);
+  if (iv.estimate === 0) return entry(null, false, 'the estimate is 0 and its interval is not: a relative width is undefined');
   const r = half / Math.abs(iv.estimate);
-  return { ...cell, relative_half_width: r, met: r <= target };
+  return entry(r, r <= target);
 }
 
 /**

@@ -41,12 +41,15 @@ export function formatConvergence(c: ConvergenceReport, cells: readonly { point:
     ];
   });
   const header = ['condition', 'target', 'achieved', 'interval', 'met', ...(sweep ? ['worst cell'] : []), ...(notes ? ['why'] : [])];
-  const history = c.rounds.map((r) => `${count(r.samples)}: ${r.achieved.map(width).join(', ')}`).join('; ');
+  const names = c.conditions.map((x) => `${x.metric}.${x.statistic}`);
+  const history = c.rounds.map((r) => [count(r.samples), ...r.achieved.map(width)]);
   return [
     convergenceSummary(c),
     '',
     table(rows, header, 'lrrrlll'),
     '',
-    `relative half-widths by round (samples: ${c.conditions.map((x) => `${x.metric}.${x.statistic}`).join(', ')}): ${history}`,
+    'relative half-width by round:',
+    '',
+    table(history, ['samples', ...names], 'r'.repeat(names.length + 1)),
   ].join('\n');
 }
