@@ -16,9 +16,8 @@ import {
   compare,
   checkExactMemory,
   converge,
-  checkConditions,
+  checkConvergence,
   parseUntilCondition,
-  roundSchedule,
   DEFAULT_MAX_SAMPLES,
   type ConvergedResult,
   type UntilCondition,
@@ -466,10 +465,8 @@ export function program(): Command {
         // Before an engine is started: refusing takes no time.
         let maxSamples: number | undefined;
         if (opts.until) {
-          checkConditions(plan, opts.until);
           maxSamples = opts.maxSamples ?? Math.max(DEFAULT_MAX_SAMPLES, plan.samples);
-          const rounds = roundSchedule(plan.samples, maxSamples, plan.sampling);
-          checkExactMemory({ ...plan, samples: rounds[rounds.length - 1]! }, opts.quantiles);
+          checkConvergence(plan, { conditions: opts.until, maxSamples, quantiles: opts.quantiles });
         } else {
           checkExactMemory(plan, opts.quantiles);
         }

@@ -12,6 +12,7 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { emptyPartial } from '../src/aggregate/index.js';
 import {
   binomialRanks,
+  checkConvergence,
   conditionReports,
   converge,
   parseUntilCondition,
@@ -205,6 +206,14 @@ describe('the --until syntax and the round schedule', () => {
 
   it('keeps Sobol rounds powers of two (the last doubling at or below the bound)', () => {
     expect(roundSchedule(1024, 10_000, 'sobol')).toEqual([1024, 2048, 4096, 8192]);
+  });
+
+  it('refuses --quantiles exact when the last round would not fit in memory, naming the bound', () => {
+    const plan = planOf(NORMAL);
+    // 2^20 samples x 1 cell x 1 metric x 4 bytes = 4 MiB: within an 8 MiB budget, 2^21 is not.
+    const options = { conditions: [{ metric: 'y', statistic: 'mean' as const, relativeHalfWidth: 0.01 }], quantiles: 'exact' as const, exactBudgetBytes: 8 * 2 ** 20 };
+    expect(checkConvergence(plan, { ...options, maxSamples: 2 ** 21 })).toHaveLength(12);
+    expect(() => checkConvergence(plan, { ...options, maxSamples: 2 ** 22 })).toThrow(/--quantiles: exact quantiles keep every value: 4,194,304 samples.*4,194,304 samples is the last round of --until: a lower --max-samples also does/);
   });
 
   it('refuses a bound below the first round, and one the sampling scheme cannot run', () => {
@@ -488,6 +497,7 @@ describe('cptsim run --until', () => {
 
   it.each([
     [['--until', 'no_such_metric.p50=0.01'], /--until: unknown metric "no_such_metric"/],
+    [['--until', 'cost_per_mtok_outptu.p50=0.01'], /--until: unknown metric "cost_per_mtok_outptu"; did you mean `cost_per_mtok_output`\?/],
     [['--until', 'cost_per_mtok_output.p42=0.01'], /--until.*unknown statistic "p42"/],
     [['--until', 'cost_per_mtok_output.p50=0'], /--until.*relative half-width > 0/],
     [['--until', 'cost_per_mtok_output.p50=-0.1'], /--until.*relative half-width > 0/],

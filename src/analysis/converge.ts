@@ -16,6 +16,7 @@ import { InputError } from '../errors.js';
 import type { Engine } from '../engine/types.js';
 import type { Plan } from '../plan/types.js';
 import { checkSampleCount } from '../sampling/index.js';
+import { didYouMean } from '../suggest.js';
 import { checkExactMemory, simulate, type RunResult, type SimulateOptions, type Simulation } from './simulate.js';
 
 /** Confidence of every interval `--until` checks. */
@@ -65,7 +66,7 @@ export function parseUntilCondition(text: string): UntilCondition | { error: str
 export function checkConditions(plan: Plan, conditions: readonly UntilCondition[]): void {
   const issues = conditions
     .filter((c) => !plan.metrics.includes(c.metric))
-    .map((c) => ({ path: '--until', message: `unknown metric "${c.metric}" (this scenario's metrics: ${plan.metrics.join(', ')})` }));
+    .map((c) => ({ path: '--until', message: `unknown metric "${c.metric}"${didYouMean(c.metric, plan.metrics)} (this scenario's metrics: ${plan.metrics.join(', ')})` }));
   if (issues.length) throw new InputError(issues);
 }
 
@@ -327,6 +328,25 @@ export function conditionReports(plan: Plan, sim: Simulation, conditions: readon
   });
 }
 
+/**
+ * Everything a convergence run can refuse before it starts (InputError, exit 2): conditions on
+ * unknown metrics, a bound the schedule or sampling scheme cannot take, and `--quantiles exact`
+ * for a last round that would not fit in memory. Returns the rounds' sample counts.
+ */
+export function checkConvergence(plan: Plan, options: Pick<ConvergeOptions, 'conditions' | 'maxSamples' | 'quantiles' | 'exactBudgetBytes'>): number[] {
+  checkConditions(plan, options.conditions);
+  const maxSamples = options.maxSamples ?? Math.max(DEFAULT_MAX_SAMPLES, plan.samples);
+  const schedule = roundSchedule(plan.samples, maxSamples, plan.sampling);
+  const last = schedule[schedule.length - 1]!;
+  try {
+    checkExactMemory({ ...plan, samples: last }, options.quantiles, options.exactBudgetBytes);
+  } catch (e) {
+    if (!(e instanceof InputError)) throw e;
+    throw new InputError(e.issues.map((i) => ({ ...i, message: `${i.message}; ${last.toLocaleString('en-US')} samples is the last round of --until: a lower --max-samples also does` })));
+  }
+  return schedule;
+}
+
 export interface ConvergeOptions extends Omit<SimulateOptions, 'onProgress'> {
   conditions: readonly UntilCondition[];
   /** Samples per cell not to pass (default: DEFAULT_MAX_SAMPLES, or the first round when larger). */
@@ -344,10 +364,7 @@ export interface ConvergeOptions extends Omit<SimulateOptions, 'onProgress'> {
  * the added `convergence` report.
  */
 export async function converge(plan: Plan, engine: Engine, version: string, options: ConvergeOptions): Promise<ConvergedSimulation> {
-  checkConditions(plan, options.conditions);
-  const maxSamples = options.maxSamples ?? Math.max(DEFAULT_MAX_SAMPLES, plan.samples);
-  const schedule = roundSchedule(plan.samples, maxSamples, plan.sampling);
-  checkExactMemory({ ...plan, samples: schedule[schedule.length - 1]! }, options.quantiles, options.exactBudgetBytes);
+  const schedule = checkConvergence(plan, options);
   const now = options.now ?? (() => performance.now() / 1000);
   const { conditions, maxSamples: _max, onRound, onProgress, ...simulateOptions } = options;
   const rounds: RoundReport[] = [];

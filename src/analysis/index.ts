@@ -91,6 +91,7 @@ export {
   conditionReports,
   parseUntilCondition,
   checkConditions,
+  checkConvergence,
   roundSchedule,
   binomialRanks,
   histRankEdge,
