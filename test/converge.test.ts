@@ -464,7 +464,7 @@ describe('cptsim run --until', () => {
   it('says on stderr, and in the JSON, when it reaches --max-samples without converging, and exits 0', () => {
     const r = cptsim('run', FLAGSHIP, ...base, '--until', 'cost_per_mtok_output.p99=0.0001', '--max-samples', '5000', '--format', 'json');
     expect(r.code).toBe(0);
-    expect(r.stderr).toMatch(/warning: NOT converged: reached --max-samples 5,000 after 3 rounds with cost_per_mtok_output\.p99 at [\d.]+% \(target 0\.01%\)/);
+    expect(r.stderr).toMatch(/warning: NOT converged: reached the bound of 5,000 samples \(--max-samples\) after 3 rounds with cost_per_mtok_output\.p99 at [\d.]+% \(target 0\.01%\)/);
     const c = (JSON.parse(r.stdout) as ConvergedResult).convergence;
     expect(c).toMatchObject({ converged: false, max_samples_reached: true, samples: 5000, max_samples: 5000 });
     expect(c.rounds.map((x) => x.samples)).toEqual([2048, 4096, 5000]);
@@ -490,7 +490,7 @@ describe('cptsim run --until', () => {
     const file = scenarioFile('zero.yaml', SWEPT('0, 10'));
     const r = cptsim('run', file, '--backend', 'cpu', '--threads', '1', '--until', 'y.mean=0.05', '--max-samples', '2000');
     expect(r.code).toBe(0);
-    expect(r.stderr).toMatch(/NOT converged: reached --max-samples 2,000 after 2 rounds with y\.mean at [\d.]+% \(target 5%\)/);
+    expect(r.stderr).toMatch(/NOT converged: reached the bound of 2,000 samples \(--max-samples\) after 2 rounds with y\.mean at [\d.]+% \(target 5%\)/);
     expect(r.stdout).toMatch(/NOT converged/);
     expect(r.stdout).toMatch(/worst cell/);
   });

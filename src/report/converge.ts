@@ -18,7 +18,7 @@ export function convergenceSummary(c: ConvergenceReport): string {
   }
   const unmet = c.conditions.filter((x) => !x.met).map((x) => `${x.metric}.${x.statistic} at ${width(x.achieved)} (target ${pct(x.target)})`);
   return (
-    `NOT converged: reached --max-samples ${count(c.max_samples)} after ${rounds} with ${unmet.join(', ')}; ` +
+    `NOT converged: reached the bound of ${count(c.max_samples)} samples (--max-samples) after ${rounds} with ${unmet.join(', ')}; ` +
     `the result is that of ${count(c.samples)} samples`
   );
 }
