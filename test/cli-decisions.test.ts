@@ -149,7 +149,7 @@ describe("the README's Decisions commands", () => {
   const commands = [...section.matchAll(/\| `npx cptsim ([^`]+)` \|/g)].map((m) => m[1]!.split(' '));
 
   it('lists one command per question', () => {
-    expect(commands.map((c) => c[0])).toEqual(['compare', 'breakeven', 'breakeven', 'breakeven', 'run', 'run']);
+    expect(commands.map((c) => c[0])).toEqual(['compare', 'breakeven', 'breakeven', 'breakeven', 'run', 'run', 'run']);
   });
 
   it.each(commands.map((c) => [c.join(' '), c] as const))('%s', (_, args) => {

@@ -443,6 +443,11 @@ describe('cptsim run --until', () => {
     expect(r.code).toBe(0);
     const converged = JSON.parse(r.stdout) as ConvergedResult;
     expect(converged.convergence.converged).toBe(true);
+    // The report comes before the cells, in the README's order.
+    expect(Object.keys(converged).slice(-2)).toEqual(['convergence', 'cells']);
+    expect(Object.keys(converged.convergence)).toEqual(['converged', 'confidence', 'samples', 'max_samples', 'max_samples_reached', 'samples_total', 'rounds', 'conditions']);
+    expect(Object.keys(converged.convergence.conditions[0]!)).toEqual(['metric', 'statistic', 'target', 'achieved', 'worst_cell', 'met', 'cells']);
+    expect(Object.keys(converged.convergence.conditions[0]!.cells[0]!)).toEqual(['estimate', 'lower', 'upper', 'half_width', 'relative_half_width', 'values', 'met']);
     expect(converged.convergence.conditions.map((c) => `${c.metric}.${c.statistic}`)).toEqual(['cost_per_mtok_output.p50', 'ttft_s.p90']);
     const n = converged.samples;
     expect(n).toBeGreaterThan(2048); // the first round is not enough at these widths
