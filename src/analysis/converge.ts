@@ -101,8 +101,8 @@ export function roundSchedule(first: number, max: number, sampling: Plan['sampli
  * `upper` is n + 1 (no upper end) when P(B >= n) = p^n > a/2.
  *
  * The binomial probabilities are summed over mode +- (10 sd + 30), outside of which the binomial
- * has less than 1e-20 of its mass, starting from the mode and normalised by the window's sum (so
- * no factorial is needed): O(sqrt(n p (1 - p))) work.
+ * has about 1e-20 of its mass or less (a Chernoff bound), starting from the mode and normalised by
+ * the window's sum (so no factorial is needed): O(sqrt(n p (1 - p))) work.
  */
 export function binomialRanks(n: number, p: number, confidence = CONVERGENCE_CONFIDENCE): { lower: number; upper: number } {
   if (!(n >= 1) || !(p > 0 && p < 1)) throw new RangeError(`binomialRanks: expected n >= 1 and 0 < p < 1, got n ${n}, p ${p}`);
