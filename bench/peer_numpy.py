@@ -327,6 +327,41 @@ def model(v, cfg, n):
     return metrics, feasible, np.broadcast_to(miss, (n,)) & feasible
 
 
+def copula_of(plan, dists):
+    """The plan's rank correlations (docs/model.md "Correlated inputs") among its random inputs of
+    the first cell: their slots and a factor L of the normal correlation matrix (rho_n =
+    2 sin(pi rho_s / 6)), or None."""
+    random = {path: slot for slot, (path, dist) in dists.items() if dist["kind"] != "const"}
+    pairs = [c for c in plan.get("correlations") or [] if c["between"][0] in random and c["between"][1] in random]
+    if not pairs:
+        return None
+    slots = sorted({random[p] for c in pairs for p in c["between"]})
+    index = {slot: k for k, slot in enumerate(slots)}
+    r = np.eye(len(slots))
+    for c in pairs:
+        a, b = index[random[c["between"][0]]], index[random[c["between"][1]]]
+        rank = c["rank"]
+        r[a, b] = r[b, a] = rank if abs(rank) == 1 else 2 * math.sin(math.pi * rank / 6)
+    # A factor that also serves a singular (rank 1) matrix: V sqrt(W) of its eigendecomposition.
+    w, v = np.linalg.eigh(r)
+    return slots, v * np.sqrt(np.clip(w, 0, None))
+
+
+def apply_copula(rng, copula, values, names, n):
+    """Reorders each correlated input's independent draws by the ranks of correlated normal scores
+    Z = N L^T: the i-th smallest draw goes where the i-th smallest score is, which gives the
+    Gaussian copula's joint law with the draws' own marginals (the engines instead transform
+    Phi(Z) by the inverse CDFs; the law is the same, the draws differ)."""
+    slots, factor = copula
+    z = rng.standard_normal((n, len(slots))) @ factor.T
+    for k, slot in enumerate(slots):
+        column = np.broadcast_to(values[names[slot]], (n,))
+        order = np.argsort(z[:, k], kind="stable")
+        placed = np.empty_like(column)
+        placed[order] = np.sort(column)
+        values[names[slot]] = placed
+
+
 def first_cell_dists(plan):
     """Each input's distribution in the first sweep cell: swept inputs at their first value."""
     dists = {}
@@ -379,6 +414,7 @@ def main(argv):
     dists = first_cell_dists(plan)
     key = plan.get("key", [0, 0])
     rng = np.random.Generator(np.random.Philox(int(key[0]) + (int(key[1]) << 32)))
+    copula = copula_of(plan, dists)
 
     quantile_samples = min(total, QUANTILE_SAMPLE_CAP, QUANTILE_VALUE_BUDGET // max(1, len(metric_names)))
 
@@ -391,6 +427,8 @@ def main(argv):
     while done < total:
         n = min(CHUNK, total - done)
         values = {names[slot]: draw(rng, dist, n) for slot, (_, dist) in sorted(dists.items())}
+        if copula is not None:
+            apply_copula(rng, copula, values, names, n)
         metrics, feasible, miss = model(values, cfg, n)
         feasible_count += int(np.count_nonzero(feasible))
         miss_count += int(np.count_nonzero(miss))

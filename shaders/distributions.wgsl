@@ -12,9 +12,10 @@
 // Needs: philox.wgsl and qmc.wgsl before it, and the caller's bindings file declaring
 //   var<storage, read> params: array<u32>;   (any group/binding; the name must be `params`)
 // holding the table that encodeParams() in src/sampling/encode.ts builds:
-//   header of DIST_HEADER_WORDS = 4 u32: [0] scheme (DIST_SCHEME_*), [1] n - 1 for the run's
-//   sample count n, [2] word offset of the Sobol direction words, [3] number of entries;
-//   entries of DIST_ENTRY_WORDS = 12 u32 at params[4 + 12 * entry ..]:
+//   header of DIST_HEADER_WORDS = 5 u32: [0] scheme (DIST_SCHEME_*), [1] n - 1 for the run's
+//   sample count n, [2] word offset of the Sobol direction words, [3] number of entries,
+//   [4] word offset of the copula block (0: no input is correlated);
+//   entries of DIST_ENTRY_WORDS = 12 u32 at params[5 + 12 * entry ..]:
 //     [0] kind (DIST_KIND_*), [1] stream id, [2] aux offset (absolute word index), [3] aux count,
 //     [4] QMC seed, [5] QMC dimension, [6..11] p0..p5 as f32 bits, per kind:
 //       const       value
@@ -26,7 +27,13 @@
 //       beta/PERT   min, max, knots per unit of logit u (128), half = index of the knot at t = 0
 //   then aux data: discrete = aux count values (f32), then aux count cumulative weights (f32);
 //   beta = aux count = 2 half + 1 knots y_k (f32), the logit of the quantile at
-//   logit u = (k - half) / p2.
+//   logit u = (k - half) / p2;
+//   the copula block at c = [4]: [c] m correlated entries, [c + 1 + e] k + 1 for the entry of
+//   correlated input k (0 for the others), [c + 1 + entries + k] the entry of correlated input k,
+//   then the lower Cholesky factor row by row, L[k][j] (f32) at c + 1 + entries + m + k(k+1)/2 + j.
+// Correlated inputs (the caller's loop, shaders/mc.wgsl; src/sampling/copula.ts on the CPU): the
+// normal scores z = Phi^-1(u) of their draw-0 uniforms (dist_copula_score), mixed z' = L z, go back
+// through Phi and each input's inverse CDF (dist_copula_value).
 // Every kind but const is an inverse CDF of one uniform: Philox draw 0 (4th counter word 0) under
 // the random scheme; under lhs / sobol, for sample i = 4q + lane below n, the input's Latin
 // hypercube uniform (jitter: that lane's draw-0 Philox word) or scrambled Sobol uniform of
@@ -46,7 +53,13 @@ const DIST_KIND_BETA: u32 = 5u;
 const DIST_KIND_DISCRETE: u32 = 6u;
 const DIST_SCHEME_RANDOM: u32 = 0u;
 const DIST_SCHEME_LHS: u32 = 1u;
-const DIST_HEADER_WORDS: u32 = 4u;
+const DIST_HEADER_WORDS: u32 = 5u;
+const DIST_COPULA_WORD: u32 = 4u;
+// The smallest uniform any sampler gives (LHS: 2^-25): the copula's uniforms stay at or above it
+// on both sides (COPULA_U_MIN in src/sampling/copula.ts).
+const DIST_COPULA_U_MIN: f32 = 0x1p-25f;
+// Normal scores beyond +-6 give a tail below DIST_COPULA_U_MIN anyway; clamping keeps exp finite.
+const DIST_COPULA_Z_MAX: f32 = 6.0;
 const DIST_ENTRY_WORDS: u32 = 12u;
 const DIST_PARAM_WORD: u32 = 6u;
 
@@ -108,14 +121,14 @@ fn dist_inv_norm(p: vec4<f32>, q: vec4<f32>) -> vec4<f32> {
   return select(tail, central, abs(s) <= vec4<f32>(0.425));
 }
 
-// Tabulated inverse CDF (transformUniform in src/sampling/sample.ts): t = logit(u) (1 - u is
-// exact), its knot position, y linear between knots k and k + 1, then min + range * sigmoid(y)
+// Tabulated inverse CDF (transformUniform in src/sampling/sample.ts): t = logit(u) = log(u) - log(v)
+// with v = 1 - u, its knot position, y linear between knots k and k + 1, then min + range * sigmoid(y)
 // from the nearer end of the range.
-fn dist_beta(entry: u32, u: vec4<f32>) -> vec4<f32> {
+fn dist_beta(entry: u32, u: vec4<f32>, v: vec4<f32>) -> vec4<f32> {
   let base = dist_base(entry);
   let aux = params[base + 2u];
   let half = dist_param(entry, 3u);
-  let t = log(u) - log(1.0 - u);
+  let t = log(u) - log(v);
   // Knot position relative to the knot at t = 0 (a product by a power of two: exact).
   let r = clamp(t * dist_param(entry, 2u), vec4<f32>(-half), vec4<f32>(half));
   let below = min(floor(r), vec4<f32>(half - 1.0));
@@ -153,15 +166,11 @@ fn dist_discrete(entry: u32, u: vec4<f32>) -> vec4<f32> {
   return result;
 }
 
-fn sample_param_k(entry: u32, q: u32, q_hi: u32, key: vec2<u32>) -> vec4<f32> {
-  let base = dist_base(entry);
-  let kind = params[base];
-  let stream = params[base + 1u];
+// The inverse CDF of a (non-constant) entry at the uniforms u, with v = 1 - u given without
+// cancellation: 1.0 - u of a sampler's uniform (exact), or the copula's Phi(-z).
+fn dist_transform(entry: u32, u: vec4<f32>, v: vec4<f32>) -> vec4<f32> {
+  let kind = params[dist_base(entry)];
   let p0 = dist_param(entry, 0u);
-  if (kind == DIST_KIND_CONST) {
-    return vec4<f32>(p0);
-  }
-  let u = dist_uniforms(entry, stream, q, q_hi, key);
   let p1 = dist_param(entry, 1u);
   switch kind {
     case DIST_KIND_UNIFORM: {
@@ -169,19 +178,19 @@ fn sample_param_k(entry: u32, q: u32, q_hi: u32, key: vec2<u32>) -> vec4<f32> {
     }
     case DIST_KIND_NORMAL: {
       let mass = dist_param(entry, 4u);
-      let z = dist_inv_norm(dist_param(entry, 2u) + u * mass, dist_param(entry, 3u) + (1.0 - u) * mass);
+      let z = dist_inv_norm(dist_param(entry, 2u) + u * mass, dist_param(entry, 3u) + v * mass);
       return p0 + p1 * z;
     }
     case DIST_KIND_LOGNORMAL: {
-      return p0 * exp(p1 * dist_inv_norm(u, 1.0 - u));
+      return p0 * exp(p1 * dist_inv_norm(u, v));
     }
     case DIST_KIND_TRIANGULAR: {
       let below = p0 + sqrt(u * dist_param(entry, 3u));
-      let above = p1 - sqrt((1.0 - u) * dist_param(entry, 4u));
+      let above = p1 - sqrt(v * dist_param(entry, 4u));
       return select(above, below, u < vec4<f32>(dist_param(entry, 2u)));
     }
     case DIST_KIND_BETA: {
-      return dist_beta(entry, u);
+      return dist_beta(entry, u, v);
     }
     case DIST_KIND_DISCRETE: {
       return dist_discrete(entry, u);
@@ -190,6 +199,64 @@ fn sample_param_k(entry: u32, q: u32, q_hi: u32, key: vec2<u32>) -> vec4<f32> {
       return vec4<f32>(0.0);
     }
   }
+}
+
+fn sample_param_k(entry: u32, q: u32, q_hi: u32, key: vec2<u32>) -> vec4<f32> {
+  let base = dist_base(entry);
+  if (params[base] == DIST_KIND_CONST) {
+    return vec4<f32>(dist_param(entry, 0u));
+  }
+  let u = dist_uniforms(entry, params[base + 1u], q, q_hi, key);
+  return dist_transform(entry, u, 1.0 - u);
+}
+
+// Correlated inputs in the table (0 when none: the caller then skips the copula entirely).
+fn dist_copula_count() -> u32 {
+  let c = params[DIST_COPULA_WORD];
+  return select(0u, params[c], c != 0u);
+}
+
+// k + 1 when entry is correlated input k, else 0. Only with dist_copula_count() > 0.
+fn dist_copula_pos(entry: u32) -> u32 {
+  return params[params[DIST_COPULA_WORD] + 1u + entry];
+}
+
+// The entry of correlated input k.
+fn dist_copula_entry(k: u32) -> u32 {
+  return params[params[DIST_COPULA_WORD] + 1u + params[3] + k];
+}
+
+// L[k][j], j <= k: the lower Cholesky factor of the normal correlation matrix.
+fn dist_copula_lower(k: u32, j: u32) -> f32 {
+  let c = params[DIST_COPULA_WORD];
+  return bitcast<f32>(params[c + 1u + params[3] + params[c] + k * (k + 1u) / 2u + j]);
+}
+
+// The normal scores Phi^-1(u) of an entry's draw-0 uniforms for samples 4q .. 4q+3.
+fn dist_copula_score(entry: u32, q: u32, q_hi: u32, key: vec2<u32>) -> vec4<f32> {
+  let u = dist_uniforms(entry, params[dist_base(entry) + 1u], q, q_hi, key);
+  return dist_inv_norm(u, 1.0 - u);
+}
+
+// Phi(-x) for x >= 0, with relative accuracy: 0.5 erfc(x / sqrt 2), erfc by the Chebyshev fit of
+// Numerical Recipes (Press et al., 2nd ed., section 6.2, erfcc; fractional error below 1.2e-7).
+fn dist_norm_upper(x: vec4<f32>) -> vec4<f32> {
+  let y = x * 0.70710678;
+  let t = 1.0 / (1.0 + 0.5 * y);
+  let poly = -1.26551223 + t * (1.00002368 + t * (0.37409196 + t * (0.09678418 + t * (-0.18628806
+    + t * (0.27886807 + t * (-1.13520398 + t * (1.48851587 + t * (-0.82215223 + t * 0.17087277))))))));
+  return 0.5 * t * exp(-y * y + poly);
+}
+
+// The values of an entry at its mixed normal scores z' = (L z): its inverse CDF at u = Phi(z'),
+// v = Phi(-z'), each from the small tail and held at or above DIST_COPULA_U_MIN.
+fn dist_copula_value(entry: u32, z: vec4<f32>) -> vec4<f32> {
+  let zc = clamp(z, vec4<f32>(-DIST_COPULA_Z_MAX), vec4<f32>(DIST_COPULA_Z_MAX));
+  let tail = dist_norm_upper(abs(zc));
+  let lower = zc < vec4<f32>(0.0);
+  let u = max(select(1.0 - tail, tail, lower), vec4<f32>(DIST_COPULA_U_MIN));
+  let v = max(select(tail, 1.0 - tail, lower), vec4<f32>(DIST_COPULA_U_MIN));
+  return dist_transform(entry, u, v);
 }
 
 fn sample_param(entry: u32, q: u32, q_hi: u32) -> vec4<f32> {

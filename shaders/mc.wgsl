@@ -26,7 +26,8 @@
 // (t * num_workgroups + w) * WG_SIZE + i), so the number of workgroups, and with it the size of the
 // per-workgroup output, is the host's choice and stays below the 65535 dispatch limit.
 // Per quad the invocation draws every random input once, straight into the input vector
-// (sample_param: one Philox call per input and draw feeds all four samples), then for each cell
+// (sample_param: one Philox call per input and draw feeds all four samples; correlated inputs
+// together through the Gaussian copula, mc_copula, when the params table has one), then for each cell
 // of this pass sets the cell's swept inputs, evaluates the model once for the quad (model_eval4:
 // the four samples are the lanes of vec4 values, so there is no loop over samples) and
 // accumulates the plan's metrics:
@@ -155,6 +156,33 @@ fn mc_set_input(x: ptr<function, array<vec4<f32>, N_SLOTS>>, xc: ptr<function, a
   }
 }
 
+// Reads plan input s of all four lanes (the counterpart of mc_set_input).
+fn mc_get_input(x: ptr<function, array<vec4<f32>, N_SLOTS>>, xc: ptr<function, array<vec4<f32>, MC_N_XC>>, s: u32) -> vec4<f32> {
+  if (MC_CUSTOM && s >= N_SLOTS) {
+    return (*xc)[s - N_SLOTS];
+  }
+  return (*x)[s];
+}
+
+// The correlated inputs of quad q (docs/model.md "Correlated inputs"): each input's slot first
+// holds its normal score z_k, then, from the last input down (row k of z' = L z reads z_0 .. z_k,
+// none of them overwritten yet), its value at z'_k. No scratch array, so no limit on their number.
+fn mc_copula(x: ptr<function, array<vec4<f32>, N_SLOTS>>, xc: ptr<function, array<vec4<f32>, MC_N_XC>>, m: u32, q: u32, q_hi: u32) {
+  for (var k = 0u; k < m; k++) {
+    let e = dist_copula_entry(k);
+    mc_set_input(x, xc, tables[mc.random_table + e], dist_copula_score(e, q, q_hi, mc.key));
+  }
+  for (var k1 = m; k1 > 0u; k1--) {
+    let k = k1 - 1u;
+    var z = vec4<f32>(0.0);
+    for (var j = 0u; j <= k; j++) {
+      z += dist_copula_lower(k, j) * mc_get_input(x, xc, tables[mc.random_table + dist_copula_entry(j)]);
+    }
+    let e = dist_copula_entry(k);
+    mc_set_input(x, xc, tables[mc.random_table + e], dist_copula_value(e, z));
+  }
+}
+
 @compute @workgroup_size(WG_SIZE)
 fn mc_main(
   @builtin(local_invocation_index) lid: u32,
@@ -184,6 +212,8 @@ fn mc_main(
   var n_infeasible = 0u;
   var n_slo_miss = 0u;
   mc_reset(&t_sum, &t_sq, &t_min, &t_max, &t_bad);
+  // Correlated random inputs, drawn together by mc_copula (0: none, and no copula code runs).
+  let n_correlated = dist_copula_count();
   // The constants of the first cell; each cell sets its swept inputs, each quad its random ones.
   for (var s = 0u; s < N_SLOTS; s++) {
     x[s] = vec4<f32>(bitcast<f32>(tables[mc.cell_first * MC_N_INPUTS + s]));
@@ -207,7 +237,12 @@ fn mc_main(
       let q_lo = mc.quad_base.x + rel;
       let q_hi = mc.quad_base.y + select(0u, 1u, q_lo < rel);
       for (var r = 0u; r < mc.n_random; r++) {
-        mc_set_input(&x, &xc, tables[mc.random_table + r], sample_param_k(r, q_lo, q_hi, mc.key));
+        if (n_correlated == 0u || dist_copula_pos(r) == 0u) {
+          mc_set_input(&x, &xc, tables[mc.random_table + r], sample_param_k(r, q_lo, q_hi, mc.key));
+        }
+      }
+      if (n_correlated > 0u) {
+        mc_copula(&x, &xc, n_correlated, q_lo, q_hi);
       }
     }
     let lanes = vec4<u32>(0u, 1u, 2u, 3u);

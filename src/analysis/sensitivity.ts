@@ -9,7 +9,8 @@ import type { Engine, Partial as RunPartial } from '../engine/types.js';
 import { InputError } from '../errors.js';
 import { cellCount, cellDists } from '../plan/cells.js';
 import type { Plan, PlanInput } from '../plan/types.js';
-import { prepareDist, qmcInput, quantile, samplePreparedQuad, streamId } from '../sampling/index.js';
+import { planCopula } from '../plan/copula.js';
+import { CopulaSampler, prepareDist, qmcInput, quantile, samplePreparedQuad, streamId } from '../sampling/index.js';
 import { simulate } from './simulate.js';
 
 /** The plan of one sweep cell: swept inputs become constants, and there are no axes. */
@@ -253,6 +254,16 @@ function streamB(inp: PlanInput): number {
  */
 export async function sobolAnalysis(plan: Plan, engine: Engine, opts: SobolOptions): Promise<SobolResult> {
   const inputs = requireUncertain(plan);
+  if (planCopula(plan, inputs) !== null) {
+    // Sobol's variance decomposition (and the A/B stream swap that estimates it) holds for
+    // independent inputs only; with dependent ones the indices no longer add up or mean a share.
+    throw new InputError([
+      {
+        path: 'correlations',
+        message: 'Sobol indices assume independent inputs, and this scenario correlates some (correlations:); use --method rank or --method tornado, or leave the correlations out',
+      },
+    ]);
+  }
   const n = opts.samples;
   if (!Number.isInteger(n) || n < 16 || n > SOBOL_MAX_SAMPLES) {
     throw new InputError([{ path: '--samples', message: `expected a whole number of base samples from 16 to 2^20 for Sobol indices, got ${n}` }]);
@@ -361,8 +372,27 @@ export function inputSamples(plan: Plan, inp: PlanInput, n: number): Float64Arra
   const quad = new Float64Array(4);
   // Under lhs or sobol the input is dimension r of the design, r its place among the random inputs.
   const scheme = plan.sampling ?? 'random';
-  const r = uncertainInputs(plan).indexOf(inp);
-  const prep = prepareDist(inp.dist, scheme === 'random' ? undefined : qmcInput({ scheme, samples: plan.samples }, plan.key, r, inp.streamId));
+  const random = uncertainInputs(plan);
+  const r = random.indexOf(inp);
+  const prepOf = (i: PlanInput, dim: number) =>
+    prepareDist(i.dist, scheme === 'random' ? undefined : qmcInput({ scheme, samples: plan.samples }, plan.key, dim, i.streamId));
+  const copula = planCopula(plan, random);
+  const k = copula ? copula.entries.indexOf(r) : -1;
+  if (copula && k >= 0) {
+    // A correlated input: drawn with its partners through the copula, as the engines draw it.
+    const sampler = new CopulaSampler(
+      copula.entries.map((e) => prepOf(random[e]!, e)),
+      copula.entries.map((e) => random[e]!.streamId),
+      copula.lower,
+    );
+    const all = new Float64Array(4 * copula.entries.length);
+    for (let q = 0; q * 4 < n; q++) {
+      sampler.quad(plan.key, q, all);
+      for (let j = 0; j < 4 && 4 * q + j < n; j++) out[4 * q + j] = all[4 * k + j]!;
+    }
+    return out;
+  }
+  const prep = prepOf(inp, r);
   for (let q = 0; q * 4 < n; q++) {
     samplePreparedQuad(prep, plan.key, inp.streamId, q, quad);
     for (let j = 0; j < 4 && 4 * q + j < n; j++) out[4 * q + j] = quad[j]!;

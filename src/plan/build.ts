@@ -102,5 +102,6 @@ export function buildPlan(scenario: Scenario, overrides: PlanOverrides = {}): Pl
         }
       : {}),
     sampling,
+    ...(scenario.correlations.length > 0 ? { correlations: scenario.correlations.map((c) => ({ between: [...c.between] as [string, string], rank: c.rank })) } : {}),
   };
 }

@@ -2,3 +2,4 @@ export type { Plan, PlanCustom, PlanInput, SweepAxis } from './types.js';
 export { cellCount, cellIndices, cellPoint, cellDists } from './cells.js';
 export type { PlanOverrides } from './build.js';
 export { buildPlan } from './build.js';
+export { planCopula } from './copula.js';

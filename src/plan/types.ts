@@ -1,6 +1,6 @@
 import type { Dist } from '../sampling/dist.js';
 import type { ModelConfig } from '../model/slots.js';
-import type { SamplingScheme } from '../sampling/index.js';
+import type { RankCorrelation, SamplingScheme } from '../sampling/index.js';
 
 /** One input of the model's vector (src/model/slots.ts), as a distribution with its stream. */
 export interface PlanInput {
@@ -64,4 +64,9 @@ export interface Plan {
   custom?: PlanCustom;
   /** How uncertain inputs are sampled (absent: random). */
   sampling?: SamplingScheme;
+  /**
+   * Rank correlations between uncertain inputs, named by their `path` (absent: independent
+   * inputs); drawn through a Gaussian copula (src/sampling/copula.ts).
+   */
+  correlations?: RankCorrelation[];
 }

@@ -29,5 +29,8 @@ export function formatValidation(file: string, scenario: Scenario, plan: Plan): 
   if (zero.length) {
     lines.push(`  defaults of zero (give each one its real value where it applies): ${zero.map((d) => `${d.origin} = 0`).join(', ')}`);
   }
+  if (plan.correlations?.length) {
+    lines.push(`  rank correlations: ${plan.correlations.map((c) => `${c.between[0]} ~ ${c.between[1]} ${c.rank}`).join(', ')}`);
+  }
   return lines.join('\n') + '\n';
 }

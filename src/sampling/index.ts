@@ -7,6 +7,8 @@ export {
   prepareDist,
   preparedOf,
   transformUniform,
+  transformPair,
+  uniformPreparedQuad,
   betaKnots,
   DIST_KIND,
   DIST_PARAMS,
@@ -34,3 +36,14 @@ export { quantile, median, mean, variance, betaParamsOf } from './stats.js';
 export { encodeParams, PARAM_ENTRY_WORDS, PARAM_HEADER_WORDS } from './encode.js';
 export type { EncodeSampling } from './encode.js';
 export { erfc, normCdf, invNorm } from './special.js';
+export {
+  COPULA_U_MIN,
+  PIVOT_TOLERANCE,
+  CopulaSampler,
+  choleskyPsd,
+  impossibleCorrelations,
+  normalCorrelationMatrix,
+  normalToSpearman,
+  spearmanToNormal,
+} from './copula.js';
+export type { Copula, RankCorrelation } from './copula.js';

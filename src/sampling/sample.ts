@@ -322,6 +322,68 @@ export function samplePreparedQuad(
 }
 
 /**
+ * The draw-0 uniforms of samples 4q .. 4q+3 of an input under its scheme, into out[0..3]: the
+ * uniforms samplePreparedQuad transforms (the two must pick them the same way). A constant draws
+ * none (out is left as it is).
+ */
+export function uniformPreparedQuad(
+  prep: PreparedDist,
+  key: readonly [number, number],
+  streamId: number,
+  q: number,
+  out: Float64Array,
+): void {
+  if (prep.kind === DIST_KIND.const) return;
+  const n = prep.samples;
+  const i0 = 4 * q;
+  if (prep.scheme === SCHEME_SOBOL && i0 + 3 < n) {
+    for (let j = 0; j < 4; j++) out[j] = sobolUniform(i0 + j, prep.dim, prep.seed, prep.dirs);
+    return;
+  }
+  philox4x32_10(q >>> 0, Math.floor(q / TWO_POW_32), streamId, 0, key[0], key[1], w);
+  for (let j = 0; j < 4; j++) {
+    const i = i0 + j;
+    if (prep.scheme === 0 || i >= n) out[j] = u01FromWord(w[j]!);
+    else if (prep.scheme === SCHEME_LHS) out[j] = lhsUniform(i, prep.dim, n, prep.seed, w[j]!);
+    else out[j] = sobolUniform(i, prep.dim, prep.seed, prep.dirs);
+  }
+}
+
+/**
+ * The value of a prepared distribution at a uniform given as the pair (u, v = 1 - u), each
+ * formed without cancellation (the Gaussian copula's Phi(z) and Phi(-z), src/sampling/copula.ts):
+ * transformUniform's inverse CDFs with 1 - u read from v, so that a uniform near 1 keeps its
+ * distance from 1. shaders/distributions.wgsl's dist_transform is its f32 twin.
+ */
+export function transformPair(prep: PreparedDist, u: number, v: number): number {
+  const p = prep.p;
+  switch (prep.kind) {
+    case DIST_KIND.normal: {
+      const mass = p[4]!;
+      return p[0]! + p[1]! * invNormFast(p[2]! + u * mass, p[3]! + v * mass);
+    }
+    case DIST_KIND.lognormal:
+      return p[0]! * Math.exp(p[1]! * invNormFast(u, v));
+    case DIST_KIND.triangular:
+      return u < p[2]! ? p[0]! + Math.sqrt(u * p[3]!) : p[1]! - Math.sqrt(v * p[4]!);
+    case DIST_KIND.beta: {
+      const knots = prep.knots;
+      const half = p[3]!;
+      const r = Math.min(Math.max((Math.log(u) - Math.log(v)) * p[2]!, -half), half);
+      const below = Math.min(Math.floor(r), half - 1);
+      const k = below + half;
+      const y0 = knots[k]!;
+      const y = y0 + (r - below) * (knots[k + 1]! - y0);
+      const range = p[1]! - p[0]!;
+      return y > 0 ? p[1]! - range / (1 + Math.exp(y)) : p[0]! + range / (1 + Math.exp(-y));
+    }
+    default:
+      // const, uniform and discrete read u alone.
+      return transformUniform(prep, u);
+  }
+}
+
+/**
  * The value of a prepared distribution at the uniform u in (0, 1): its inverse CDF (the
  * tabulated one for beta and PERT), the transform every sampler applies to its draw-0 uniform.
  */

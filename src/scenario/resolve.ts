@@ -8,6 +8,7 @@ import { MAX_DRAFT_TOKENS, SLOT_DEFS, intermediatesFor, metricsFor } from '../mo
 import type { Attention, Catalog, CatalogEntry } from './catalog.js';
 import { loadCatalog } from './catalog.js';
 import { CUSTOM_MODEL_CONFIG, isCustomModel, resolveCustom, resolveSampling } from './custom.js';
+import { resolveCorrelations } from './correlations.js';
 import { resolveFleet } from './fleet.js';
 import type { Precision } from './defaults.js';
 import { CLOUD_DEFAULT_PUE, DEFAULTS, DEFAULT_ATTENTION_COMPUTE, DEFAULT_COMPUTE, PRECISIONS } from './defaults.js';
@@ -177,6 +178,7 @@ export function resolveScenario(raw: RawScenario, file: string, issues: Issues, 
       custom,
       sampling,
       probabilityBelow: resolveProbabilityBelow(raw, custom.metrics.map((m) => m.name), issues),
+      correlations: resolveCorrelations(raw, {}, custom, issues),
     };
   }
   if (!raw.sections.has('costs')) {
@@ -377,6 +379,7 @@ export function resolveScenario(raw: RawScenario, file: string, issues: Issues, 
     custom,
     sampling,
     probabilityBelow: resolveProbabilityBelow(raw, [...metricsFor(config), ...custom.metrics.map((m) => m.name)], issues),
+    correlations: resolveCorrelations(raw, inputs, custom, issues),
   };
 }
 

@@ -24,7 +24,8 @@ export type Field =
   | { t: 'samples' }
   | { t: 'customInputs' }
   | { t: 'customMetrics' }
-  | { t: 'probabilityBelow' };
+  | { t: 'probabilityBelow' }
+  | { t: 'correlations' };
 
 /** The most samples a run may ask for: 2^40 keeps sample indices exact in f64 and in the RNG counter's two words. */
 export const MAX_SAMPLES = 2 ** 40;
@@ -45,6 +46,8 @@ function buildSchema(): Record<string, Field> {
     metrics: { t: 'customMetrics' },
     // Thresholds to report P(metric <= x) for: metric name -> a number or a list of numbers.
     probability_below: { t: 'probabilityBelow' },
+    // Rank correlations between uncertain inputs: a list of { between: [path, path], rank }.
+    correlations: { t: 'correlations' },
   };
   const sectionAt = (parts: string[]): Record<string, Field> => {
     let fields = top;
@@ -110,7 +113,20 @@ export interface RawScenario {
   samplesLine: number | undefined;
   /** `probability_below:` in file order: metric name -> thresholds. */
   probabilityBelow: Map<string, { values: number[]; line: number | undefined }>;
+  /** `correlations:` items that read well, with their index in the list and lines. */
+  correlations: RawCorrelation[];
 }
+
+/** One `correlations:` item as the first pass reads it; the paths are checked against the inputs later. */
+export interface RawCorrelation {
+  index: number;
+  between: [string, string];
+  rank: number;
+  line: number | undefined;
+  betweenLine: number | undefined;
+}
+
+const CORRELATION_KEYS = ['between', 'rank'];
 
 export function readStructure(root: SourceNode, issues: Issues): RawScenario {
   const raw: RawScenario = {
@@ -125,6 +141,7 @@ export function readStructure(root: SourceNode, issues: Issues): RawScenario {
     customMetrics: new Map(),
     samplesLine: undefined,
     probabilityBelow: new Map(),
+    correlations: [],
   };
   if (root.kind !== 'map') {
     issues.add('', `expected a mapping of sections (name, accelerator, model, workload, serving, throughput, costs) at the top level, got ${describeNode(root)}`, root.line);
@@ -231,6 +248,9 @@ export function readStructure(root: SourceNode, issues: Issues): RawScenario {
             } else raw.probabilityBelow.set(e.key, { values, line: e.line });
           }
           break;
+        case 'correlations':
+          readCorrelations(value, path, line, raw, fail);
+          break;
         case 'section':
           if (value.kind !== 'map') {
             fail(path, `expected a mapping of ${Object.keys(field.fields).join(', ')}, got ${describeNode(value)}`, line);
@@ -267,4 +287,63 @@ function checkCustomName(name: string, path: string, what: 'input' | 'metric', i
   if (CUSTOM_NAME.test(name)) return true;
   issues.add(path, `\`${name}\` is not a usable ${what} name: use lowercase letters, digits and _, not starting with a digit`, line);
   return false;
+}
+
+/**
+ * `correlations:`: a list of `{ between: [path, path], rank: r }`, r a Spearman rank correlation
+ * in [-1, 1]. Shapes and numbers are checked here; the paths, against the scenario's uncertain
+ * inputs, in src/scenario/correlations.ts.
+ */
+function readCorrelations(
+  value: SourceNode,
+  path: string,
+  line: number | undefined,
+  raw: RawScenario,
+  fail: (path: string, message: string, line: number | undefined) => void,
+): void {
+  if (value.kind !== 'seq') {
+    fail(path, `expected a list of { between: [input path, input path], rank: r }, e.g. - { between: [costs.capex_usd_per_gpu, costs.life_years], rank: -0.5 }, got ${describeNode(value)}`, line);
+    return;
+  }
+  raw.sections.set(path, line);
+  value.items.forEach((item, index) => {
+    const at = `${path}[${index}]`;
+    const itemLine = item.line ?? line;
+    if (item.kind !== 'map') {
+      fail(at, `expected { between: [input path, input path], rank: r }, got ${describeNode(item)}`, itemLine);
+      return;
+    }
+    let between: [string, string] | undefined;
+    let betweenLine: number | undefined;
+    let rank: number | undefined;
+    let ok = true;
+    for (const e of item.entries) {
+      if (!CORRELATION_KEYS.includes(e.key)) {
+        fail(`${at}.${e.key}`, `unknown key${didYouMean(e.key, CORRELATION_KEYS) || ' (expected between and rank)'}`, e.line);
+        ok = false;
+      } else if (e.key === 'between') {
+        const items = e.value.kind === 'seq' ? e.value.items : [];
+        const paths = items.map((i) => (i.kind === 'scalar' ? i.value : undefined));
+        if (items.length !== 2 || !paths.every((p): p is string => typeof p === 'string' && p.trim() !== '')) {
+          fail(`${at}.between`, `expected a list of two input paths, e.g. [costs.capex_usd_per_gpu, costs.life_years], got ${describeNode(e.value)}${e.value.kind === 'seq' ? ` of ${items.length}` : ''}`, e.line);
+          ok = false;
+        } else {
+          between = [paths[0]!.trim(), paths[1]!.trim()];
+          betweenLine = e.line;
+        }
+      } else {
+        const r = e.value.kind === 'scalar' ? e.value.value : undefined;
+        if (typeof r !== 'number' || !Number.isFinite(r) || Math.abs(r) > 1) {
+          fail(`${at}.rank`, `expected a Spearman rank correlation from -1 to 1, got ${describeNode(e.value)}`, e.line);
+          ok = false;
+        } else rank = r;
+      }
+    }
+    if (!ok) return;
+    if (between === undefined || rank === undefined) {
+      fail(at, `needs ${between === undefined ? 'between: [input path, input path]' : 'rank: a Spearman rank correlation from -1 to 1'}`, itemLine);
+      return;
+    }
+    raw.correlations.push({ index, between, rank, line: itemLine, betweenLine });
+  });
 }

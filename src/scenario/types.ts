@@ -1,5 +1,5 @@
 import type { ModelConfig, SlotName } from '../model/slots.js';
-import type { SamplingScheme } from '../sampling/index.js';
+import type { RankCorrelation, SamplingScheme } from '../sampling/index.js';
 import type { Attention } from './catalog.js';
 import type { Precision } from './defaults.js';
 import type { NumericValue } from './numeric.js';
@@ -57,4 +57,6 @@ export interface Scenario {
   sampling: SamplingScheme;
   /** `probability_below:`: thresholds x per metric, for which runs report P(metric <= x). */
   probabilityBelow: Record<string, number[]>;
+  /** `correlations:`: rank correlations between uncertain inputs, by the inputs' paths (empty: independent). */
+  correlations: RankCorrelation[];
 }

@@ -9,8 +9,9 @@ import { compileJs } from '../../expr/index.js';
 import { FEASIBLE, SLO_MISS, evaluate } from '../../model/index.js';
 import { INTERMEDIATE_COUNT, METRIC_COUNT, SLOT_COUNT } from '../../model/slots.js';
 import { cellCount, cellDists } from '../../plan/cells.js';
+import { planCopula } from '../../plan/copula.js';
 import type { Plan } from '../../plan/types.js';
-import { prepareDist, qmcInput, samplePreparedQuad } from '../../sampling/index.js';
+import { CopulaSampler, prepareDist, qmcInput, samplePreparedQuad } from '../../sampling/index.js';
 import { builtInMetricIds, customLayout } from '../custom.js';
 import { F32_MAX, HIST_BINS, HIST_STRIDE, type Partial, type RunRequest } from '../types.js';
 
@@ -88,14 +89,22 @@ export function runRange(plan: Plan, req: RangeRequest, onQuads?: (samplesDone: 
   // Per cell, the constants of that cell (fixed inputs and swept values); random inputs are drawn
   // once per quad and shared by every cell (common random numbers).
   const scheme = plan.sampling ?? 'random';
-  const random = plan.inputs
-    .filter((inp) => inp.sweepAxis === null && inp.dist.kind !== 'const')
+  const randomInputs = plan.inputs.filter((inp) => inp.sweepAxis === null && inp.dist.kind !== 'const');
+  const drawnInputs = randomInputs
     // Under lhs or sobol, random input r is dimension r of the design (the GPU's entry order too).
     .map((inp, r) => ({
       slot: inp.slot,
       streamId: inp.streamId,
       prep: prepareDist(inp.dist, scheme === 'random' ? undefined : qmcInput({ scheme, samples: plan.samples }, plan.key, r, inp.streamId)),
     }));
+  // Correlated inputs are drawn together through the copula; the others one by one, as without it.
+  const copula = planCopula(plan, randomInputs);
+  const correlated = copula ? copula.entries.map((r) => drawnInputs[r]!) : [];
+  const random = copula ? drawnInputs.filter((_, r) => !copula.entries.includes(r)) : drawnInputs;
+  const copulaSampler = copula
+    ? new CopulaSampler(correlated.map((c) => c.prep), correlated.map((c) => c.streamId), copula.lower)
+    : null;
+  const copulaOut = new Float64Array(4 * correlated.length);
   const x = Array.from({ length: 4 }, () => new Float64Array(layout ? layout.symbols.length : SLOT_COUNT));
   for (const inp of plan.inputs) {
     if (inp.dist.kind === 'const') for (const xj of x) xj[inp.slot] = inp.dist.value;
@@ -151,6 +160,13 @@ export function runRange(plan: Plan, req: RangeRequest, onQuads?: (samplesDone: 
       x[1]![inp.slot] = drawn[1]!;
       x[2]![inp.slot] = drawn[2]!;
       x[3]![inp.slot] = drawn[3]!;
+    }
+    if (copulaSampler) {
+      copulaSampler.quad(key, q, copulaOut);
+      for (let k = 0; k < correlated.length; k++) {
+        const slot = correlated[k]!.slot;
+        for (let j = 0; j < 4; j++) x[j]![slot] = copulaOut[4 * k + j]!;
+      }
     }
     const jLo = Math.max(0, req.start - 4 * q);
     const jHi = Math.min(4, end - 4 * q);

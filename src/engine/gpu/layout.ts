@@ -6,6 +6,7 @@
 import { histMapping } from '../../aggregate/index.js';
 import { CONFIG_FIELDS, METRIC, METRIC_COUNT, SLOT_COUNT, type MetricName, type ModelConfig } from '../../model/index.js';
 import { cellCount, cellDists } from '../../plan/cells.js';
+import { planCopula } from '../../plan/copula.js';
 import type { Plan } from '../../plan/types.js';
 import { encodeParams } from '../../sampling/index.js';
 import type { HistSpec } from '../types.js';
@@ -130,6 +131,7 @@ export function kernelPlan(plan: Plan): KernelPlan {
       random.map((inp) => inp.streamId),
       // Entry r is dimension r of an lhs or sobol design, as on the CPU.
       { scheme: plan.sampling ?? 'random', samples: plan.samples, key: plan.key },
+      planCopula(plan, random),
     ),
   };
 }
