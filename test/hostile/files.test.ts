@@ -382,3 +382,67 @@ describe('a reader that stops early', () => {
     expect(r.stderr).not.toMatch(/EPIPE|\n\s+at /);
   });
 });
+
+/** Two correlated normals, a fixed input and a sweep axis; `correlations:` is appended per case. */
+const CORRELATED = [
+  'name: correlated',
+  'samples: 1000',
+  'inputs:',
+  '  a: { normal: { mean: 0, sd: 1 } }',
+  '  b: { normal: { mean: 10, sd: 2 } }',
+  '  c: { uniform: [0, 1] }',
+  '  d: 5',
+  '  e: { sweep: [1, 2] }',
+  'metrics:',
+  '  s: "a + b + c + d + e"',
+  'correlations:',
+  '',
+].join('\n');
+const correlated = (items: string): string => CORRELATED + items;
+
+// [case, file text, what stderr must say]; the correlation is on line 12.
+const CORRELATIONS_REFUSED: [string, string, RegExp][] = [
+  ['an unknown input path', correlated('  - { between: [inputs.aa, inputs.b], rank: 0.5 }\n'), /case\.yaml:12: correlations\[0\]\.between: `inputs\.aa` is not an input of this scenario; did you mean `inputs\.a`\?/],
+  ['a path that is no input at all', correlated('  - { between: [costs.pue, inputs.b], rank: 0.5 }\n'), /case\.yaml:12: correlations\[0\]\.between: `costs\.pue` is not an input of this scenario \(its uncertain inputs: inputs\.a, inputs\.b, inputs\.c\)/],
+  ['a fixed value', correlated('  - { between: [inputs.a, inputs.d], rank: 0.5 }\n'), /case\.yaml:12: correlations\[0\]\.between: `inputs\.d` is a fixed value \(5\), not an uncertain input/],
+  ['a sweep axis', correlated('  - { between: [inputs.e, inputs.a], rank: 0.5 }\n'), /case\.yaml:12: correlations\[0\]\.between: `inputs\.e` is a sweep axis/],
+  ['a rank above 1', correlated('  - { between: [inputs.a, inputs.b], rank: 1.5 }\n'), /case\.yaml:12: correlations\[0\]\.rank: expected a Spearman rank correlation from -1 to 1, got 1\.5/],
+  ['a rank that is text', correlated('  - { between: [inputs.a, inputs.b], rank: high }\n'), /case\.yaml:12: correlations\[0\]\.rank: expected a Spearman rank correlation from -1 to 1, got "high"/],
+  ['a pair given twice, the other way round', correlated('  - { between: [inputs.a, inputs.b], rank: 0.5 }\n  - { between: [inputs.b, inputs.a], rank: 0.2 }\n'), /case\.yaml:13: correlations\[1\]\.between: the pair `inputs\.b`, `inputs\.a` is already given at correlations\[0\]/],
+  ['an input with itself', correlated('  - { between: [inputs.a, inputs.a], rank: 0.5 }\n'), /case\.yaml:12: correlations\[0\]\.between: names `inputs\.a` twice/],
+  ['one path', correlated('  - { between: [inputs.a], rank: 0.5 }\n'), /case\.yaml:12: correlations\[0\]\.between: expected a list of two input paths, .* got a list of 1/],
+  ['a misspelt key', correlated('  - { between: [inputs.a, inputs.b], rnak: 0.5 }\n'), /case\.yaml:12: correlations\[0\]\.rnak: unknown key; did you mean `rank`\?/],
+  ['no rank', correlated('  - { between: [inputs.a, inputs.b] }\n'), /case\.yaml:12: correlations\[0\]: needs rank/],
+  ['a mapping instead of a list', correlated('  between: [inputs.a, inputs.b]\n'), /case\.yaml:11: correlations: expected a list of \{ between: \[input path, input path\], rank: r \}/],
+  [
+    'correlations that cannot hold together',
+    correlated('  - { between: [inputs.a, inputs.b], rank: 0.9 }\n  - { between: [inputs.b, inputs.c], rank: 0.9 }\n  - { between: [inputs.a, inputs.c], rank: -0.9 }\n'),
+    /case\.yaml:12: correlations: the rank correlations among inputs\.a, inputs\.b, inputs\.c cannot hold together: their normal correlation matrix .* is not positive semidefinite: inputs\.a ~ inputs\.b 0\.9 .*inputs\.a ~ inputs\.c -0\.9 \(normal -0\.908, correlations\[2\]\); weaken one of them/,
+  ],
+];
+
+describe('correlations: bad items are refused with their field path', () => {
+  it.each(CORRELATIONS_REFUSED)('%s', (_, text, message) => {
+    const dir = folder({ 'case.yaml': text });
+    expectRefused(cli(dir, ['validate', 'case.yaml']), { message, maxSeconds: 4, dir, before: ['case.yaml'] });
+  });
+
+  it('an input fixed by a file that extends the one with the correlation: the error is at the inherited line', () => {
+    const dir = folder({ 'base.yaml': correlated('  - { between: [inputs.a, inputs.b], rank: 0.5 }\n'), 'child.yaml': 'extends: base.yaml\ninputs:\n  b: 3\n' });
+    expectRefused(cli(dir, ['validate', 'child.yaml']), { message: /base\.yaml:12: correlations\[0\]\.between: `inputs\.b` is a fixed value \(3\)/, maxSeconds: 4 });
+  });
+
+  it('sensitivity --method sobol is refused (Sobol indices assume independent inputs); rank runs', () => {
+    const dir = folder({ 's.yaml': correlated('  - { between: [inputs.a, inputs.b], rank: 0.5 }\n') });
+    expectRefused(cli(dir, ['sensitivity', 's.yaml', '--backend', 'cpu', '--method', 'sobol', '--samples', '64']), { message: /Sobol indices assume independent inputs/, maxSeconds: 6 });
+    const rank = cli(dir, ['sensitivity', 's.yaml', '--backend', 'cpu', '--method', 'rank', '--cell', '0']);
+    expect(rank.code, rank.stderr).toBe(0);
+  });
+
+  it('validate lists the correlations', () => {
+    const dir = folder({ 's.yaml': correlated('  - { between: [inputs.a, inputs.b], rank: 0.5 }\n') });
+    const r = cli(dir, ['validate', 's.yaml']);
+    expect(r.code, r.stderr).toBe(0);
+    expect(r.stdout).toMatch(/^ {2}rank correlations: inputs\.a ~ inputs\.b 0\.5$/m);
+  });
+});
