@@ -30,12 +30,12 @@ describe('encodeParams: the GPU parameter table layout', () => {
   const table = encodeParams(dists, ids);
   const f32 = new Float32Array(table.buffer);
 
-  it('has a 4-word header, one 12-word entry per distribution, 2 words per discrete value and the beta knots', () => {
-    expect(H).toBe(4);
+  it('has a 5-word header, one 12-word entry per distribution, 2 words per discrete value and the beta knots', () => {
+    expect(H).toBe(5);
     expect(E).toBe(12);
     expect(table.length).toBe(H + 4 * E + 2 * 3 + KNOTS + 2 * 2);
-    // Random scheme: scheme 0, no sample count, no Sobol directions; the entry count.
-    expect(Array.from(table.subarray(0, 4))).toEqual([SCHEME_CODE.random, 0, 0, 4]);
+    // Random scheme: scheme 0, no sample count, no Sobol directions; the entry count; no copula.
+    expect(Array.from(table.subarray(0, 5))).toEqual([SCHEME_CODE.random, 0, 0, 4, 0]);
   });
 
   it('entries hold kind, stream id, zero QMC seed and dimension, and the prepared constants as f32', () => {
