@@ -6,7 +6,8 @@
  * the variance of the bivariate normal, uncorrelated inputs draw exactly what they draw without
  * `correlations:`, and the GPU's correlated samples agree with the CPU's sample by sample.
  */
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { spawnSync } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -405,6 +406,58 @@ describe('correlations: with extends: and sweeps', () => {
       }
     } finally {
       await engine?.dispose();
+    }
+  });
+});
+
+describe('bench/peer_numpy.py draws correlated inputs with the same joint law', () => {
+  const numpy = spawnSync('python3', ['-c', 'import numpy'], { encoding: 'utf8' }).status === 0;
+  if (!numpy) console.warn('correlations: python3 with numpy not found; skipping the NumPy peer check');
+
+  /**
+   * The flagship with capex and power price strongly correlated: the cost per GPU-hour, which
+   * grows with both, spreads wider. The peer (its own generator) and the CPU engine sample the
+   * same law, so the share of the engine's values below the peer's P10 and P90 is 0.1 and 0.9 up
+   * to the binomial errors of both samples, sqrt(p (1 - p) (1/n + 1/n)); 5 of them allowed.
+   */
+  it.skipIf(!numpy && process.env.CI !== 'true')('its P10 and P90 of cost_usd_per_gpu_hour sit at the CPU engine\'s 10% and 90%', async () => {
+    const n = 100_000;
+    const base = readFileSync(join(import.meta.dirname, '..', 'scenarios', 'h100-llama70b-fp8-owned.yaml'), 'utf8');
+    const text = `${base}\ncorrelations:\n  - { between: [costs.capex_usd_per_gpu, costs.power_price_usd_per_kwh], rank: 0.9 }\n`;
+    const engine = (await testEngines('test/correlations.test.ts', ['cpu1'])[0]![1]())!;
+    const p = buildPlan(parseScenario(text, 'c.yaml'), { samples: n });
+    let values: Float64Array;
+    try {
+      const part = await engine.run(p, { start: 0, count: n, mode: 'exact' });
+      values = Float64Array.from(part.values![p.metrics.indexOf('cost_usd_per_gpu_hour')]!).sort();
+    } finally {
+      await engine.dispose();
+    }
+    /** The share of the engine's values at or below x. */
+    const below = (x: number): number => {
+      let [lo, hi] = [0, values.length];
+      while (lo < hi) {
+        const mid = (lo + hi) >> 1;
+        if (values[mid]! <= x) lo = mid + 1;
+        else hi = mid;
+      }
+      return lo / values.length;
+    };
+    const tol = (q: number): number => 5 * Math.sqrt(q * (1 - q) * (2 / n));
+    const dir = mkdtempSync(join(tmpdir(), 'cptsim-corr-peer-'));
+    try {
+      for (const [peerPlan, correlated] of [[p, true], [buildPlan(parseScenario(base, 'c.yaml'), { samples: n }), false]] as const) {
+        writeFileSync(join(dir, 'plan.json'), JSON.stringify(peerPlan));
+        const r = spawnSync('python3', [join(import.meta.dirname, '..', 'bench', 'peer_numpy.py'), join(dir, 'plan.json'), String(n)], { encoding: 'utf8' });
+        expect(r.status, r.stderr).toBe(0);
+        const q = JSON.parse(r.stdout).quantiles.cost_usd_per_gpu_hour as { p10: number; p90: number };
+        const off = Math.max(Math.abs(below(q.p10) - 0.1) - tol(0.1), Math.abs(below(q.p90) - 0.9) - tol(0.9));
+        // With the correlation, within the errors; the peer of the independent scenario is visibly off.
+        if (correlated) expect(off).toBeLessThan(0);
+        else expect(off).toBeGreaterThan(0);
+      }
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
     }
   });
 });
