@@ -21,6 +21,7 @@ export {
   type ProbabilityBelow,
   type CdfPoints,
 } from './exceedance.js';
+export { selectRanks, quantileRanks } from './select.js';
 export { toJsonValue, fromJsonValue, DecodeError } from './serialize.js';
 export {
   distributions,
