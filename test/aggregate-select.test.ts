@@ -1,10 +1,10 @@
 /**
- * Exact quantiles by selection (src/aggregate/select.ts): the order statistics it places, and the
+ * Exact quantiles by counting (src/aggregate/select.ts): the order statistics it finds, and the
  * quantiles summarize reads from them, are identical (Object.is) to those of a full sort.
  */
 import seedrandom from 'seedrandom';
 import { describe, expect, it } from 'vitest';
-import { QUANTILES, QUANTILE_KEYS, emptyPartial, quantileRanks, selectRanks, sortedQuantile, summarize } from '../src/aggregate/index.js';
+import { QUANTILES, QUANTILE_KEYS, emptyPartial, orderStatistics, quantileRanks, sortedQuantile, summarize } from '../src/aggregate/index.js';
 
 type Gen = (rng: () => number, i: number, n: number) => number;
 
@@ -26,41 +26,44 @@ function values(name: string, n: number, seed: string): Float32Array {
   return Float32Array.from({ length: n }, (_, i) => gen(rng, i, n));
 }
 
-describe('selectRanks', () => {
+describe('orderStatistics', () => {
   for (const name of Object.keys(GENERATORS)) {
     for (const n of [1, 2, 7, 25, 1000, 65537]) {
-      it(`places the order statistics a full sort has (${name}, n = ${n})`, () => {
+      it(`finds the order statistics a full sort has (${name}, n = ${n})`, () => {
         const a = values(name, n, `${name}-${n}`);
-        const sorted = Float32Array.from(a).sort();
+        // Some samples without a value (NaN of either sign and payload), left out.
         const rng = seedrandom(`ranks-${name}-${n}`);
-        const ranks = [...quantileRanks(n, QUANTILES), 0, n - 1, ...Array.from({ length: 20 }, () => Math.floor(rng() * n))];
-        const multiset = Float32Array.from(a).sort();
-        selectRanks(a, ranks);
-        for (const r of ranks) expect(Object.is(a[r], sorted[r]), `rank ${r}: ${a[r]} against ${sorted[r]}`).toBe(true);
-        // A permutation: no value lost or duplicated.
-        const after = Float32Array.from(a).sort();
-        expect(after.every((v, j) => Object.is(v, multiset[j]))).toBe(true);
+        if (n > 2) for (let j = 0; j < n; j += 7) a[j] = rng() < 0.5 ? NaN : -NaN;
+        const before = Float32Array.from(a);
+        const sorted = a.filter((v) => v === v).sort();
+        const ranks = (m: number) => [...quantileRanks(m, QUANTILES), 0, m - 1, ...Array.from({ length: 20 }, () => Math.floor(rng() * m))];
+        let asked: readonly number[] = [];
+        const stats = orderStatistics(a, (m) => (asked = ranks(m)));
+        expect(stats.count).toBe(sorted.length);
+        for (const r of asked) expect(Object.is(stats.at.get(r), sorted[r]), `rank ${r}: ${stats.at.get(r)} against ${sorted[r]}`).toBe(true);
+        // The values are only read.
+        expect(a.every((v, j) => Object.is(v, before[j]))).toBe(true);
       });
     }
   }
 
-  it('works on f64 values too, and on no ranks', () => {
-    const a = Float64Array.from(values('lognormal', 5000, 'f64'));
-    const sorted = Float64Array.from(a).sort();
-    selectRanks(a, []);
-    selectRanks(a, [2500, 17]);
-    expect(a[2500]).toBe(sorted[2500]);
-    expect(a[17]).toBe(sorted[17]);
+  it('reads a view inside a larger buffer, and no ranks', () => {
+    const all = values('lognormal', 5000, 'view');
+    const a = all.subarray(1000, 4000);
+    const sorted = Float32Array.from(a).sort();
+    expect(orderStatistics(a, () => []).at.size).toBe(0);
+    const s = orderStatistics(a, () => [1500, 17, 2999]);
+    expect([s.at.get(17), s.at.get(1500), s.at.get(2999)]).toEqual([sorted[17], sorted[1500], sorted[2999]]);
   });
 
   it('refuses a rank outside the values', () => {
-    expect(() => selectRanks(new Float32Array(3), [3])).toThrow(RangeError);
-    expect(() => selectRanks(new Float32Array(3), [-1])).toThrow(RangeError);
+    expect(() => orderStatistics(new Float32Array(3), () => [3])).toThrow(RangeError);
+    expect(() => orderStatistics(new Float32Array(3), () => [-1])).toThrow(RangeError);
   });
 });
 
 describe('exact quantiles of summarize', () => {
-  it('are identical to those of a full sort, NaN (no value) left out, and leave the values in sample order', () => {
+  it('are identical to those of a full sort, NaN (no value) left out, and leave the values as they were', () => {
     const n = 200_003;
     const a = values('lognormal', n, 'summarize');
     for (let j = 0; j < n; j += 97) a[j] = NaN;

@@ -1,4 +1,4 @@
-export { emptyPartial, mergePartials, histBin, histMapping, binOf, binEdge, type HistMapping } from './partial.js';
+export { emptyPartial, mergePartials, PartialMerger, histBin, histMapping, binOf, binEdge, type HistMapping } from './partial.js';
 export {
   QUANTILES,
   QUANTILE_KEYS,
@@ -21,7 +21,7 @@ export {
   type ProbabilityBelow,
   type CdfPoints,
 } from './exceedance.js';
-export { selectRanks, quantileRanks } from './select.js';
+export { orderStatistics, quantileRanks, sortedView, type OrderStatistics } from './select.js';
 export { toJsonValue, fromJsonValue, DecodeError } from './serialize.js';
 export {
   distributions,

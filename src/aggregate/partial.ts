@@ -68,6 +68,44 @@ export function mergePartials(a: Partial, b: Partial): Partial {
   };
 }
 
+/**
+ * Merges the partials of consecutive sample ranges of one run, in sample order, as mergePartials
+ * does, with exact values copied into arrays sized once for `samples` values per (cell, metric)
+ * (the most a run of that many samples keeps): no array is copied twice and no two copies of the
+ * run's values exist at once, so merging exact chunks takes the memory of the values themselves.
+ */
+export class PartialMerger {
+  private merged: Partial | null = null;
+  private values: Float32Array[] | null = null;
+  private filled: Int32Array | null = null;
+
+  constructor(private readonly samples: number) {}
+
+  add(part: Partial): void {
+    const values = part.values;
+    const rest: Partial = { ...part, values: values ? [] : null };
+    this.merged = this.merged ? mergePartials(this.merged, rest) : rest;
+    if (!values) return;
+    if (!this.values) {
+      this.values = values.map(() => new Float32Array(this.samples));
+      this.filled = new Int32Array(values.length);
+    }
+    values.forEach((v, i) => {
+      const at = this.filled![i]!;
+      if (at + v.length > this.samples) throw new Error(`more than ${this.samples} values for (cell, metric) ${i}`);
+      this.values![i]!.set(v, at);
+      this.filled![i] = at + v.length;
+    });
+  }
+
+  /** The merged partial (its values are views of the arrays filled); null when nothing was added. */
+  result(): Partial | null {
+    if (!this.merged) return null;
+    if (this.values) this.merged.values = this.values.map((v, i) => v.subarray(0, this.filled![i]!));
+    return this.merged;
+  }
+}
+
 /** A histogram's bins as an affine map of x (or of log2 x): bin position = (x - origin) * scale. */
 export interface HistMapping {
   origin: number;

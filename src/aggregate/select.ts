@@ -1,100 +1,91 @@
 /**
- * Exact order statistics without a full sort: a multi-rank quickselect (Hoare's FIND, C. A. R.
- * Hoare, "Algorithm 65: Find", CACM 4(7), 1961, with three-way partitioning so that repeated
- * values, e.g. a metric constant across the run, cost one pass) on the values in place. After
- * `selectRanks(a, ranks)`, a[r] for every requested r is the value an ascending sort of `a` puts
- * at r: the same number, bit for bit (-0 orders before +0, as TypedArray sort does), so the
- * quantiles read from it (sortedQuantile) are identical to those of a full sort. Expected time
- * O(n log k) for k ranks instead of O(n log n), and no copy.
+ * Exact order statistics of f32 values without sorting them: two counting passes over the
+ * values' bits (a most-significant-digit radix select with 16-bit digits).
+ *
+ * An f32's bits map to a 32-bit key whose unsigned order is the values' ascending order (negative
+ * values: all bits flipped; others: the sign bit set), with -0 before +0 as TypedArray sort puts
+ * them. The first pass counts the values per high 16 bits of the key, which gives the high half
+ * of the key at every rank asked for; the second counts, for those high halves only, the low 16
+ * bits, which gives the rest. A key is one value, so each order statistic is exactly the number a
+ * full ascending sort puts at that rank. NaN (a sample without a value) is left out. Time: two
+ * passes over the values whatever their distribution (ties and constants included); memory: the
+ * counts, 256 KiB plus 256 KiB per distinct high half asked for, and no copy of the values.
  */
-type Values = Float32Array | Float64Array;
 
-/** Ranges at or below this length are finished by insertion sort. */
-const SMALL = 24;
+const DIGIT = 1 << 16;
 
-/** x before y in ascending order, with -0 before +0 (NaN is not allowed in the values). */
-function before(x: number, y: number): boolean {
-  return x < y || (x === 0 && y === 0 && 1 / x < 1 / y);
+/** The order statistics of a list of values: how many values count, and the value at each rank. */
+export interface OrderStatistics {
+  /** Values that are not NaN. */
+  count: number;
+  /** Rank (0-based, ascending) to value, for the ranks asked for. */
+  at: Map<number, number>;
 }
 
-function insertionSort(a: Values, lo: number, hi: number): void {
-  for (let i = lo + 1; i < hi; i++) {
-    const v = a[i]!;
-    let j = i - 1;
-    while (j >= lo && before(v, a[j]!)) {
-      a[j + 1] = a[j]!;
-      j--;
-    }
-    a[j + 1] = v;
-  }
-}
+const word = new Int32Array(1);
+const float = new Float32Array(word.buffer);
 
-/** Median of three values, in the order `before` defines. */
-function median3(x: number, y: number, z: number): number {
-  if (before(x, y)) return before(y, z) ? y : before(x, z) ? z : x;
-  return before(x, z) ? x : before(y, z) ? z : y;
+/** The f32 whose key is (hi << 16) | lo (the inverse of the key map above). */
+function valueOfKey(hi: number, lo: number): number {
+  const key = (hi << 16) | lo;
+  word[0] = key < 0 ? key ^ 0x80000000 : ~key;
+  return float[0]!;
 }
 
 /**
- * Places the order statistics of `a` at the positions `ranks` (any order, duplicates allowed,
- * each in 0 .. a.length - 1). `a` must hold no NaN. Positions not asked for are permuted.
+ * The values at the ascending ranks `ranksOf(count)` of the non-NaN values of `values` (each rank
+ * in 0 .. count - 1). `values` is only read.
  */
-export function selectRanks(a: Values, ranks: readonly number[]): void {
-  const want = [...new Set(ranks)].sort((x, y) => x - y);
-  for (const r of want) {
-    if (!Number.isInteger(r) || r < 0 || r >= a.length) throw new RangeError(`rank ${r} is outside 0 .. ${a.length - 1}`);
+export function orderStatistics(values: Float32Array, ranksOf: (count: number) => readonly number[]): OrderStatistics {
+  const bits = new Int32Array(values.buffer, values.byteOffset, values.length);
+  const n = bits.length;
+  const high = new Float64Array(DIGIT);
+  let count = 0;
+  for (let j = 0; j < n; j++) {
+    const b = bits[j]!;
+    if ((b & 0x7fffffff) > 0x7f800000) continue; // NaN
+    high[(b < 0 ? ~b : b | 0x80000000) >>> 16]!++;
+    count++;
   }
-  if (want.length === 0) return;
-  // Ranges still to partition: [lo, hi) holding the wanted ranks want[rLo .. rHi).
-  const stack: number[] = [0, a.length, 0, want.length];
-  // Past this many partitions of one range (an unlucky pivot sequence) the range is sorted instead.
-  const depthLimit = 4 * Math.ceil(Math.log2(a.length + 1)) + 8;
-  while (stack.length) {
-    let rHi = stack.pop()!;
-    let rLo = stack.pop()!;
-    let hi = stack.pop()!;
-    let lo = stack.pop()!;
-    let depth = 0;
-    while (rLo < rHi) {
-      if (hi - lo <= SMALL) {
-        insertionSort(a, lo, hi);
-        break;
-      }
-      if (++depth > depthLimit) {
-        a.subarray(lo, hi).sort();
-        break;
-      }
-      const p = median3(a[lo]!, a[(lo + hi) >>> 1]!, a[hi - 1]!);
-      // Three-way partition: [lo, lt) before p, [lt, gt) equal to p, [gt, hi) after p.
-      let lt = lo;
-      let gt = hi;
-      let i = lo;
-      while (i < gt) {
-        const v = a[i]!;
-        if (before(v, p)) {
-          a[i++] = a[lt]!;
-          a[lt++] = v;
-        } else if (before(p, v)) {
-          a[i] = a[--gt]!;
-          a[gt] = v;
-        } else {
-          i++;
-        }
-      }
-      // Wanted ranks left of lt, inside [lt, gt) (done: they hold p), and from gt on.
-      let m1 = rLo;
-      while (m1 < rHi && want[m1]! < lt) m1++;
-      let m2 = m1;
-      while (m2 < rHi && want[m2]! < gt) m2++;
-      // Continue with the left side, keep the right side for later.
-      if (m2 < rHi) stack.push(gt, hi, m2, rHi);
-      hi = lt;
-      rHi = m1;
-    }
+  const ranks = [...new Set(ranksOf(count))].sort((x, y) => x - y);
+  for (const r of ranks) {
+    if (!Number.isInteger(r) || r < 0 || r >= count) throw new RangeError(`rank ${r} is outside 0 .. ${count - 1}`);
   }
+  const at = new Map<number, number>();
+  if (ranks.length === 0) return { count, at };
+
+  // The high half of the key at each rank, and the rank within that high half.
+  const hiOf: number[] = [];
+  const within: number[] = [];
+  let h = 0;
+  let below = 0;
+  for (const r of ranks) {
+    while (below + high[h]! <= r) below += high[h++]!;
+    hiOf.push(h);
+    within.push(r - below);
+  }
+  const slotOf = new Int32Array(DIGIT).fill(-1);
+  let slots = 0;
+  for (const hi of hiOf) if (slotOf[hi] === -1) slotOf[hi] = slots++;
+  const low = new Float64Array(slots * DIGIT);
+  for (let j = 0; j < n; j++) {
+    const b = bits[j]!;
+    if ((b & 0x7fffffff) > 0x7f800000) continue;
+    const key = b < 0 ? ~b : b | 0x80000000;
+    const s = slotOf[key >>> 16]!;
+    if (s >= 0) low[s * DIGIT + (key & 0xffff)]!++;
+  }
+  ranks.forEach((r, k) => {
+    const base = slotOf[hiOf[k]!]! * DIGIT;
+    let l = 0;
+    let c = 0;
+    while (c + low[base + l]! <= within[k]!) c += low[base + l++]!;
+    at.set(r, valueOfKey(hiOf[k]!, l));
+  });
+  return { count, at };
 }
 
-/** The positions type-7 quantiles at `probabilities` read from n sorted values (sortedQuantile). */
+/** The ranks type-7 quantiles at `probabilities` read from n sorted values (sortedQuantile). */
 export function quantileRanks(n: number, probabilities: readonly number[]): number[] {
   if (n === 0) return [];
   const out: number[] = [];
@@ -103,4 +94,14 @@ export function quantileRanks(n: number, probabilities: readonly number[]): numb
     out.push(lo, Math.min(lo + 1, n - 1));
   }
   return out;
+}
+
+/**
+ * The order statistics as the sparse sorted list sortedQuantile reads: `length` is the count and
+ * the ranks asked for hold their values.
+ */
+export function sortedView(stats: OrderStatistics): ArrayLike<number> {
+  const view: Record<number, number> & { length: number } = { length: stats.count };
+  for (const [r, v] of stats.at) view[r] = v;
+  return view;
 }

@@ -1,6 +1,6 @@
 import { HIST_BINS, HIST_STRIDE, type HistSpec, type Partial } from '../engine/types.js';
 import { binEdge } from './partial.js';
-import { quantileRanks, selectRanks } from './select.js';
+import { orderStatistics, quantileRanks, sortedView } from './select.js';
 
 /** The quantiles every summary reports (DESIGN.md's JSON result), as fractions. */
 export const QUANTILES = [0.01, 0.05, 0.1, 0.25, 0.5, 0.75, 0.9, 0.95, 0.99] as const;
@@ -74,42 +74,33 @@ export function histQuantile(
   return { value: max, relError: 0 };
 }
 
-/**
- * The values that are not NaN, copied in order into `scratch` (grown when too short, and reused
- * from one (cell, metric) to the next): selection reorders its input, and a partial's values stay
- * in sample order for whoever reads them next.
- */
-function finiteCopy(values: Float32Array, scratch: { buf: Float32Array }): Float32Array {
-  if (scratch.buf.length < values.length) scratch.buf = new Float32Array(values.length);
-  const out = scratch.buf;
-  let k = 0;
-  for (let j = 0; j < values.length; j++) {
-    const v = values[j]!;
-    if (v === v) out[k++] = v;
-  }
-  return out.subarray(0, k);
-}
-
 /** Summaries for every (cell, metric) of a finished partial. */
 export function summarize(partial: Partial, hist: HistSpec[] | null): MetricSummary[] {
   const out: MetricSummary[] = [];
-  const scratch = { buf: new Float32Array(0) };
   for (let i = 0; i < partial.cells * partial.metrics; i++) {
     const n = partial.count[i]!;
     // Exact values hold NaN where a sample has no value (a metric expression that was not finite,
     // or an infeasible sample kept for alignment): those are not part of the distribution.
-    const raw = partial.values?.[i];
-    const values = raw ? finiteCopy(raw, scratch) : undefined;
+    const values = partial.values?.[i];
     let mean: number;
     let variance: number;
     if (values) {
       // Exact mode: two passes in f64 over the samples themselves, in sample order.
       let s = 0;
-      for (let j = 0; j < values.length; j++) s += values[j]!;
-      mean = values.length ? s / values.length : NaN;
+      let m = 0;
+      for (let j = 0; j < values.length; j++) {
+        const v = values[j]!;
+        if (v !== v) continue;
+        s += v;
+        m++;
+      }
+      mean = m ? s / m : NaN;
       let ss = 0;
-      for (let j = 0; j < values.length; j++) ss += (values[j]! - mean) ** 2;
-      variance = values.length > 1 ? ss / (values.length - 1) : NaN;
+      for (let j = 0; j < values.length; j++) {
+        const v = values[j]!;
+        if (v === v) ss += (v - mean) ** 2;
+      }
+      variance = m > 1 ? ss / (m - 1) : NaN;
     } else {
       const d = n ? partial.sum[i]! / n : NaN;
       mean = partial.shift[i]! + d;
@@ -129,9 +120,10 @@ export function summarize(partial: Partial, hist: HistSpec[] | null): MetricSumm
     } as Stats;
     let bound = 0;
     if (values) {
-      // The order statistics the quantiles read, selected in place of a full sort: the same values.
-      selectRanks(values, quantileRanks(values.length, QUANTILES));
-      QUANTILES.forEach((p, k) => (stats[QUANTILE_KEYS[k]!] = sortedQuantile(values, p)));
+      // The order statistics the quantiles read, found by counting instead of a full sort: the
+      // same values (src/aggregate/select.ts).
+      const sorted = sortedView(orderStatistics(values, (m) => quantileRanks(m, QUANTILES)));
+      QUANTILES.forEach((p, k) => (stats[QUANTILE_KEYS[k]!] = sortedQuantile(sorted, p)));
     } else if (partial.hist && hist) {
       QUANTILES.forEach((p, k) => {
         const q = histQuantile(partial.hist!, i * HIST_STRIDE, hist[i]!, partial.min[i]!, partial.max[i]!, n, p);

@@ -9,7 +9,7 @@ import {
   probabilityBelowHist,
   sortedFinite,
   histSpecsFromPilot,
-  mergePartials,
+  PartialMerger,
   shiftsFromPilot,
   summarize,
   type CdfPoints,
@@ -28,6 +28,13 @@ import type { Plan } from '../plan/types.js';
 export const EXACT_MAX_SAMPLE_CELLS = 2 ** 21;
 /** Samples per cell in the pilot that sets histogram ranges and sum shifts. */
 export const PILOT_SAMPLES = 16384;
+
+/**
+ * Sample-cells per engine call of an exact run: the engines hold a call's values once more while
+ * they hand them over, so calls of this size keep that to a few tens of MB while the run's values
+ * collect in arrays sized once (PartialMerger).
+ */
+export const EXACT_CHUNK_SAMPLE_CELLS = 2 ** 20;
 
 /** Bytes one kept value takes in exact mode (an f32 per sample, cell and metric). */
 export const EXACT_BYTES_PER_VALUE = 4;
@@ -130,9 +137,11 @@ export async function simulate(
   const n = plan.samples;
   const { mode, hist, shift } = await prepareRun(plan, engine, options.quantiles);
 
-  const chunk = Math.max(4, Math.floor((options.chunkSamples ?? n) / 4) * 4);
-  let partial: Partial | null = null;
-  for (let start = 0; start < n || partial === null; start += chunk) {
+  const exactChunk = Math.floor(EXACT_CHUNK_SAMPLE_CELLS / cellCount(plan));
+  const chunkSamples = options.chunkSamples ?? (mode === 'exact' ? exactChunk : n);
+  const chunk = Math.max(4, Math.floor(chunkSamples / 4) * 4);
+  const merger = new PartialMerger(n);
+  for (let start = 0, first = true; start < n || first; start += chunk, first = false) {
     const count = Math.min(chunk, n - start);
     const part: Partial = await engine.run(plan, {
       start,
@@ -142,12 +151,17 @@ export async function simulate(
       ...(shift ? { shift } : {}),
       onProgress: (done) => options.onProgress?.(start + done, n),
     });
-    partial = partial ? mergePartials(partial, part) : part;
+    merger.add(part);
     options.onProgress?.(start + count, n);
   }
-  const elapsed = Math.max(now() - t0, 1e-9);
+  const partial = merger.result()!;
 
-  const result = resultFromPartial(plan, partial, hist, engine.info, version, elapsed, options);
+  // The clock stops after the summaries (quantiles, exceedance, CDF points): a run's time is all
+  // of it, not only the engine's share.
+  const result = resultFromPartial(plan, partial, hist, engine.info, version, 1, options);
+  const elapsed = Math.max(now() - t0, 1e-9);
+  result.elapsed_s = elapsed;
+  result.samples_per_s = (n * cellCount(plan)) / elapsed;
   return { result, partial, hist };
 }
 

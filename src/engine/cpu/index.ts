@@ -12,7 +12,9 @@ import { mergePartials } from '../../aggregate/index.js';
 import { RuntimeError } from '../../errors.js';
 import type { Plan } from '../../plan/types.js';
 import type { Engine, Partial, RunRequest } from '../types.js';
+import { cellCount } from '../../plan/cells.js';
 import { BLOCK_SAMPLES, runRange, type BlockSums } from './run-range.js';
+import type { WorkerJob } from './worker.js';
 
 export { runRange } from './run-range.js';
 
@@ -34,20 +36,20 @@ function workerPath(): string {
 
 type WorkerMessage =
   | { type: 'progress'; done: number }
-  | { type: 'done'; partial: Partial; blocks: BlockSums[] }
+  | { type: 'done'; partial: Partial; blocks: BlockSums[]; filled?: Int32Array }
   | { type: 'error'; message: string };
 
 export function createCpuEngine(options: CpuEngineOptions = {}): Engine {
   const threads = Math.max(1, Math.floor(options.threads ?? availableParallelism()));
   let workers: Worker[] = [];
 
-  const runOn = (worker: Worker, plan: Plan, req: Omit<RunRequest, 'onProgress'>, progress: (done: number) => void) =>
-    new Promise<{ partial: Partial; blocks: BlockSums[] }>((resolve, reject) => {
+  const runOn = (worker: Worker, job: WorkerJob, progress: (done: number) => void) =>
+    new Promise<{ partial: Partial; blocks: BlockSums[]; filled?: Int32Array }>((resolve, reject) => {
       const onMessage = (m: WorkerMessage) => {
         if (m.type === 'progress') return progress(m.done);
         worker.off('message', onMessage);
         worker.off('error', onError);
-        if (m.type === 'done') resolve({ partial: m.partial, blocks: m.blocks });
+        if (m.type === 'done') resolve({ partial: m.partial, blocks: m.blocks, ...(m.filled ? { filled: m.filled } : {}) });
         else reject(new RuntimeError(`CPU engine: ${m.message}`));
       };
       const onError = (e: Error) => {
@@ -56,7 +58,7 @@ export function createCpuEngine(options: CpuEngineOptions = {}): Engine {
       };
       worker.on('message', onMessage);
       worker.once('error', onError);
-      worker.postMessage({ plan, req });
+      worker.postMessage(job);
     });
 
   return {
@@ -83,17 +85,36 @@ export function createCpuEngine(options: CpuEngineOptions = {}): Engine {
       const perThread = Math.ceil(blockCount / threads);
       const cut = (t: number) => Math.min(end, Math.max(req.start, (firstBlock + t * perThread) * BLOCK_SAMPLES));
       const done = new Array<number>(threads).fill(0);
+      // Exact mode: the threads write their values straight into shared arrays, each from the
+      // position of its first sample, instead of posting copies back to be concatenated.
+      const pairs = cellCount(plan) * plan.metrics.length;
+      const buffers = req.mode === 'exact' ? Array.from({ length: pairs }, () => new SharedArrayBuffer(4 * req.count)) : null;
       const jobs = workers.map((w, t) => {
         const start = cut(t);
         const stop = cut(t + 1);
         if (stop <= start) return null;
-        return runOn(w, plan, { ...req, start, count: stop - start }, (d) => {
+        const job: WorkerJob = { plan, req: { ...req, start, count: stop - start }, ...(buffers ? { exact: { buffers, offset: start - req.start } } : {}) };
+        return runOn(w, job, (d) => {
           done[t] = d;
           onProgress?.(done.reduce((a, b) => a + b, 0));
-        });
+        }).then((r) => ({ ...r, offset: start - req.start }));
       });
       const parts = (await Promise.all(jobs)).filter((p) => p !== null);
       const merged = parts.map((p) => p.partial).reduce((a, b) => mergePartials(a, b));
+      if (buffers) {
+        // Each thread's values sit where its range starts; close the gaps its infeasible samples
+        // left, in thread (= sample) order.
+        merged.values = buffers.map((buffer, i) => {
+          const values = new Float32Array(buffer);
+          let length = 0;
+          for (const p of parts) {
+            const n = p.filled![i]!;
+            if (p.offset !== length) values.copyWithin(length, p.offset, p.offset + n);
+            length += n;
+          }
+          return values.subarray(0, length);
+        });
+      }
       merged.sum.fill(0);
       merged.sumSq.fill(0);
       for (const p of parts) {

@@ -31,24 +31,14 @@ export interface BlockSums {
   sumSq: Float64Array;
 }
 
-/** Grows exact-mode value lists without reallocating per sample. */
-class FloatList {
-  data: Float32Array;
-  length = 0;
-  constructor(capacity: number) {
-    this.data = new Float32Array(Math.max(16, capacity));
-  }
-  push(x: number): void {
-    if (this.length === this.data.length) {
-      const next = new Float32Array(this.data.length * 2);
-      next.set(this.data);
-      this.data = next;
-    }
-    this.data[this.length++] = x;
-  }
-  toArray(): Float32Array {
-    return this.data.slice(0, this.length);
-  }
+/**
+ * Where exact-mode values go: per (cell, metric) an array with room for the range's samples from
+ * `offset` on. The values of one (cell, metric) are written one after the other from `offset`, in
+ * sample order (as many for every metric of a cell); `runRange` returns how many.
+ */
+export interface ExactSink {
+  values: Float32Array[];
+  offset: number;
 }
 
 /**
@@ -56,7 +46,17 @@ class FloatList {
  * appended to it and `sum` and `sumSq` of the result stay 0 (the caller adds the blocks in order);
  * without, they are added into the result here.
  */
-export function runRange(plan: Plan, req: RangeRequest, onQuads?: (samplesDone: number) => void, blocks?: BlockSums[]): Partial {
+/**
+ * With `sink`, exact-mode values are written there (the result's `values` is null and `filled`
+ * says how many per (cell, metric)); without, into arrays of the result.
+ */
+export function runRange(
+  plan: Plan,
+  req: RangeRequest,
+  onQuads?: (samplesDone: number) => void,
+  blocks?: BlockSums[],
+  sink?: ExactSink,
+): Partial & { filled?: Int32Array } {
   const cells = cellCount(plan);
   // With metric expressions each lane's inputs, model outputs, intermediates and expression
   // results share one vector (src/engine/custom.ts) and metrics are read from it; without, the
@@ -84,7 +84,12 @@ export function runRange(plan: Plan, req: RangeRequest, onQuads?: (samplesDone: 
     histLog[i] = m.log ? 1 : 0;
   });
 
-  const lists = req.mode === 'exact' ? Array.from({ length: cells * nm }, () => new FloatList(req.count)) : null;
+  // Exact mode: each (cell, metric)'s values go to `lists[i]` from `at` + `filled[i]` on, with no
+  // allocation or copy per sample; the caller's sink is shared with the other threads.
+  const exact = req.mode === 'exact';
+  const lists = exact ? (sink?.values ?? Array.from({ length: cells * nm }, () => new Float32Array(req.count))) : null;
+  const at = sink?.offset ?? 0;
+  const filled = new Int32Array(cells * nm);
 
   // Per cell, the constants of that cell (fixed inputs and swept values); random inputs are drawn
   // once per quad and shared by every cell (common random numbers).
@@ -178,7 +183,7 @@ export function runRange(plan: Plan, req: RangeRequest, onQuads?: (samplesDone: 
         const flags = costModel ? evaluate(xj, plan.config, outs[j]!, inters[j]) : FEASIBLE;
         if ((flags & FEASIBLE) === 0) {
           part.infeasible[c]!++;
-          if (lists && req.keepInfeasible) for (let k = 0; k < nm; k++) lists[c * nm + k]!.push(NaN);
+          if (lists && req.keepInfeasible) for (let k = c * nm; k < (c + 1) * nm; k++) lists[k]![at + filled[k]!++] = NaN;
           continue;
         }
         if (flags & SLO_MISS) part.sloMiss[c]!++;
@@ -193,7 +198,7 @@ export function runRange(plan: Plan, req: RangeRequest, onQuads?: (samplesDone: 
           // metric; in exact mode it stays as NaN so that samples line up.
           if (!(Math.abs(v) <= F32_MAX)) {
             part.nonFinite[i]!++;
-            if (lists) lists[i]!.push(NaN);
+            if (lists) lists[i]![at + filled[i]!++] = NaN;
             continue;
           }
           const d = v - part.shift[i]!;
@@ -207,13 +212,19 @@ export function runRange(plan: Plan, req: RangeRequest, onQuads?: (samplesDone: 
             // As binOf: !(t >= 0) also sends NaN (log of a non-positive value) to the underflow bin.
             hist[i * HIST_STRIDE + (!(t >= 0) ? 0 : t >= HIST_BINS ? HIST_BINS + 1 : 1 + Math.floor(t))]!++;
           }
-          else lists![i]!.push(v);
+          else lists![i]![at + filled[i]!++] = v;
         }
       }
     }
     if ((q + 1) % quadsPerBlock === 0 || q + 1 === q1) flush();
     if (onQuads && (q - q0 + 1) % progressEvery === 0) onQuads(Math.min(req.count, 4 * (q + 1) - req.start));
   }
-  if (lists) part.values = lists.map((l) => l.toArray());
+  if (!lists) return part;
+  if (sink) {
+    part.values = null;
+    return Object.assign(part, { filled });
+  }
+  // Views of the arrays written (no copy): they hold at most req.count values each.
+  part.values = lists.map((l, i) => l.subarray(0, filled[i]!));
   return part;
 }

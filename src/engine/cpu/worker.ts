@@ -6,6 +6,11 @@ import { runRange, type BlockSums, type RangeRequest } from './run-range.js';
 export interface WorkerJob {
   plan: Plan;
   req: RangeRequest;
+  /**
+   * Exact mode: per (cell, metric) the shared buffer of the whole engine call's values, and where
+   * this range's values start in it (the values are written there, not posted back).
+   */
+  exact?: { buffers: SharedArrayBuffer[]; offset: number };
 }
 
 parentPort!.on('message', (job: WorkerJob) => {
@@ -18,8 +23,9 @@ parentPort!.on('message', (job: WorkerJob) => {
         last = done;
         parentPort!.postMessage({ type: 'progress', done });
       }
-    }, blocks);
-    parentPort!.postMessage({ type: 'done', partial, blocks });
+    }, blocks, job.exact ? { values: job.exact.buffers.map((b) => new Float32Array(b)), offset: job.exact.offset } : undefined);
+    const { filled, ...rest } = partial;
+    parentPort!.postMessage({ type: 'done', partial: rest, blocks, filled });
   } catch (e) {
     parentPort!.postMessage({ type: 'error', message: e instanceof Error ? e.message : String(e) });
   }
