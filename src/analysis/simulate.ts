@@ -34,7 +34,7 @@ export const PILOT_SAMPLES = 16384;
  * they hand them over, so calls of this size keep that to a few tens of MB while the run's values
  * collect in arrays sized once (PartialMerger).
  */
-export const EXACT_CHUNK_SAMPLE_CELLS = 2 ** 20;
+export const EXACT_CHUNK_SAMPLE_CELLS = 2 ** 19;
 
 /** Bytes one kept value takes in exact mode (an f32 per sample, cell and metric). */
 export const EXACT_BYTES_PER_VALUE = 4;

@@ -42,6 +42,9 @@ type WorkerMessage =
 export function createCpuEngine(options: CpuEngineOptions = {}): Engine {
   const threads = Math.max(1, Math.floor(options.threads ?? availableParallelism()));
   let workers: Worker[] = [];
+  // Exact mode: per (cell, metric) the array the threads write an engine call's values into,
+  // reused from call to call.
+  let shared: SharedArrayBuffer[] = [];
 
   const runOn = (worker: Worker, job: WorkerJob, progress: (done: number) => void) =>
     new Promise<{ partial: Partial; blocks: BlockSums[]; filled?: Int32Array }>((resolve, reject) => {
@@ -88,7 +91,10 @@ export function createCpuEngine(options: CpuEngineOptions = {}): Engine {
       // Exact mode: the threads write their values straight into shared arrays, each from the
       // position of its first sample, instead of posting copies back to be concatenated.
       const pairs = cellCount(plan) * plan.metrics.length;
-      const buffers = req.mode === 'exact' ? Array.from({ length: pairs }, () => new SharedArrayBuffer(4 * req.count)) : null;
+      if (req.mode === 'exact' && (shared.length < pairs || shared[0]!.byteLength < 4 * req.count)) {
+        shared = Array.from({ length: pairs }, () => new SharedArrayBuffer(4 * req.count));
+      }
+      const buffers = req.mode === 'exact' ? shared.slice(0, pairs) : null;
       const jobs = workers.map((w, t) => {
         const start = cut(t);
         const stop = cut(t + 1);
@@ -112,7 +118,9 @@ export function createCpuEngine(options: CpuEngineOptions = {}): Engine {
             if (p.offset !== length) values.copyWithin(length, p.offset, p.offset + n);
             length += n;
           }
-          return values.subarray(0, length);
+          // A copy of the values' own size: the shared arrays are the next call's, and a worker
+          // thread that seldom collects garbage would otherwise keep fresh ones alive.
+          return values.slice(0, length);
         });
       }
       merged.sum.fill(0);
@@ -131,6 +139,7 @@ export function createCpuEngine(options: CpuEngineOptions = {}): Engine {
     async dispose(): Promise<void> {
       const ws = workers;
       workers = [];
+      shared = [];
       await Promise.all(ws.map((w) => w.terminate()));
     },
   };
