@@ -16,22 +16,26 @@ const PHILOX_W0 = 0x9e3779b9;
 const PHILOX_W1 = 0xbb67ae85;
 const PHILOX_ROUNDS = 10;
 
-// The multipliers split into 16-bit halves, so that a 32x32-bit product's high word comes from
-// two products below 2^48, which doubles hold exactly.
+// The multipliers split into 16-bit halves: a 32x32-bit product's high word is assembled from the
+// four 16x16-bit partial products, each exact in 32 bits.
 const M0_HI16 = PHILOX_M0 >>> 16;
 const M0_LO16 = PHILOX_M0 & 0xffff;
 const M1_HI16 = PHILOX_M1 >>> 16;
 const M1_LO16 = PHILOX_M1 & 0xffff;
-const TWO_POW_16 = 65536;
 const TWO_POW_32 = 4294967296;
 
 /**
  * Philox4x32 with 10 rounds: counter (c0..c3) and key (k0, k1), all u32, to four u32 words in
  * `out[0..3]`. Allocation-free.
  *
- * The high word of a*M is floor((a*M_hi16 + floor(a*M_lo16 / 2^16)) / 2^16): both products are
- * below 2^48, so every step is exact in f64. The low word is Math.imul's, which is the exact
- * product modulo 2^32.
+ * Every step stays in 32-bit integers, which JavaScript engines keep in machine registers: the
+ * words are carried as int32 (the same 32 bits; `>>> 16` and `& 0xffff` read them unsigned, and
+ * Uint32Array stores them back as u32). The low word of a*M is Math.imul's, the exact product
+ * modulo 2^32. The high word, with a = a1 2^16 + a0 and M = m1 2^16 + m0, is
+ *   a1 m1 + floor(a1 m0 / 2^16) + floor(a0 m1 / 2^16) + floor(mid / 2^16),
+ *   mid = floor(a0 m0 / 2^16) + (a1 m0 mod 2^16) + (a0 m1 mod 2^16) < 3 * 2^16,
+ * where each 16x16-bit product is below 2^32 (Math.imul gives its bits; `>>>` and `&` read them
+ * unsigned) and the sum is below 2^32, so `| 0` keeps it exactly.
  */
 export function philox4x32_10(
   c0: number,
@@ -42,24 +46,35 @@ export function philox4x32_10(
   k1: number,
   out: Uint32Array,
 ): void {
-  c0 >>>= 0;
-  c1 >>>= 0;
-  c2 >>>= 0;
-  c3 >>>= 0;
-  k0 >>>= 0;
-  k1 >>>= 0;
+  c0 |= 0;
+  c1 |= 0;
+  c2 |= 0;
+  c3 |= 0;
+  k0 |= 0;
+  k1 |= 0;
   for (let round = 0; round < PHILOX_ROUNDS; round++) {
-    // `x >>> 0` truncates a positive double below 2^32 to its integer part: floor, exactly.
-    const hi0 = ((c0 * M0_HI16 + ((c0 * M0_LO16) / TWO_POW_16 >>> 0)) / TWO_POW_16) >>> 0;
-    const lo0 = Math.imul(c0, PHILOX_M0) >>> 0;
-    const hi1 = ((c2 * M1_HI16 + ((c2 * M1_LO16) / TWO_POW_16 >>> 0)) / TWO_POW_16) >>> 0;
-    const lo1 = Math.imul(c2, PHILOX_M1) >>> 0;
-    c0 = (hi1 ^ c1 ^ k0) >>> 0;
+    const a0 = c0 & 0xffff;
+    const a1 = c0 >>> 16;
+    const p00 = Math.imul(a0, M0_LO16);
+    const p10 = Math.imul(a1, M0_LO16);
+    const p01 = Math.imul(a0, M0_HI16);
+    const mid0 = (p00 >>> 16) + (p10 & 0xffff) + (p01 & 0xffff);
+    const hi0 = (Math.imul(a1, M0_HI16) + (p10 >>> 16) + (p01 >>> 16) + (mid0 >>> 16)) | 0;
+    const lo0 = Math.imul(c0, PHILOX_M0);
+    const b0 = c2 & 0xffff;
+    const b1 = c2 >>> 16;
+    const q00 = Math.imul(b0, M1_LO16);
+    const q10 = Math.imul(b1, M1_LO16);
+    const q01 = Math.imul(b0, M1_HI16);
+    const mid1 = (q00 >>> 16) + (q10 & 0xffff) + (q01 & 0xffff);
+    const hi1 = (Math.imul(b1, M1_HI16) + (q10 >>> 16) + (q01 >>> 16) + (mid1 >>> 16)) | 0;
+    const lo1 = Math.imul(c2, PHILOX_M1);
+    c0 = hi1 ^ c1 ^ k0;
     c1 = lo1;
-    c2 = (hi0 ^ c3 ^ k1) >>> 0;
+    c2 = hi0 ^ c3 ^ k1;
     c3 = lo0;
-    k0 = (k0 + PHILOX_W0) >>> 0;
-    k1 = (k1 + PHILOX_W1) >>> 0;
+    k0 = (k0 + PHILOX_W0) | 0;
+    k1 = (k1 + PHILOX_W1) | 0;
   }
   out[0] = c0;
   out[1] = c1;
