@@ -22,9 +22,11 @@
 //
 // Thread layout: one invocation per sample quad (samples 4q .. 4q+3; DESIGN.md "Determinism").
 // A dispatch covers `n_quads` consecutive quads starting at the 64-bit quad index `quad_base`;
-// its workgroups stride over them in `tiles` rounds (round t, workgroup w, invocation i takes quad
-// (t * num_workgroups + w) * WG_SIZE + i), so the number of workgroups, and with it the size of the
-// per-workgroup output, is the host's choice and stays below the 65535 dispatch limit.
+// workgroup w takes the `tiles * WG_SIZE` consecutive quads from w * tiles * WG_SIZE, in `tiles`
+// rounds (round t, invocation i takes quad (w * tiles + t) * WG_SIZE + i). So each workgroup's
+// partial sums one block of consecutive quads whatever the dispatch's size: the host keeps
+// tiles * WG_SIZE at its block size and chunks on block boundaries, so that a run cut into other
+// ranges sums the same blocks (src/engine/types.ts REDUCTION_BLOCK_SAMPLES).
 // Per quad the invocation draws every random input once, straight into the input vector
 // (sample_param: one Philox call per input and draw feeds all four samples; correlated inputs
 // together through the Gaussian copula, mc_copula, when the params table has one), then for each cell
@@ -187,7 +189,6 @@ fn mc_copula(x: ptr<function, array<vec4<f32>, N_SLOTS>>, xc: ptr<function, arra
 fn mc_main(
   @builtin(local_invocation_index) lid: u32,
   @builtin(workgroup_id) wid: vec3<u32>,
-  @builtin(num_workgroups) nwg: vec3<u32>,
 ) {
   let n_metrics = mc.n_metrics;
   let cells = mc.cells;
@@ -225,7 +226,7 @@ fn mc_main(
   }
 
   for (var tile = 0u; tile < mc.tiles; tile++) {
-    let rel = (tile * nwg.x + wid.x) * WG_SIZE + lid;
+    let rel = (wid.x * mc.tiles + tile) * WG_SIZE + lid;
     let has_quad = rel < mc.n_quads;
     // The quad's valid lanes: all four, but for the first and last quad of the dispatch.
     var lane_lo = 4u;

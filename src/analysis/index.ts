@@ -81,6 +81,7 @@ export {
   mergeParts,
   PART_FORMAT,
   CHECKPOINT_CHUNK_SAMPLE_CELLS,
+  SHARD_ALIGN_SAMPLES,
   type ShardSpec,
   type PartDocument,
   type ShardRunOptions,

@@ -16,7 +16,7 @@ import {
   type ProbabilityBelow,
   type Stats,
 } from '../aggregate/index.js';
-import { HIST_STRIDE } from '../engine/types.js';
+import { HIST_STRIDE, REDUCTION_BLOCK_SAMPLES } from '../engine/types.js';
 import { totalmem } from 'node:os';
 import type { BackendInfo, Engine, HistSpec, Partial } from '../engine/types.js';
 import { InputError } from '../errors.js';
@@ -137,9 +137,16 @@ export async function simulate(
   const n = plan.samples;
   const { mode, hist, shift } = await prepareRun(plan, engine, options.quantiles);
 
-  const exactChunk = Math.floor(EXACT_CHUNK_SAMPLE_CELLS / cellCount(plan));
-  const chunkSamples = options.chunkSamples ?? (mode === 'exact' ? exactChunk : n);
-  const chunk = Math.max(4, Math.floor(chunkSamples / 4) * 4);
+  // One engine call by default in histogram mode; exact mode goes in chunks that bound the
+  // engine's value buffers. Chunks of whole reduction blocks (of quads when under a block) make
+  // the GPU engine sum the same f32 blocks as one call would (src/engine/types.ts).
+  const asked = options.chunkSamples ?? (mode === 'exact' ? Math.floor(EXACT_CHUNK_SAMPLE_CELLS / cellCount(plan)) : undefined);
+  const chunk =
+    asked === undefined
+      ? Math.max(4, n)
+      : asked >= REDUCTION_BLOCK_SAMPLES
+        ? Math.floor(asked / REDUCTION_BLOCK_SAMPLES) * REDUCTION_BLOCK_SAMPLES
+        : Math.max(4, Math.floor(asked / 4) * 4);
   const merger = new PartialMerger(n);
   for (let start = 0, first = true; start < n || first; start += chunk, first = false) {
     const count = Math.min(chunk, n - start);

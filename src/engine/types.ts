@@ -22,6 +22,15 @@ export const F32_MAX = 3.4028234663852886e38;
 /** Bins stored per (cell, metric), with the underflow and overflow bins. */
 export const HIST_STRIDE = HIST_BINS + 2;
 
+/**
+ * Samples per reduction block: the GPU engine sums each block of this many samples, starting at
+ * a multiple of it in absolute sample index, in f32 (one workgroup), and adds blocks in f64 on the
+ * host. A run whose range starts at a multiple of REDUCTION_BLOCK_SAMPLES and goes in chunks that
+ * are multiples of it therefore adds up the same f32 block sums, in the same order, wherever the
+ * range is cut: shard boundaries and checkpoint chunks are aligned to it (src/analysis/shard.ts).
+ */
+export const REDUCTION_BLOCK_SAMPLES = 4096;
+
 export interface RunRequest {
   /** First sample index (inclusive) and number of samples: every cell runs the same indices. */
   start: number;

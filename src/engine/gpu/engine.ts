@@ -5,7 +5,10 @@
  *
  * A run goes: cells in passes (so that histograms and partials fit the binding limits), each pass
  * in chunks of at most `chunkQuads` quads (one dispatch each, its workgroup count under the
- * 65535 limit), each chunk's per-workgroup partials read back and added in f64. Histograms stay
+ * 65535 limit), each chunk's per-workgroup partials read back and added in f64. A workgroup sums
+ * one block of REDUCTION_BLOCK_SAMPLES consecutive samples of its chunk in f32, so a range that
+ * starts on a block boundary, in chunks of whole blocks, adds the same f32 block sums in the same
+ * order wherever it is cut into runs (shards, checkpoint chunks). Histograms stay
  * on the device until the pass ends (or 2^31 samples, before a u32 bin could overflow); exact
  * values are read back per chunk and compacted to the feasible samples.
  *
@@ -24,7 +27,7 @@ import { CptsimError, RuntimeError } from '../../errors.js';
 import { exprHash } from '../../expr/index.js';
 import type { Plan } from '../../plan/types.js';
 import { customLayout } from '../custom.js';
-import { HIST_STRIDE, type BackendInfo, type Engine, type Partial, type RunRequest } from '../types.js';
+import { HIST_STRIDE, REDUCTION_BLOCK_SAMPLES, type BackendInfo, type Engine, type Partial, type RunRequest } from '../types.js';
 import { dawnGlobals, describeAdapter, requireAdapter, requiredLimits, type AdapterSummary } from './device.js';
 import {
   MAX_PLAN_METRICS,
@@ -82,9 +85,8 @@ const MAX_PACE_SLEEP_MS = 200;
 const CHUNK_QUADS_HARDWARE = 1 << 24;
 /** The kernel indexes a chunk's samples in u32 (4 * quads + lane). */
 const MAX_CHUNK_QUADS = 1 << 28;
-/** Workgroups per dispatch: enough to fill the device; each tile loop covers the rest. */
-const WORKGROUPS_SOFTWARE = 64;
-const WORKGROUPS_HARDWARE = 4096;
+/** Quads per workgroup of a dispatch (its tiles); a chunk of q quads takes ceil(q / BLOCK_QUADS) workgroups. */
+const BLOCK_QUADS = REDUCTION_BLOCK_SAMPLES / 4;
 const MAX_WORKGROUPS_PER_DIMENSION = 65535;
 /** Device memory the per-workgroup partials and the histograms may take. */
 const PARTIAL_BUDGET_BYTES = 64 << 20;
@@ -306,15 +308,12 @@ class GpuEngine implements Engine {
     if (!Number.isInteger(this.workgroupSize) || this.workgroupSize < 1 || (this.workgroupSize & (this.workgroupSize - 1)) !== 0) {
       throw new RangeError(`workgroupSize must be a power of two, got ${this.workgroupSize}`);
     }
+    if (this.workgroupSize > BLOCK_QUADS) throw new RangeError(`workgroupSize must be at most ${BLOCK_QUADS}, got ${this.workgroupSize}`);
     this.chunkQuads = Math.min(
       MAX_CHUNK_QUADS,
       Math.max(1, Math.floor(options.chunkQuads ?? (summary.software ? CHUNK_QUADS_SOFTWARE : CHUNK_QUADS_HARDWARE))),
     );
-    this.maxWorkgroups = Math.min(
-      MAX_WORKGROUPS_PER_DIMENSION,
-      device.limits.maxComputeWorkgroupsPerDimension,
-      summary.software ? WORKGROUPS_SOFTWARE : WORKGROUPS_HARDWARE,
-    );
+    this.maxWorkgroups = Math.min(MAX_WORKGROUPS_PER_DIMENSION, device.limits.maxComputeWorkgroupsPerDimension);
     this.fault = process.env[FAULT_ENV] || undefined;
     this.maxCellsPerPass = Math.max(1, Math.floor(options.maxCellsPerPass ?? Infinity));
     this.histFlushSamples = Math.min(HIST_FLUSH_SAMPLES, Math.max(1, Math.floor(options.histFlushSamples ?? HIST_FLUSH_SAMPLES)));
@@ -551,7 +550,7 @@ class GpuEngine implements Engine {
         enc.clearBuffer(this.hist.ensure(histBytes), 0, histBytes);
         queue.submit([enc.finish()]);
       }
-      const chunks = splitChunks(request.start, request.count, this.chunkQuadsFor(exact, pass.cells, metrics));
+      const chunks = splitChunks(request.start, request.count, this.chunkQuadsFor(exact, pass.cells, metrics, kernel.pairWords));
       // At most two chunks in flight, one per slot; they settle in submission order.
       const inflight: { done: Promise<void>; samples: number }[] = [];
       const settleOldest = async () => {
@@ -602,20 +601,31 @@ class GpuEngine implements Engine {
     return Math.max(1, Math.min(n, this.maxCellsPerPass));
   }
 
-  /** Quads per dispatch: the engine's chunk size, less in exact mode if the values would not fit. */
-  private chunkQuadsFor(exact: boolean, cells: number, metrics: number): number {
-    if (!exact) return this.chunkQuads;
-    const maxBinding = this.live().limits.maxStorageBufferBindingSize;
-    return Math.max(1, Math.min(this.chunkQuads, Math.floor(maxBinding / ((cells * (metrics + 1)) * 16))));
+  /**
+   * Quads per dispatch: the engine's chunk size, less when its workgroups (one per block) or,
+   * in exact mode, its values would not fit; a limit of the device's is rounded down to whole
+   * blocks, so that the chunks of a block-aligned range stay block-aligned.
+   */
+  private chunkQuadsFor(exact: boolean, cells: number, metrics: number, pairWords: number): number {
+    const byBudget = Math.floor(PARTIAL_BUDGET_BYTES / (partialWords(cells, metrics, pairWords) * 4));
+    let limit = Math.max(1, Math.min(this.maxWorkgroups, byBudget)) * BLOCK_QUADS;
+    if (exact) {
+      const maxBinding = this.live().limits.maxStorageBufferBindingSize;
+      const byBinding = Math.floor(maxBinding / ((cells * (metrics + 1)) * 16));
+      limit = Math.min(limit, byBinding >= BLOCK_QUADS ? byBinding - (byBinding % BLOCK_QUADS) : Math.max(1, byBinding));
+    }
+    return Math.min(this.chunkQuads, limit);
   }
 
-  private workgroupsFor(chunk: Chunk, pass: PassState, metrics: number, kernel: Kernel): { workgroups: number; tiles: number } {
-    const byBudget = Math.floor(PARTIAL_BUDGET_BYTES / (partialWords(pass.cells, metrics, kernel.pairWords) * 4));
-    const workgroups = Math.max(
-      1,
-      Math.min(Math.ceil(chunk.nQuads / kernel.workgroupSize), this.maxWorkgroups, byBudget),
-    );
-    return { workgroups, tiles: Math.ceil(chunk.nQuads / (workgroups * kernel.workgroupSize)) };
+  /**
+   * One workgroup per block of BLOCK_QUADS quads of the chunk, whose tiles step through it
+   * (shaders/mc.wgsl); a chunk of less than a block takes one workgroup and only the tiles it
+   * fills (tiles past the chunk's end would add zeros and change nothing).
+   */
+  private workgroupsFor(chunk: Chunk, kernel: Kernel): { workgroups: number; tiles: number } {
+    const workgroups = Math.ceil(chunk.nQuads / BLOCK_QUADS);
+    const tiles = Math.min(BLOCK_QUADS / kernel.workgroupSize, Math.ceil(chunk.nQuads / kernel.workgroupSize));
+    return { workgroups, tiles };
   }
 
   /** Encodes and submits one chunk; the promise settles when its results are added in. */
@@ -623,7 +633,7 @@ class GpuEngine implements Engine {
     const device = this.live();
     const { metrics } = state.kp;
     const { kernel } = state;
-    const { workgroups, tiles } = this.workgroupsFor(chunk, pass, metrics, kernel);
+    const { workgroups, tiles } = this.workgroupsFor(chunk, kernel);
     const exact = state.mode === MODE_EXACT;
     const exactStride = exact ? 4 * chunk.nQuads : 0;
     device.queue.writeBuffer(
