@@ -54,7 +54,11 @@ import { mcShaderSource } from './shaders.js';
 export interface GpuEngineOptions {
   /** The adapter to use (default: findAdapter()'s). */
   adapter?: GPUAdapter;
-  /** Quads (4 samples) per dispatch; default by adapter kind. Results do not depend on it. */
+  /**
+   * Quads (4 samples) per dispatch; default by adapter kind (a whole number of blocks). Counts,
+   * histograms and values do not depend on it; sums only to f64 rounding when it is a multiple of
+   * REDUCTION_BLOCK_SAMPLES / 4, else to f32 rounding (other blocks).
+   */
   chunkQuads?: number;
   /** Invocations per workgroup, a power of two (default 64). */
   workgroupSize?: number;
@@ -550,7 +554,7 @@ class GpuEngine implements Engine {
         enc.clearBuffer(this.hist.ensure(histBytes), 0, histBytes);
         queue.submit([enc.finish()]);
       }
-      const chunks = splitChunks(request.start, request.count, this.chunkQuadsFor(exact, pass.cells, metrics, kernel.pairWords));
+      const chunks = splitChunks(request.start, request.count, this.chunkQuadsFor(exact, pass.cells, metrics, kernel));
       // At most two chunks in flight, one per slot; they settle in submission order.
       const inflight: { done: Promise<void>; samples: number }[] = [];
       const settleOldest = async () => {
@@ -606,9 +610,9 @@ class GpuEngine implements Engine {
    * in exact mode, its values would not fit; a limit of the device's is rounded down to whole
    * blocks, so that the chunks of a block-aligned range stay block-aligned.
    */
-  private chunkQuadsFor(exact: boolean, cells: number, metrics: number, pairWords: number): number {
-    const byBudget = Math.floor(PARTIAL_BUDGET_BYTES / (partialWords(cells, metrics, pairWords) * 4));
-    let limit = Math.max(1, Math.min(this.maxWorkgroups, byBudget)) * BLOCK_QUADS;
+  private chunkQuadsFor(exact: boolean, cells: number, metrics: number, kernel: Kernel): number {
+    const byBudget = Math.floor(PARTIAL_BUDGET_BYTES / (partialWords(cells, metrics, kernel.pairWords) * 4));
+    let limit = Math.max(1, Math.min(this.maxWorkgroups, byBudget)) * quadsPerWorkgroup(exact, kernel);
     if (exact) {
       const maxBinding = this.live().limits.maxStorageBufferBindingSize;
       const byBinding = Math.floor(maxBinding / ((cells * (metrics + 1)) * 16));
@@ -618,13 +622,14 @@ class GpuEngine implements Engine {
   }
 
   /**
-   * One workgroup per block of BLOCK_QUADS quads of the chunk, whose tiles step through it
-   * (shaders/mc.wgsl); a chunk of less than a block takes one workgroup and only the tiles it
-   * fills (tiles past the chunk's end would add zeros and change nothing).
+   * One workgroup per block of quadsPerWorkgroup quads of the chunk, whose tiles step through it
+   * (shaders/mc.wgsl); a chunk of less than that takes one workgroup and only the tiles it fills
+   * (tiles past the chunk's end would add zeros and change nothing).
    */
-  private workgroupsFor(chunk: Chunk, kernel: Kernel): { workgroups: number; tiles: number } {
-    const workgroups = Math.ceil(chunk.nQuads / BLOCK_QUADS);
-    const tiles = Math.min(BLOCK_QUADS / kernel.workgroupSize, Math.ceil(chunk.nQuads / kernel.workgroupSize));
+  private workgroupsFor(chunk: Chunk, exact: boolean, kernel: Kernel): { workgroups: number; tiles: number } {
+    const block = quadsPerWorkgroup(exact, kernel);
+    const workgroups = Math.ceil(chunk.nQuads / block);
+    const tiles = Math.min(block / kernel.workgroupSize, Math.ceil(chunk.nQuads / kernel.workgroupSize));
     return { workgroups, tiles };
   }
 
@@ -633,8 +638,8 @@ class GpuEngine implements Engine {
     const device = this.live();
     const { metrics } = state.kp;
     const { kernel } = state;
-    const { workgroups, tiles } = this.workgroupsFor(chunk, kernel);
     const exact = state.mode === MODE_EXACT;
+    const { workgroups, tiles } = this.workgroupsFor(chunk, exact, kernel);
     const exactStride = exact ? 4 * chunk.nQuads : 0;
     device.queue.writeBuffer(
       slot.uniform,
@@ -773,6 +778,16 @@ function compactExact(state: RunState, pass: PassState, chunk: Chunk, words: Uin
 
 function mib(bytes: number): string {
   return `${(bytes / 2 ** 20).toLocaleString('en-US', { maximumFractionDigits: 1 })} MiB`;
+}
+
+/**
+ * Quads one workgroup takes: a reduction block in histogram mode, whose sums become the means and
+ * sds; one tile in exact mode, whose means and sds come from the values (so its partial sums need
+ * no fixed blocks, and a chunk that the binding limit keeps small still spreads over many
+ * workgroups).
+ */
+function quadsPerWorkgroup(exact: boolean, kernel: Kernel): number {
+  return exact ? kernel.workgroupSize : BLOCK_QUADS;
 }
 
 /** Workgroup memory of mc.wgsl: four f32 reduction arrays, the three counts and the per-metric not-finite counts. */
