@@ -174,20 +174,16 @@ fn dist_transform(entry: u32, u: vec4<f32>, v: vec4<f32>) -> vec4<f32> {
   let p1 = dist_param(entry, 1u);
   switch kind {
     case DIST_KIND_UNIFORM: {
-      return p0 + (p1 - p0) * u;
+      return dist_uniform4(u, p0, p1);
     }
     case DIST_KIND_NORMAL: {
-      let mass = dist_param(entry, 4u);
-      let z = dist_inv_norm(dist_param(entry, 2u) + u * mass, dist_param(entry, 3u) + v * mass);
-      return p0 + p1 * z;
+      return dist_normal4(u, v, p0, p1, dist_param(entry, 2u), dist_param(entry, 3u), dist_param(entry, 4u));
     }
     case DIST_KIND_LOGNORMAL: {
-      return p0 * exp(p1 * dist_inv_norm(u, v));
+      return dist_lognormal4(u, v, p0, p1);
     }
     case DIST_KIND_TRIANGULAR: {
-      let below = p0 + sqrt(u * dist_param(entry, 3u));
-      let above = p1 - sqrt(v * dist_param(entry, 4u));
-      return select(above, below, u < vec4<f32>(dist_param(entry, 2u)));
+      return dist_triangular4(u, v, p0, p1, dist_param(entry, 2u), dist_param(entry, 3u), dist_param(entry, 4u));
     }
     case DIST_KIND_BETA: {
       return dist_beta(entry, u, v);
@@ -199,6 +195,30 @@ fn dist_transform(entry: u32, u: vec4<f32>, v: vec4<f32>) -> vec4<f32> {
       return vec4<f32>(0.0);
     }
   }
+}
+
+// The inverse CDFs of the kinds whose parameters fit the entry's p0..p5, at the uniforms u (and
+// v = 1 - u, as for dist_transform), with the parameters as encodeParams() writes them (see
+// above). dist_transform calls them with the parameters read from the table; a kernel
+// specialised for a plan (src/engine/gpu/specialise.ts) calls them with the same parameters
+// written into its source.
+fn dist_uniform4(u: vec4<f32>, lo: f32, hi: f32) -> vec4<f32> {
+  return lo + (hi - lo) * u;
+}
+
+fn dist_normal4(u: vec4<f32>, v: vec4<f32>, mean: f32, sd: f32, p_lo: f32, q_hi: f32, mass: f32) -> vec4<f32> {
+  let z = dist_inv_norm(p_lo + u * mass, q_hi + v * mass);
+  return mean + sd * z;
+}
+
+fn dist_lognormal4(u: vec4<f32>, v: vec4<f32>, exp_mu: f32, sigma: f32) -> vec4<f32> {
+  return exp_mu * exp(sigma * dist_inv_norm(u, v));
+}
+
+fn dist_triangular4(u: vec4<f32>, v: vec4<f32>, lo: f32, hi: f32, f_mode: f32, below_k: f32, above_k: f32) -> vec4<f32> {
+  let below = lo + sqrt(u * below_k);
+  let above = hi - sqrt(v * above_k);
+  return select(above, below, u < vec4<f32>(f_mode));
 }
 
 fn sample_param_k(entry: u32, q: u32, q_hi: u32, key: vec2<u32>) -> vec4<f32> {

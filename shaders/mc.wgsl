@@ -20,6 +20,13 @@
 // overflow to infinity) is left out of its metric and counted in the pair's fifth partial word;
 // exact mode writes it as NaN. The CPU engine leaves out the same values (|x| > F32_MAX).
 //
+// mc_main is the generic kernel: it reads the plan's random and swept inputs, distributions and
+// metric ids from its tables at run time. Most plans run instead on an entry point generated for
+// them (src/engine/gpu/specialise.ts, `mc_spec_main`, appended after this file) that does the
+// same work, in the same order, with those facts written in as constants and the metric loops
+// unrolled; it uses this file's bindings, workgroup arrays and helpers (mc_hist_bins_at,
+// mc_lane_sum, mc_is_finite4, mc_reduce_write).
+//
 // Thread layout: one invocation per sample quad (samples 4q .. 4q+3; DESIGN.md "Determinism").
 // A dispatch covers `n_quads` consecutive quads starting at the 64-bit quad index `quad_base`;
 // workgroup w takes the `tiles * WG_SIZE` consecutive quads from w * tiles * WG_SIZE, in `tiles`
@@ -124,10 +131,13 @@ fn mc_metric_id(m: u32) -> u32 {
 // them there.
 fn mc_hist_bins(pair: u32, v: vec4<f32>) -> vec4<u32> {
   let base = mc.pair_table + 4u * pair;
-  let origin = bitcast<f32>(tables[base + 1u]);
-  let scale = bitcast<f32>(tables[base + 2u]);
+  return mc_hist_bins_at(bitcast<f32>(tables[base + 1u]), bitcast<f32>(tables[base + 2u]), tables[base + 3u] != 0u, v);
+}
+
+// The same with the pair's mapping given: origin, scale and the log flag of its pair-table row.
+fn mc_hist_bins_at(origin: f32, scale: f32, is_log: bool, v: vec4<f32>) -> vec4<u32> {
   var t_bins: vec4<f32>;
-  if (tables[base + 3u] != 0u) {
+  if (is_log) {
     // max() keeps log2's argument positive; the select sends v <= 0 below the range.
     t_bins = select(vec4<f32>(-1.0), (log2(max(v, vec4<f32>(1e-37))) - origin) * scale, v > vec4<f32>(0.0));
   } else {
@@ -379,6 +389,13 @@ fn mc_reduce(
     workgroupBarrier();
   }
 
+  mc_reduce_write(lid, c, n_metrics, accumulate, out_base, pairs);
+}
+
+// The end of a workgroup reduction: the tree's results (red_* at index m * WG_SIZE) and the
+// counters written to the workgroup's partial of local cell c, or added to it when `accumulate`.
+// All invocations of the workgroup call it together.
+fn mc_reduce_write(lid: u32, c: u32, n_metrics: u32, accumulate: bool, out_base: u32, pairs: u32) {
   // Invocation m < n_metrics writes metric m's partial.
   if (lid < n_metrics) {
     let i = lid * WG_SIZE;

@@ -19,6 +19,10 @@ export interface KernelSpec {
   reductionMetrics: number;
   /** Set the MODEL_FILL_INTER override (the expressions read intermediates). */
   fillIntermediates: boolean;
+  /** The entry point: mc.wgsl's `mc_main` (the generic kernel) unless said otherwise. */
+  entryPoint?: string;
+  /** WGSL extensions the source needs (`enable` directives, placed first). */
+  enable?: string[];
 }
 
 const HEADER = '// ---- generated (src/engine/gpu/custom.ts)';
@@ -26,25 +30,33 @@ const SIGNATURE =
   'fn mc_custom4(x: ptr<function, array<vec4<f32>, N_SLOTS>>, xc: ptr<function, array<vec4<f32>, MC_N_XC>>, ' +
   'out: ptr<function, array<vec4<f32>, N_METRICS>>, cout: ptr<function, array<vec4<f32>, MC_N_COUT>>)';
 
-/** The part of a kernel without metric expressions. */
-export const PLAIN_KERNEL: KernelSpec = {
-  source: [
-    HEADER,
-    '// No metric expressions: the plain kernel.',
-    'const MC_CUSTOM: bool = false;',
-    'const MC_COST_MODEL: bool = true;',
-    'const MC_N_INPUTS: u32 = N_SLOTS;',
-    'const MC_N_XC: u32 = 1u;',
-    'const MC_N_COUT: u32 = 1u;',
-    'const MC_N_RED: u32 = N_METRICS;',
-    'const MC_PAIR_WORDS: u32 = 5u;',
-    `${SIGNATURE} {}`,
-    '',
-  ].join('\n'),
-  pairWords: 5,
-  reductionMetrics: METRIC_COUNT,
-  fillIntermediates: false,
-};
+/**
+ * The part of a kernel without metric expressions, with room in the workgroup reductions for
+ * `reductionMetrics` metrics (all the model's by default).
+ */
+export function plainKernel(reductionMetrics: number = METRIC_COUNT): KernelSpec {
+  return {
+    source: [
+      HEADER,
+      '// No metric expressions: the plain kernel.',
+      'const MC_CUSTOM: bool = false;',
+      'const MC_COST_MODEL: bool = true;',
+      'const MC_N_INPUTS: u32 = N_SLOTS;',
+      'const MC_N_XC: u32 = 1u;',
+      'const MC_N_COUT: u32 = 1u;',
+      reductionMetrics === METRIC_COUNT ? 'const MC_N_RED: u32 = N_METRICS;' : `const MC_N_RED: u32 = ${Math.max(1, reductionMetrics)}u;`,
+      'const MC_PAIR_WORDS: u32 = 5u;',
+      `${SIGNATURE} {}`,
+      '',
+    ].join('\n'),
+    pairWords: 5,
+    reductionMetrics: Math.max(1, reductionMetrics),
+    fillIntermediates: false,
+  };
+}
+
+/** The part of the generic kernel without metric expressions. */
+export const PLAIN_KERNEL: KernelSpec = plainKernel();
 
 const SLOT_INDEX = new Map<string, number>(SLOT_DEFS.map((d, i) => [d.name, i]));
 const METRIC_INDEX = new Map<string, number>(METRICS.map((m, i) => [m, i]));

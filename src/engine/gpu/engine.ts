@@ -1,7 +1,8 @@
 /**
- * The GPU engine: shaders/mc.wgsl on a WebGPU device. One pipeline per engine, buffers reused
- * (and grown) across runs and chunks, two chunks in flight so that the host sums one chunk's
- * partials while the device runs the next.
+ * The GPU engine's run loop: shaders/mc.wgsl on a WebGPU device. Buffers are reused (and grown)
+ * across runs and chunks (./buffers.ts), kernels built once per generated source (./kernels.ts),
+ * chunks waited for by the pacer (./pacing.ts); two chunks in flight on a hardware device, so that
+ * the host sums one chunk's partials while the device runs the next.
  *
  * A run goes: cells in passes (so that histograms and partials fit the binding limits), each pass
  * in chunks of at most `chunkQuads` quads (one dispatch each, its workgroup count under the
@@ -12,26 +13,21 @@
  * on the device until the pass ends (or 2^31 samples, before a u32 bin could overflow); exact
  * values are read back per chunk and compacted to the feasible samples.
  *
- * A plan with metric expressions runs on a kernel of its own: the fixed sources plus a generated
- * part (./custom.ts), compiled on first use and cached by the hash of that part; every other plan
- * runs on the plain kernel, compiled when the engine is created.
- *
  * Failures: shader compilation, validation and out-of-memory errors, uncaptured errors and device
  * loss all reject the run in flight with a RuntimeError; a Partial is only returned when every
  * chunk completed cleanly. Testing aid: the environment variable CPTSIM_GPU_FAULT forces a
  * failure, `device-lost` (the device is destroyed right after the first chunk is submitted) or
- * `shader` (the kernel is compiled with a syntax error, so creating the engine fails).
+ * `shader` (every kernel is compiled with a syntax error, so creating the engine fails).
  */
 import { emptyPartial } from '../../aggregate/index.js';
 import { CptsimError, RuntimeError } from '../../errors.js';
-import { exprHash } from '../../expr/index.js';
 import type { Plan } from '../../plan/types.js';
-import { customLayout } from '../custom.js';
 import { HIST_STRIDE, REDUCTION_BLOCK_SAMPLES, type BackendInfo, type Engine, type Partial, type RunRequest } from '../types.js';
+import { createSlot, GrowableBuffer, paddedBytes, type Slot } from './buffers.js';
 import { dawnGlobals, describeAdapter, requireAdapter, requiredLimits, type AdapterSummary } from './device.js';
+import { KernelCache, kernelSpecFor, type Kernel, type KernelChoice } from './kernels.js';
 import {
   MAX_PLAN_METRICS,
-  MC_PARAMS_BYTES,
   MODE_EXACT,
   MODE_HIST,
   MODEL_CONFIG_BYTES,
@@ -48,8 +44,7 @@ import {
   type KernelPlan,
   type Sums,
 } from './layout.js';
-import { PLAIN_KERNEL, customKernel, type KernelSpec } from './custom.js';
-import { mcShaderSource } from './shaders.js';
+import { mapInBursts, Pacer } from './pacing.js';
 
 export interface GpuEngineOptions {
   /** The adapter to use (default: findAdapter()'s). */
@@ -67,10 +62,20 @@ export interface GpuEngineOptions {
   /** Samples a histogram collects on the device before it is read back (default 2^31); for tests. */
   histFlushSamples?: number;
   /**
-   * Told before a kernel is compiled (seconds on a software adapter): once when the engine is
-   * created, and on the first run of each new set of metric expressions. For progress displays.
+   * Told before a kernel is built (seconds on a software adapter): on the first run of each plan
+   * that needs a kernel not built yet. For progress displays.
    */
   onCompile?: (what: string) => void;
+  /**
+   * 'auto' (default): each plan runs on a kernel generated for it where it can (./kernels.ts);
+   * 'generic': every plan runs on the generic kernel. Results agree (test/gpu-specialise.test.ts).
+   */
+  kernel?: KernelChoice;
+  /**
+   * Use subgroup operations for the reductions where the adapter offers them (default true);
+   * false: the barrier tree everywhere. Results agree within f32 summation error.
+   */
+  subgroups?: boolean;
 }
 
 const FAULT_ENV = 'CPTSIM_GPU_FAULT';
@@ -81,11 +86,6 @@ const DEFAULT_WORKGROUP_SIZE = 64;
  * (a ~1 MB partial readback, its f64 sum on the host, the map round trip) small against compute.
  */
 const CHUNK_QUADS_SOFTWARE = 1 << 17;
-/** Waiting for a chunk past its expected end: ask Dawn for this long, then pause this long. */
-const POLL_BURST_MS = 1;
-const POLL_GAP_MS = 3;
-/** Longest sleep while waiting for a chunk (the estimate it rests on may be stale). */
-const MAX_PACE_SLEEP_MS = 200;
 const CHUNK_QUADS_HARDWARE = 1 << 24;
 /** The kernel indexes a chunk's samples in u32 (4 * quads + lane). */
 const MAX_CHUNK_QUADS = 1 << 28;
@@ -97,132 +97,6 @@ const PARTIAL_BUDGET_BYTES = 64 << 20;
 const HIST_BUDGET_BYTES = 256 << 20;
 /** Samples a histogram takes before it is read back: no bin can pass 2^32 - 1. */
 const HIST_FLUSH_SAMPLES = 2 ** 31;
-
-/**
- * Waits for chunks without polling. Dawn for Node polls for completion for as long as a promise
- * of its own (mapAsync, popErrorScope) is pending, and on a software adapter that polling takes
- * CPU from the very threads that run the shader (on lavapipe, a chunk waited for that way took
- * 1.5x as long as one waited for by sleeping). So the engine sleeps until a chunk should nearly be
- * done, from the measured time per quad, and then asks Dawn in short bursts (mapInBursts).
- */
-class Pacer {
-  msPerQuad = 0;
-  expectedEnd = 0;
-  private woke = 0;
-
-  async sleepUntil(t: number): Promise<void> {
-    // Wake early (polling the last stretch costs little; oversleeping idles the device), and
-    // never sleep long on an estimate that may be stale.
-    const ms = Math.min((t - performance.now()) * 0.85, MAX_PACE_SLEEP_MS);
-    if (ms > 1) await new Promise((resolve) => setTimeout(resolve, ms));
-    this.woke = performance.now();
-  }
-
-  /** Records a chunk of `quads` that ended now; it started at its submission or when the one before ended. */
-  observe(started: number, quads: number): void {
-    const end = performance.now();
-    const took = (end - started) / quads;
-    if (this.msPerQuad > 0 && end - this.woke < 0.5) {
-      // Done before we woke: the true time is below the time slept. Aim well under it, so that
-      // the next chunk is still running when we wake, and is measured.
-      this.msPerQuad = Math.min(this.msPerQuad, (this.woke - started) / quads) * 0.75;
-    } else {
-      // Still running when we woke: we polled to its end, so `took` is its time.
-      this.msPerQuad = took;
-    }
-    this.expectedEnd = end;
-  }
-}
-
-/**
- * Maps a buffer for reading, asking Dawn in short bursts: a pending map keeps Dawn polling, so a
- * map still pending after POLL_BURST_MS is withdrawn (unmap() aborts it) and asked again after
- * POLL_GAP_MS. A map that fails for another reason (a lost device) rejects as usual.
- */
-async function mapInBursts(buffer: GPUBuffer, bytes: number): Promise<void> {
-  const sleep = (ms: number) => new Promise<'waiting'>((resolve) => setTimeout(() => resolve('waiting'), ms));
-  for (;;) {
-    let withdrawn = false;
-    const mapped = buffer.mapAsync(dawnGlobals.GPUMapMode.READ, 0, bytes).then(
-      () => 'mapped' as const,
-      (e: unknown) => {
-        if (withdrawn) return 'withdrawn' as const;
-        throw e;
-      },
-    );
-    const first = await Promise.race([mapped, sleep(POLL_BURST_MS)]);
-    if (first === 'mapped') return;
-    withdrawn = true;
-    buffer.unmap();
-    // Mapped just before the unmap: ask again at once, it will be quick.
-    if ((await mapped) === 'mapped') continue;
-    await sleep(POLL_GAP_MS);
-  }
-}
-
-/** Bytes a buffer or a binding of `bytes` takes: a multiple of 16, at least 16. */
-function paddedBytes(bytes: number): number {
-  return Math.max(16, Math.ceil(bytes / 16) * 16);
-}
-
-/**
- * A buffer that grows (by recreating it) when a run needs more than it has. A buffer that is
- * bound to the kernel (`bound`) never grows past the storage binding limit, headroom included,
- * and is bound for the bytes a chunk uses (bindRange), not as a whole.
- */
-class GrowableBuffer {
-  buffer: GPUBuffer | null = null;
-  constructor(
-    private readonly device: GPUDevice,
-    private readonly usage: number,
-    private readonly label: string,
-    private readonly bound: boolean,
-  ) {}
-  /** Returns a buffer of at least `bytes` (rounded up to a multiple of 16, at least 16). */
-  ensure(bytes: number): GPUBuffer {
-    const need = paddedBytes(bytes);
-    if (need > this.maxSize) {
-      // The callers size their work to the limits (cellsPerPass, chunkQuadsFor, unsupported), so
-      // this is a bug, reported before the device would reject the binding.
-      throw new RuntimeError(`${this.label} would need ${need} bytes, more than the device's limit of ${this.maxSize}`);
-    }
-    if (!this.buffer || this.buffer.size < need) {
-      this.buffer?.destroy();
-      // Some headroom, so that a slightly larger next chunk does not reallocate.
-      const size = Math.max(need, Math.min(Math.ceil((need * 1.25) / 16) * 16, this.maxSize));
-      this.buffer = this.device.createBuffer({ size, usage: this.usage, label: this.label });
-    }
-    return this.buffer;
-  }
-  /** The binding of the first `bytes` of the buffer (ensure(bytes) first). */
-  bindRange(bytes: number): GPUBufferBinding {
-    return { buffer: this.buffer!, offset: 0, size: paddedBytes(bytes) };
-  }
-  get maxSize(): number {
-    const limits = this.device.limits;
-    return this.bound ? Math.min(limits.maxBufferSize, limits.maxStorageBufferBindingSize) : limits.maxBufferSize;
-  }
-  destroy(): void {
-    this.buffer?.destroy();
-    this.buffer = null;
-  }
-}
-
-/** The buffers of one chunk in flight. */
-interface Slot {
-  uniform: GPUBuffer;
-  partials: GrowableBuffer;
-  partialsRead: GrowableBuffer;
-  exact: GrowableBuffer;
-  exactRead: GrowableBuffer;
-}
-
-/** A compiled kernel and the layout facts the host needs for it. */
-interface Kernel {
-  pipeline: GPUComputePipeline;
-  workgroupSize: number;
-  pairWords: number;
-}
 
 /** State of one run, shared by its chunks. */
 interface RunState {
@@ -254,7 +128,9 @@ export async function createGpuEngine(options: GpuEngineOptions = {}): Promise<E
   const summary = describeAdapter(adapter);
   let device: GPUDevice;
   try {
-    device = await adapter.requestDevice({ label: 'cptsim', requiredLimits: requiredLimits(adapter) });
+    // Subgroups, where the adapter offers them, for the specialised kernels' reductions.
+    const requiredFeatures: GPUFeatureName[] = options.subgroups !== false && adapter.features.has('subgroups') ? ['subgroups' as GPUFeatureName] : [];
+    device = await adapter.requestDevice({ label: 'cptsim', requiredLimits: requiredLimits(adapter), requiredFeatures });
   } catch (e) {
     throw new RuntimeError(`cannot open the GPU device (${summary.name}): ${(e as Error).message}`);
   }
@@ -271,9 +147,11 @@ export async function createGpuEngine(options: GpuEngineOptions = {}): Promise<E
 class GpuEngine implements Engine {
   readonly info: BackendInfo;
   private device: GPUDevice | null;
-  /** Kernels by the hash of their generated part; the plain one is built by init(). */
-  private kernels = new Map<string, Promise<Kernel>>();
-  private layout: GPUBindGroupLayout | null = null;
+  /** Kernels by the hash of their generated source (made by init()). */
+  private kernels: KernelCache | null = null;
+  private readonly kernelChoice: KernelChoice;
+  /** The device has subgroups: specialised kernels reduce with them. */
+  private readonly subgroups: boolean;
   private readonly workgroupSize: number;
   private readonly chunkQuads: number;
   private readonly maxWorkgroups: number;
@@ -322,6 +200,8 @@ class GpuEngine implements Engine {
     this.maxCellsPerPass = Math.max(1, Math.floor(options.maxCellsPerPass ?? Infinity));
     this.histFlushSamples = Math.min(HIST_FLUSH_SAMPLES, Math.max(1, Math.floor(options.histFlushSamples ?? HIST_FLUSH_SAMPLES)));
     this.onCompile = options.onCompile;
+    this.kernelChoice = options.kernel ?? 'auto';
+    this.subgroups = device.features.has('subgroups');
 
     const U = dawnGlobals.GPUBufferUsage;
     const storage = U.STORAGE | U.COPY_DST;
@@ -330,13 +210,7 @@ class GpuEngine implements Engine {
     this.hist = new GrowableBuffer(device, U.STORAGE | U.COPY_SRC | U.COPY_DST, 'cptsim hist', true);
     this.histRead = new GrowableBuffer(device, U.MAP_READ | U.COPY_DST, 'cptsim hist readback', false);
     this.dummy = device.createBuffer({ size: 16, usage: U.STORAGE, label: 'cptsim unused binding' });
-    this.slots = [0, 1].map((i) => ({
-      uniform: device.createBuffer({ size: MC_PARAMS_BYTES, usage: U.UNIFORM | U.COPY_DST, label: `cptsim mc ${i}` }),
-      partials: new GrowableBuffer(device, U.STORAGE | U.COPY_SRC, `cptsim partials ${i}`, true),
-      partialsRead: new GrowableBuffer(device, U.MAP_READ | U.COPY_DST, `cptsim partials readback ${i}`, false),
-      exact: new GrowableBuffer(device, U.STORAGE | U.COPY_SRC, `cptsim exact ${i}`, true),
-      exactRead: new GrowableBuffer(device, U.MAP_READ | U.COPY_DST, `cptsim exact readback ${i}`, false),
-    }));
+    this.slots = [0, 1].map((i) => createSlot(device, i));
 
     void device.lost.then((info) => {
       if (!this.disposed && this.lostMessage === null) {
@@ -348,81 +222,20 @@ class GpuEngine implements Engine {
     };
   }
 
-  /** Creates the bind group layout and builds the plain kernel (once per engine). */
+  /** Creates the kernel cache and checks that the shader sources compile (once per engine). */
   async init(): Promise<void> {
     const device = this.live();
-    const storageBytes = workgroupBytes(this.workgroupSize, PLAIN_KERNEL.reductionMetrics);
-    if (storageBytes > device.limits.maxComputeWorkgroupStorageSize) {
-      throw new RuntimeError(
-        `workgroup size ${this.workgroupSize} needs ${storageBytes} bytes of workgroup memory; the device has ${device.limits.maxComputeWorkgroupStorageSize}`,
-      );
-    }
-    const COMPUTE = dawnGlobals.GPUShaderStage.COMPUTE;
-    const entries: GPUBindGroupLayoutEntry[] = [
-      { binding: 0, visibility: COMPUTE, buffer: { type: 'uniform' } },
-      { binding: 1, visibility: COMPUTE, buffer: { type: 'uniform' } },
-      { binding: 2, visibility: COMPUTE, buffer: { type: 'read-only-storage' } },
-      { binding: 3, visibility: COMPUTE, buffer: { type: 'read-only-storage' } },
-      { binding: 4, visibility: COMPUTE, buffer: { type: 'storage' } },
-      { binding: 5, visibility: COMPUTE, buffer: { type: 'storage' } },
-      { binding: 6, visibility: COMPUTE, buffer: { type: 'storage' } },
-    ];
-    this.layout = device.createBindGroupLayout({ entries, label: 'cptsim mc' });
+    this.kernels = new KernelCache(device, {
+      workgroupSize: this.workgroupSize,
+      faultShader: this.fault === 'shader',
+      ...(this.onCompile ? { onCompile: this.onCompile } : {}),
+    });
     this.configBuf = device.createBuffer({
       size: MODEL_CONFIG_BYTES,
       usage: dawnGlobals.GPUBufferUsage.UNIFORM | dawnGlobals.GPUBufferUsage.COPY_DST,
       label: 'cptsim model config',
     });
-    await this.kernel(PLAIN_KERNEL);
-  }
-
-  /** The kernel of a generated part: from the cache, or compiled now. */
-  private kernel(spec: KernelSpec): Promise<Kernel> {
-    const key = exprHash(spec.source);
-    let k = this.kernels.get(key);
-    if (!k) {
-      k = this.buildKernel(spec);
-      // A kernel that failed to build is not cached: the error is reported to the run that asked.
-      k.catch(() => this.kernels.delete(key));
-      this.kernels.set(key, k);
-    }
-    return k;
-  }
-
-  private async buildKernel(spec: KernelSpec): Promise<Kernel> {
-    const device = this.live();
-    // A kernel with more metrics than the plain one may need smaller workgroups to fit its
-    // reduction arrays in workgroup memory.
-    let workgroupSize = this.workgroupSize;
-    const limit = device.limits.maxComputeWorkgroupStorageSize;
-    while (workgroupSize > 1 && workgroupBytes(workgroupSize, spec.reductionMetrics) > limit) workgroupSize /= 2;
-    if (workgroupBytes(workgroupSize, spec.reductionMetrics) > limit) {
-      throw new RuntimeError(`a kernel of ${spec.reductionMetrics} metrics does not fit the device's ${limit} bytes of workgroup memory`);
-    }
-    this.onCompile?.(spec === PLAIN_KERNEL ? 'compiling the GPU kernel' : "compiling the GPU kernel for the scenario's metric expressions");
-    let code = mcShaderSource(spec.source);
-    if (this.fault === 'shader') code += '\nfn cptsim_forced_fault( {\n';
-    device.pushErrorScope('validation');
-    const module = device.createShaderModule({ code, label: 'cptsim mc' });
-    const info = await module.getCompilationInfo();
-    const errors = info.messages.filter((m) => m.type === 'error');
-    const scopeError = await device.popErrorScope();
-    if (errors.length > 0 || scopeError) {
-      const text = errors.length > 0 ? errors.map((m) => `${m.lineNum}:${m.linePos} ${m.message}`).join('; ') : scopeError!.message;
-      throw new RuntimeError(`the GPU kernel failed to compile: ${text}`);
-    }
-    const constants: Record<string, number> = { WG_SIZE: workgroupSize };
-    if (spec.fillIntermediates) constants['MODEL_FILL_INTER'] = 1;
-    try {
-      const pipeline = await device.createComputePipelineAsync({
-        label: 'cptsim mc',
-        layout: device.createPipelineLayout({ bindGroupLayouts: [this.layout!] }),
-        compute: { module, entryPoint: 'mc_main', constants },
-      });
-      return { pipeline, workgroupSize, pairWords: spec.pairWords };
-    } catch (e) {
-      throw new RuntimeError(`the GPU kernel failed to build: ${(e as Error).message}`);
-    }
+    await this.kernels.check();
   }
 
   /**
@@ -460,8 +273,8 @@ class GpuEngine implements Engine {
     this.disposed = true;
     const device = this.device;
     this.device = null;
-    this.kernels.clear();
-    this.layout = null;
+    this.kernels?.clear();
+    this.kernels = null;
     if (device) {
       device.onuncapturederror = null;
       device.destroy();
@@ -507,8 +320,7 @@ class GpuEngine implements Engine {
     const pairs = cells * metrics;
     const why = this.unsupported(plan);
     if (why !== null) throw new RuntimeError(`${why}; use --backend cpu (or --backend auto, which falls back to it)`);
-    const layout = customLayout(plan);
-    const kernel = await this.kernel(layout ? customKernel(layout, metrics) : PLAIN_KERNEL);
+    const kernel = await this.kernels!.get(kernelSpecFor(plan, kp, this.kernelChoice, this.subgroups));
     const device = this.live();
     if (request.mode === 'hist' && (!request.hist || request.hist.length !== pairs)) {
       throw new RangeError(`hist mode needs ${pairs} histogram specs`);
@@ -671,7 +483,7 @@ class GpuEngine implements Engine {
     const exactBuf = exact ? slot.exact.ensure(exactBytes) : this.dummy;
     const exactRead = exact ? slot.exactRead.ensure(exactBytes) : null;
     const bindGroup = device.createBindGroup({
-      layout: this.layout!,
+      layout: this.kernels!.layout,
       entries: [
         { binding: 0, resource: { buffer: slot.uniform } },
         { binding: 1, resource: { buffer: this.configBuf! } },
@@ -788,9 +600,4 @@ function mib(bytes: number): string {
  */
 function quadsPerWorkgroup(exact: boolean, kernel: Kernel): number {
   return exact ? kernel.workgroupSize : BLOCK_QUADS;
-}
-
-/** Workgroup memory of mc.wgsl: four f32 reduction arrays, the three counts and the per-metric not-finite counts. */
-function workgroupBytes(workgroupSize: number, reductionMetrics: number): number {
-  return workgroupSize * reductionMetrics * 16 + 16 + reductionMetrics * 4;
 }
