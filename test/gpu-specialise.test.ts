@@ -112,9 +112,12 @@ async function agree(plan: Plan): Promise<Comparison> {
   const [gh, sh] = [await generic.run(plan, histReq), await specialised.run(plan, histReq)];
   expect(sh.count).toEqual(gh.count);
   expect(sh.infeasible).toEqual(gh.infeasible);
-  expect(sh.min).toEqual(gh.min);
-  expect(sh.max).toEqual(gh.max);
   for (let i = 0; i < gh.count.length; i++) {
+    // The extremes are samples' values: identical, or (a differing sample) within RELATIVE.
+    for (const [a, b] of [[gh.min[i]!, sh.min[i]!], [gh.max[i]!, sh.max[i]!]] as const) {
+      if (result.differing === 0) expect(b).toBe(a);
+      else expect(Math.abs(a - b)).toBeLessThanOrEqual(RELATIVE * Math.abs(a));
+    }
     let moved = 0;
     for (let b = 0; b < HIST_STRIDE; b++) moved += Math.abs(gh.hist![i * HIST_STRIDE + b]! - sh.hist![i * HIST_STRIDE + b]!);
     expect(moved).toBeLessThanOrEqual(2 * result.differing);
@@ -184,8 +187,17 @@ describe('the specialised kernel agrees with the generic one', () => {
       const plan = buildPlan(parseScenario(text, 'streams.yaml', { catalog }), { samples: 16384 });
       const req = { start: 0, count: 16384, mode: 'exact' as const };
       const [g, s] = [await generic.run(plan, req), await specialised.run(plan, req)];
-      // Every input, of every kind, bit for bit: the same streams through the same functions.
-      for (let m = 0; m < plan.metrics.length; m++) expect(s.values![m]).toEqual(g.values![m]);
+      // The uniform inputs bit for bit: they are the streams. The other kinds go through the
+      // same inverse CDFs on the same f32 parameters, which the compiler may round differently
+      // (folded constants, fused multiply-adds): within the engines' tolerance.
+      expect(s.values![0]).toEqual(g.values![0]);
+      expect(s.values![1]).toEqual(g.values![1]);
+      for (let m = 2; m < plan.metrics.length; m++) {
+        const a = g.values![m]!;
+        const b = s.values![m]!;
+        expect(b.length).toBe(a.length);
+        for (let i = 0; i < a.length; i++) expect(Math.abs(a[i]! - b[i]!)).toBeLessThanOrEqual(RELATIVE * Math.abs(a[i]!));
+      }
       // And the uniforms are the streams' (w >> 9 + 1/2) 2^-23: 23-bit grid points strictly inside (0, 1).
       for (const u of g.values![0]!) expect(Number.isInteger(u * 2 ** 23 - 0.5) && u > 0 && u < 1).toBe(true);
     }
