@@ -46,7 +46,7 @@
 //   has several cells and once at the end when it has one; per (workgroup, cell) the counts of
 //   feasible, infeasible and SLO-missing samples. The host adds the workgroups' partials in f64.
 // - mode bit 0 (hist): atomicAdd of 1 into the (cell, metric) histogram bin of each feasible value
-//   (bin formula: src/engine/types.ts HistSpec).
+//   (bin formula: src/aggregate/types.ts HistSpec).
 // - mode bit 1 (exact): every valid sample's metric values and flags (bit 0 feasible, bit 1 SLO
 //   miss), for the host to compact.
 //

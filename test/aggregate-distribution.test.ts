@@ -9,11 +9,13 @@ import {
   COARSE_BINS,
   distributions,
   emptyPartial,
+  HIST_STRIDE,
   histBin,
   LOG_SPAN_RATIO,
   spansDecades,
+  type HistSpec,
+  type PartialSums,
 } from '../src/aggregate/index.js';
-import { HIST_STRIDE, type HistSpec, type Partial } from '../src/engine/types.js';
 import { formatCdfCsv, formatDistributionJson, formatHistCsv } from '../src/report/index.js';
 import type { RunResult } from '../src/analysis/index.js';
 
@@ -22,7 +24,7 @@ function strata(n: number, a: number, b: number): Float32Array {
   return Float32Array.from({ length: n }, (_, i) => a + ((b - a) * (i + 0.5)) / n);
 }
 
-function exactPartial(values: Float32Array[]): Partial {
+function exactPartial(values: Float32Array[]): PartialSums {
   const p = emptyPartial(1, values.length, 'exact');
   p.values = values;
   values.forEach((v, i) => {
@@ -34,7 +36,7 @@ function exactPartial(values: Float32Array[]): Partial {
   return p;
 }
 
-function histPartial(values: Float32Array, spec: HistSpec): Partial {
+function histPartial(values: Float32Array, spec: HistSpec): PartialSums {
   const p = emptyPartial(1, 1, 'hist');
   for (const x of values) p.hist![histBin(spec, x)]!++;
   p.count[0] = values.length;

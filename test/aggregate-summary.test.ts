@@ -2,17 +2,20 @@ import seedrandom from 'seedrandom';
 import { describe, expect, it } from 'vitest';
 import {
   emptyPartial,
+  HIST_BINS,
+  HIST_STRIDE,
   histBin,
   histQuantile,
   histSpecsFromPilot,
   mergePartials,
   sortedQuantile,
   summarize,
+  type HistSpec,
+  type PartialSums,
 } from '../src/aggregate/index.js';
-import { HIST_BINS, HIST_STRIDE, type HistSpec, type Partial } from '../src/engine/types.js';
 
 /** Accumulates values into a one-cell, one-metric partial the way both engines do. */
-function accumulate(values: number[], mode: 'exact' | 'hist', spec?: HistSpec, shift = 0): Partial {
+function accumulate(values: number[], mode: 'exact' | 'hist', spec?: HistSpec, shift = 0): PartialSums {
   const p = emptyPartial(1, 1, mode, Float64Array.of(shift));
   p.samples = values.length;
   for (const v of values) {

@@ -6,7 +6,7 @@
 import { afterAll, describe, expect, it } from 'vitest';
 import { compare, pairCells, simulate } from '../src/analysis/index.js';
 import { createCpuEngine } from '../src/engine/cpu/index.js';
-import type { Engine } from '../src/engine/types.js';
+import type { Engine } from '../src/engine/index.js';
 import { InputError } from '../src/errors.js';
 import { buildPlan, type Plan } from '../src/plan/index.js';
 import { parseScenario } from '../src/scenario/index.js';

@@ -4,7 +4,7 @@
  */
 import { createCpuEngine } from '../src/engine/cpu/index.js';
 import { createGpuEngine, findAdapter } from '../src/engine/gpu/index.js';
-import type { Engine } from '../src/engine/types.js';
+import type { Engine } from '../src/engine/index.js';
 
 export const requireGpu = process.env.CPTSIM_REQUIRE_GPU === '1';
 

@@ -1,5 +1,5 @@
 /**
- * The GPU engine (src/engine/gpu) end to end on a WebGPU adapter: the same Partial as the CPU
+ * The GPU engine (src/engine/gpu) end to end on a WebGPU adapter: the same partial sums as the CPU
  * engine's inner loop (runRange) sample for sample, independence from chunking and passes,
  * infeasible and SLO counting, progress, and failures that reject instead of returning data.
  */
@@ -9,7 +9,8 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { runRange } from '../src/engine/cpu/index.js';
 import { createGpuEngine, type GpuEngineOptions } from '../src/engine/gpu/index.js';
-import { HIST_STRIDE, type Engine, type HistSpec, type Partial, type RunRequest } from '../src/engine/types.js';
+import { HIST_STRIDE, type HistSpec, type PartialSums } from '../src/aggregate/index.js';
+import type { Engine, RunRequest } from '../src/engine/index.js';
 import { RuntimeError } from '../src/errors.js';
 import type { Plan } from '../src/plan/index.js';
 import { packageRoot } from '../src/paths.js';
@@ -62,7 +63,7 @@ function mixedPlan(): Plan {
  */
 const RELATIVE = 1e-4;
 
-function exactMisses(gpu: Partial, cpu: Partial): { misses: number; total: number } {
+function exactMisses(gpu: PartialSums, cpu: PartialSums): { misses: number; total: number } {
   let misses = 0;
   let total = 0;
   for (let c = 0; c < gpu.cells; c++) {
@@ -274,7 +275,7 @@ describe('failures reject with RuntimeError (CPTSIM_GPU_FAULT testing aid)', () 
     }
   };
 
-  it('a device lost mid-run rejects that run and every later one, and returns no Partial', async (ctx) => {
+  it('a device lost mid-run rejects that run and every later one, and returns no PartialSums', async (ctx) => {
     if (!adapter) return ctx.skip();
     const e = await withFault('device-lost', () => engine({ chunkQuads: 64 }));
     const plan = mixedPlan();

@@ -20,10 +20,9 @@ import {
   type Sums,
 } from '../src/engine/gpu/layout.js';
 import { MC_SHADER_FILES, composeShaders, shaderDir } from '../src/engine/gpu/shaders.js';
-import { HIST_BINS, HIST_STRIDE } from '../src/engine/types.js';
+import { HIST_BINS, HIST_STRIDE, histMapping } from '../src/aggregate/index.js';
 import { CONFIG_FIELDS, INTERMEDIATES, MAX_DRAFT_TOKENS, METRICS, SLOT_COUNT, SLOT_DEFS, SLOT } from '../src/model/index.js';
 import { makePlan } from './gpu-plans.js';
-import { histMapping } from '../src/aggregate/index.js';
 
 const wgsl = (file: string) => readFileSync(join(shaderDir(), file), 'utf8');
 
@@ -79,7 +78,7 @@ describe('model.wgsl layout matches src/model/slots.ts', () => {
 });
 
 describe('mc.wgsl constants match the host', () => {
-  it('uses the histogram shape of src/engine/types.ts', () => {
+  it('uses the histogram shape of src/aggregate/types.ts', () => {
     const consts = u32Consts(wgsl('mc.wgsl'), 'HIST_');
     expect(consts.get('HIST_BINS')).toBe(HIST_BINS);
     expect(consts.get('HIST_STRIDE')).toBe(HIST_STRIDE);

@@ -21,7 +21,8 @@ import {
   type PartDocument,
   type RunResult,
 } from '../src/analysis/index.js';
-import { REDUCTION_BLOCK_SAMPLES, type Engine, type Partial } from '../src/engine/types.js';
+import { type PartialSums } from '../src/aggregate/index.js';
+import { REDUCTION_BLOCK_SAMPLES, type Engine } from '../src/engine/index.js';
 import { buildPlan } from '../src/plan/index.js';
 import { loadScenario } from '../src/scenario/index.js';
 import { testEngines } from './gpu-device.js';
@@ -88,7 +89,7 @@ const U64 = 2 ** -53;
  * and mean = s + S1 / n, var = (S2 - n (S1/n)^2) / (n - 1), sd = sqrt(var), stderr = sd / sqrt(n)
  * carry the difference through; each also rounds a few times itself (8 u of its value covers it).
  */
-function regroupingTolerance(whole: Partial, terms: number, shards: number) {
+function regroupingTolerance(whole: PartialSums, terms: number, shards: number) {
   const h = terms + shards + 3;
   const gamma = (h * U64) / (1 - h * U64);
   return (cell: number, metric: number, stat: 'mean' | 'sd' | 'stderr'): number => {

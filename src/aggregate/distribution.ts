@@ -3,7 +3,7 @@
  * the quantile function (the CDF read the other way round). Both come from what a run already
  * holds: every value when quantiles are exact, the engines' fine histograms otherwise.
  */
-import { HIST_BINS, HIST_STRIDE, type HistSpec, type Partial } from '../engine/types.js';
+import { HIST_BINS, HIST_STRIDE, type HistSpec, type PartialSums } from './types.js';
 import { binEdge } from './partial.js';
 import { sortedFinite } from './exceedance.js';
 import { histQuantile, sortedQuantile } from './summary.js';
@@ -92,7 +92,7 @@ function fromHistogram(hist: Float64Array, offset: number, spec: HistSpec, min: 
  * Distributions of every (cell, metric) of a finished partial, index `cell * metrics + m` like
  * the partial's own arrays. `hist` is the run's histogram shapes (null for an exact run).
  */
-export function distributions(partial: Partial, hist: HistSpec[] | null): Distribution[] {
+export function distributions(partial: PartialSums, hist: HistSpec[] | null): Distribution[] {
   const out: Distribution[] = [];
   for (let i = 0; i < partial.cells * partial.metrics; i++) {
     if (partial.values) out.push(distributionOfValues(partial.values[i]!));

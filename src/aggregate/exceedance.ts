@@ -7,7 +7,7 @@
  * histQuantile does): `binning_error` is that bin's share of the samples, the most the split can
  * be off by.
  */
-import { HIST_BINS, HIST_STRIDE, type HistSpec } from '../engine/types.js';
+import { HIST_BINS, HIST_STRIDE, type HistSpec } from './types.js';
 import { binEdge } from './partial.js';
 import { histQuantile, sortedQuantile } from './summary.js';
 

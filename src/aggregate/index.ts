@@ -1,3 +1,5 @@
+/** PartialSums sums, merging, histograms, quantiles and summaries: the public face of src/aggregate. */
+export { HIST_BINS, HIST_STRIDE, F32_MAX, type HistSpec, type PartialSums } from './types.js';
 export { emptyPartial, mergePartials, PartialMerger, histBin, histMapping, binOf, binEdge, type HistMapping } from './partial.js';
 export {
   QUANTILES,

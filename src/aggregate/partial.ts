@@ -1,12 +1,12 @@
-import { HIST_BINS, HIST_STRIDE, type HistSpec, type Partial } from '../engine/types.js';
+import { HIST_BINS, HIST_STRIDE, type HistSpec, type PartialSums } from './types.js';
 
-/** An empty Partial for `cells` x `metrics`, ready to accumulate into. */
+/** An empty PartialSums for `cells` x `metrics`, ready to accumulate into. */
 export function emptyPartial(
   cells: number,
   metrics: number,
   mode: 'exact' | 'hist',
   shift?: Float64Array,
-): Partial {
+): PartialSums {
   const n = cells * metrics;
   return {
     cells,
@@ -30,7 +30,7 @@ export function emptyPartial(
  * Merges two partials of the same plan and request shape. Counts and sums add (order-free);
  * exact values are concatenated, so `a` must cover the lower sample indices.
  */
-export function mergePartials(a: Partial, b: Partial): Partial {
+export function mergePartials(a: PartialSums, b: PartialSums): PartialSums {
   if (a.cells !== b.cells || a.metrics !== b.metrics) {
     throw new Error(`cannot merge partials of different shapes (${a.cells}x${a.metrics} and ${b.cells}x${b.metrics})`);
   }
@@ -75,15 +75,15 @@ export function mergePartials(a: Partial, b: Partial): Partial {
  * run's values exist at once, so merging exact chunks takes the memory of the values themselves.
  */
 export class PartialMerger {
-  private merged: Partial | null = null;
+  private merged: PartialSums | null = null;
   private values: Float32Array[] | null = null;
   private filled: Int32Array | null = null;
 
   constructor(private readonly samples: number) {}
 
-  add(part: Partial): void {
+  add(part: PartialSums): void {
     const values = part.values;
-    const rest: Partial = { ...part, values: values ? [] : null };
+    const rest: PartialSums = { ...part, values: values ? [] : null };
     this.merged = this.merged ? mergePartials(this.merged, rest) : rest;
     if (!values) return;
     if (!this.values) {
@@ -99,7 +99,7 @@ export class PartialMerger {
   }
 
   /** The merged partial (its values are views of the arrays filled); null when nothing was added. */
-  result(): Partial | null {
+  result(): PartialSums | null {
     if (!this.merged) return null;
     if (this.values) this.merged.values = this.values.map((v, i) => v.subarray(0, this.filled![i]!));
     return this.merged;
@@ -129,7 +129,7 @@ export function histMapping(spec: HistSpec, pair = 0): HistMapping {
 
 /**
  * The bin of x (0 underflow, 1..HIST_BINS, HIST_BINS+1 overflow), as both engines compute it
- * (src/engine/types.ts). NaN and, for log bins, x <= 0 underflow.
+ * (src/aggregate/types.ts). NaN and, for log bins, x <= 0 underflow.
  */
 export function binOf(m: HistMapping, x: number): number {
   const t = ((m.log ? Math.log2(x) : x) - m.origin) * m.scale;

@@ -1,4 +1,4 @@
-import { HIST_BINS, HIST_STRIDE, type HistSpec, type Partial } from '../engine/types.js';
+import { HIST_BINS, HIST_STRIDE, type HistSpec, type PartialSums } from './types.js';
 import { binEdge } from './partial.js';
 import { orderStatistics, quantileRanks, sortedView } from './select.js';
 
@@ -75,7 +75,7 @@ export function histQuantile(
 }
 
 /** Summaries for every (cell, metric) of a finished partial. */
-export function summarize(partial: Partial, hist: HistSpec[] | null): MetricSummary[] {
+export function summarize(partial: PartialSums, hist: HistSpec[] | null): MetricSummary[] {
   const out: MetricSummary[] = [];
   for (let i = 0; i < partial.cells * partial.metrics; i++) {
     const n = partial.count[i]!;
@@ -146,7 +146,7 @@ export function summarize(partial: Partial, hist: HistSpec[] | null): MetricSumm
  * pilot almost never change the bins: GPU and CPU runs of one scenario then bin alike. Values
  * beyond the pilot's range still count, in the underflow and overflow bins.
  */
-export function histSpecsFromPilot(pilot: Partial): HistSpec[] {
+export function histSpecsFromPilot(pilot: PartialSums): HistSpec[] {
   if (!pilot.values) throw new Error('a pilot run must be exact');
   return pilot.values.map((v) => {
     let min = Infinity;
@@ -172,7 +172,7 @@ export function histSpecsFromPilot(pilot: Partial): HistSpec[] {
 }
 
 /** Per (cell, metric) pilot means, used as the shift that keeps sums precise. */
-export function shiftsFromPilot(pilot: Partial): Float64Array {
+export function shiftsFromPilot(pilot: PartialSums): Float64Array {
   if (!pilot.values) throw new Error('a pilot run must be exact');
   return Float64Array.from(pilot.values, (v) => {
     let s = 0;

@@ -15,12 +15,11 @@
  * binomial standard errors of P^ (SE, not bias, dominates then).
  */
 import { InputError } from '../errors.js';
-import type { BackendInfo, Engine } from '../engine/types.js';
-import type { Plan, PlanInput } from '../plan/types.js';
+import type { BackendInfo, Engine } from '../engine/index.js';
+import type { Plan, PlanInput } from '../plan/index.js';
 import { median } from '../sampling/index.js';
-import type { Range, Scenario } from '../scenario/index.js';
-import { RANGES, describeRange } from '../scenario/index.js';
-import { SLOT_DEFS, type SlotName } from '../model/slots.js';
+import { describeRange, RANGES, type Range, type Scenario } from '../scenario/index.js';
+import { SLOT_DEFS, type SlotName } from '../model/index.js';
 import { didYouMean } from '../suggest.js';
 import { checkPairable, sampleValues } from './paired.js';
 

@@ -8,9 +8,8 @@
  */
 import { statsOfValues, type Stats } from '../aggregate/index.js';
 import { InputError } from '../errors.js';
-import type { BackendInfo, Engine } from '../engine/types.js';
-import { cellCount, cellIndices, cellPoint } from '../plan/cells.js';
-import type { Plan } from '../plan/types.js';
+import type { BackendInfo, Engine } from '../engine/index.js';
+import { cellCount, cellIndices, cellPoint, type Plan } from '../plan/index.js';
 import { checkPairable, sampleValues } from './paired.js';
 
 export interface PairedMetric {

@@ -10,11 +10,10 @@
  * samples identical to a plain run of n samples. The doubling keeps the total work under twice the
  * last round's.
  */
-import { HIST_BINS, HIST_STRIDE, type HistSpec } from '../engine/types.js';
-import { binEdge, QUANTILE_KEYS, QUANTILES, sortedFinite } from '../aggregate/index.js';
+import { binEdge, HIST_BINS, HIST_STRIDE, QUANTILE_KEYS, QUANTILES, sortedFinite, type HistSpec } from '../aggregate/index.js';
 import { InputError } from '../errors.js';
-import type { Engine } from '../engine/types.js';
-import type { Plan } from '../plan/types.js';
+import type { Engine } from '../engine/index.js';
+import type { Plan } from '../plan/index.js';
 import { checkSampleCount } from '../sampling/index.js';
 import { didYouMean } from '../suggest.js';
 import { checkExactMemory, simulate, type RunResult, type SimulateOptions, type Simulation } from './simulate.js';

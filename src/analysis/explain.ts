@@ -2,12 +2,9 @@
  * `cptsim explain`: one deterministic evaluation per cell with every distribution at its median,
  * and every intermediate quantity of docs/model.md, so a user can see why a number is what it is.
  */
-import { customLayout } from '../engine/custom.js';
+import { cellCount, cellDists, cellPoint, customLayout, type Plan } from '../plan/index.js';
 import { compileJs } from '../expr/index.js';
-import { evaluate, explain } from '../model/index.js';
-import { INTERMEDIATE_COUNT, METRIC_COUNT, SLOT_COUNT, SLOT_DEFS } from '../model/slots.js';
-import { cellCount, cellDists, cellPoint } from '../plan/cells.js';
-import type { Plan } from '../plan/types.js';
+import { evaluate, explain, INTERMEDIATE_COUNT, METRIC_COUNT, SLOT_COUNT, SLOT_DEFS } from '../model/index.js';
 import { median } from '../sampling/index.js';
 
 export interface ExplainedInput {

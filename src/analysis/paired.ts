@@ -5,9 +5,8 @@
  * scenario and sample i of another share their common random numbers.
  */
 import { InputError } from '../errors.js';
-import type { Engine } from '../engine/types.js';
-import { cellCount } from '../plan/cells.js';
-import type { Plan } from '../plan/types.js';
+import type { Engine } from '../engine/index.js';
+import { cellCount, type Plan } from '../plan/index.js';
 
 /** Values held in memory by one paired analysis: samples x cells x metrics x runs, at 4 bytes each. */
 export const PAIRED_MAX_VALUES = 2 ** 27;

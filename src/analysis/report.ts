@@ -3,9 +3,8 @@
  * breakdown at the median inputs, and a rank-correlation sensitivity of one reference cell.
  */
 import { distributionOfValues, distributions, type Distribution } from '../aggregate/index.js';
-import type { Engine } from '../engine/types.js';
-import { cellPoint } from '../plan/cells.js';
-import type { Plan } from '../plan/types.js';
+import type { Engine } from '../engine/index.js';
+import { cellPoint, type Plan } from '../plan/index.js';
 import { explainPlan, type ExplainCell } from './explain.js';
 import { planOfCell, rankCorrelation, uncertainInputs, type RankResult } from './sensitivity.js';
 import { simulate, type RunResult, type SimulateOptions } from './simulate.js';

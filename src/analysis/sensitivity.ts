@@ -4,12 +4,10 @@
  * they share their random numbers wherever they do not deliberately differ.
  */
 import seedrandom from 'seedrandom';
-import type { Stats } from '../aggregate/index.js';
-import type { Engine, Partial as RunPartial } from '../engine/types.js';
+import type { PartialSums, Stats } from '../aggregate/index.js';
+import type { Engine } from '../engine/index.js';
 import { InputError } from '../errors.js';
-import { cellCount, cellDists } from '../plan/cells.js';
-import type { Plan, PlanInput } from '../plan/types.js';
-import { planCopula } from '../plan/copula.js';
+import { cellCount, cellDists, planCopula, type Plan, type PlanInput } from '../plan/index.js';
 import { CopulaSampler, prepareDist, qmcInput, quantile, samplePreparedQuad, streamId } from '../sampling/index.js';
 import { simulate } from './simulate.js';
 
@@ -278,7 +276,7 @@ export async function sobolAnalysis(plan: Plan, engine: Engine, opts: SobolOptio
   let done = 0;
   const valuesOf = async (p: Plan): Promise<Float32Array[]> => {
     const before = done * n;
-    const part: RunPartial = await engine.run(
+    const part: PartialSums = await engine.run(
       { ...p, samples: n },
       {
         start: 0,

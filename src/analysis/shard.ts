@@ -18,11 +18,18 @@
  * "Running on a cluster"; well under 1e-12 relative at the sizes tested).
  */
 import { createHash } from 'node:crypto';
-import { DecodeError, emptyPartial, fromJsonValue, mergePartials, toJsonValue } from '../aggregate/index.js';
+import {
+  DecodeError,
+  emptyPartial,
+  fromJsonValue,
+  mergePartials,
+  toJsonValue,
+  type HistSpec,
+  type PartialSums,
+} from '../aggregate/index.js';
 import { InputError } from '../errors.js';
-import { REDUCTION_BLOCK_SAMPLES, type BackendInfo, type Engine, type HistSpec, type Partial } from '../engine/types.js';
-import { cellCount } from '../plan/cells.js';
-import type { Plan } from '../plan/types.js';
+import { REDUCTION_BLOCK_SAMPLES, type BackendInfo, type Engine } from '../engine/index.js';
+import { cellCount, type Plan } from '../plan/index.js';
 import { prepareRun, resultFromPartial, type RunResult, type RunShape, type SimulateOptions } from './simulate.js';
 
 /** Version of the part and checkpoint document layout (2: shard boundaries on reduction blocks). */
@@ -97,7 +104,7 @@ export interface PartDocument {
   hist: HistSpec[] | null;
   plan: Plan;
   /** The samples [shard.start, next) aggregated; null before the first chunk. */
-  partial: Partial | null;
+  partial: PartialSums | null;
 }
 
 /** The document as JSON text (lossless: see src/aggregate/serialize.ts). */
@@ -341,7 +348,7 @@ export function mergeParts(parts: { file: string; doc: PartDocument }[]): RunRes
     throw new InputError([{ path: '', message: `missing shard${missing.length > 1 ? 's' : ''} ${list} (got ${parts.length} of ${n} parts: ${parts.map((p) => p.file).join(', ')})` }]);
   }
   // Shards in index order: exact values then concatenate in sample order.
-  let partial: Partial | null = null;
+  let partial: PartialSums | null = null;
   let elapsed = 0;
   for (let k = 0; k < n; k++) {
     const doc = byIndex.get(k)!.doc;

@@ -5,24 +5,25 @@
 import {
   cdfExact,
   cdfHist,
-  probabilityBelowExact,
-  probabilityBelowHist,
-  sortedFinite,
+  HIST_BINS,
+  HIST_STRIDE,
   histSpecsFromPilot,
   PartialMerger,
+  probabilityBelowExact,
+  probabilityBelowHist,
   shiftsFromPilot,
+  sortedFinite,
   summarize,
   type CdfPoints,
+  type HistSpec,
+  type PartialSums,
   type ProbabilityBelow,
   type Stats,
 } from '../aggregate/index.js';
-import { HIST_STRIDE, REDUCTION_BLOCK_SAMPLES } from '../engine/types.js';
+import { REDUCTION_BLOCK_SAMPLES, type BackendInfo, type Engine } from '../engine/index.js';
 import { totalmem } from 'node:os';
-import type { BackendInfo, Engine, HistSpec, Partial } from '../engine/types.js';
 import { InputError } from '../errors.js';
-import { HIST_BINS } from '../engine/types.js';
-import { cellCount, cellPoint } from '../plan/cells.js';
-import type { Plan } from '../plan/types.js';
+import { cellCount, cellPoint, type Plan } from '../plan/index.js';
 
 /** Sample-cells up to which quantiles come from sorting every value (both engines keep them). */
 export const EXACT_MAX_SAMPLE_CELLS = 2 ** 21;
@@ -121,7 +122,7 @@ export interface RunResult {
 
 export interface Simulation {
   result: RunResult;
-  partial: Partial;
+  partial: PartialSums;
   hist: HistSpec[] | null;
 }
 
@@ -139,7 +140,7 @@ export async function simulate(
 
   // One engine call by default in histogram mode; exact mode goes in chunks that bound the
   // engine's value buffers. Chunks of whole reduction blocks (of quads when under a block) make
-  // the GPU engine sum the same f32 blocks as one call would (src/engine/types.ts).
+  // the GPU engine sum the same f32 blocks as one call would (src/aggregate/types.ts).
   const asked = options.chunkSamples ?? (mode === 'exact' ? Math.floor(EXACT_CHUNK_SAMPLE_CELLS / cellCount(plan)) : undefined);
   const chunk =
     asked === undefined
@@ -150,7 +151,7 @@ export async function simulate(
   const merger = new PartialMerger(n);
   for (let start = 0, first = true; start < n || first; start += chunk, first = false) {
     const count = Math.min(chunk, n - start);
-    const part: Partial = await engine.run(plan, {
+    const part: PartialSums = await engine.run(plan, {
       start,
       count,
       mode,
@@ -197,7 +198,7 @@ export async function prepareRun(plan: Plan, engine: Engine, quantiles: Simulate
 /** The run result of a finished partial covering all of `plan`'s samples. */
 export function resultFromPartial(
   plan: Plan,
-  partial: Partial,
+  partial: PartialSums,
   hist: HistSpec[] | null,
   info: BackendInfo,
   version: string,
@@ -252,7 +253,7 @@ export function resultFromPartial(
 
 
 /** A cell's exceedance probabilities and CDF points, from its exact values or its histograms. */
-function addDistribution(cell: CellResult, partial: Partial, hist: HistSpec[] | null, metrics: readonly string[], c: number, options: SimulateOptions): void {
+function addDistribution(cell: CellResult, partial: PartialSums, hist: HistSpec[] | null, metrics: readonly string[], c: number, options: SimulateOptions): void {
   const below = Object.entries(options.probabilityBelow ?? {}).filter(([, xs]) => xs.length > 0);
   const points = options.cdfPoints ?? 0;
   if (!below.length && points < 2) return;

@@ -4,8 +4,9 @@
 import { InputError, RuntimeError } from '../errors.js';
 import { createCpuEngine } from './cpu/index.js';
 import { createGpuEngine, findAdapter, listAdapters } from './gpu/index.js';
-import type { Plan } from '../plan/types.js';
-import type { Engine, Partial, RunRequest } from './types.js';
+import type { Plan } from '../plan/index.js';
+import type { PartialSums } from '../aggregate/index.js';
+import type { Engine, RunRequest } from './types.js';
 
 export * from './types.js';
 export { createCpuEngine, runRange } from './cpu/index.js';
@@ -82,7 +83,7 @@ export function withFallback(gpu: Engine, cpu: () => Engine, log: (message: stri
       return current.info;
     },
     unsupported: (plan: Plan) => current.unsupported(plan),
-    async run(plan: Plan, request: RunRequest): Promise<Partial> {
+    async run(plan: Plan, request: RunRequest): Promise<PartialSums> {
       if (fellBack) return current.run(plan, request);
       try {
         return await current.run(plan, request);

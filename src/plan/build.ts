@@ -5,10 +5,9 @@
  */
 
 import { InputError, RuntimeError } from '../errors.js';
-import { SLOT_COUNT, SLOT_DEFS, metricsFor } from '../model/slots.js';
-import { checkSampleCount, checkSobolDims, keyFromSeed, streamId, type SamplingScheme } from '../sampling/index.js';
+import { SLOT_COUNT, SLOT_DEFS, metricsFor } from '../model/index.js';
+import { checkSampleCount, checkSobolDims, keyFromSeed, MAX_SAMPLES, streamId, type SamplingScheme } from '../sampling/index.js';
 import type { Scenario, ScenarioInput } from '../scenario/index.js';
-import { MAX_SAMPLES } from '../scenario/index.js';
 import type { Plan, PlanInput, SweepAxis } from './types.js';
 
 /** Sweep cells one plan may have: each cell is a full Monte Carlo run of its own. */

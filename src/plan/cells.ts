@@ -1,4 +1,4 @@
-import type { Dist } from '../sampling/dist.js';
+import type { Dist } from '../sampling/index.js';
 import type { Plan } from './types.js';
 
 /** Number of sweep cells: the product of the axes' lengths (1 without axes). */

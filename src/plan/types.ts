@@ -1,6 +1,5 @@
-import type { Dist } from '../sampling/dist.js';
-import type { ModelConfig } from '../model/slots.js';
-import type { RankCorrelation, SamplingScheme } from '../sampling/index.js';
+import type { Dist, RankCorrelation, SamplingScheme } from '../sampling/index.js';
+import type { ModelConfig } from '../model/index.js';
 
 /** One input of the model's vector (src/model/slots.ts), as a distribution with its stream. */
 export interface PlanInput {

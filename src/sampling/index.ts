@@ -1,6 +1,6 @@
 /** Random numbers, distributions and sampling schemes: the public face of src/sampling. */
 export type { Dist, DistKind } from './dist.js';
-export { philox4x32_10, keyFromSeed, streamId, uniformQuad, u01FromWord, UNIFORM_BITS } from './philox.js';
+export { philox4x32_10, keyFromSeed, streamId, uniformQuad, u01FromWord, UNIFORM_BITS, MAX_SAMPLES } from './philox.js';
 export {
   sampleQuad,
   samplePreparedQuad,

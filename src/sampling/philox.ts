@@ -113,6 +113,12 @@ export function streamId(path: string): number {
   return h >>> 0;
 }
 
+/**
+ * The most samples a run may ask for: 2^40 keeps sample indices exact in f64 and in the RNG
+ * counter's two words (DESIGN.md "Determinism and randomness").
+ */
+export const MAX_SAMPLES = 2 ** 40;
+
 /** Bits of a Philox word a uniform keeps (see u01FromWord). */
 export const UNIFORM_BITS = 23;
 const UNIFORM_SCALE = 2 ** -UNIFORM_BITS;

@@ -5,7 +5,7 @@
  * `inputs.price_per_mtok`); a model input may also be named where the file gives it
  * (`accelerator.peak_tflops.fp8`).
  */
-import { SLOT_DEFS, type SlotName } from '../model/slots.js';
+import { SLOT_DEFS, type SlotName } from '../model/index.js';
 import { impossibleCorrelations, spearmanToNormal, type RankCorrelation } from '../sampling/index.js';
 import { didYouMean } from '../suggest.js';
 import type { Issues } from './issues.js';

@@ -7,8 +7,7 @@
 
 import { InputError } from '../errors.js';
 import { ExprError, FUNCTION_NAMES, orderMetrics } from '../expr/index.js';
-import { BASE_MODEL_CONFIG, INTERMEDIATES, METRICS, SLOT_DEFS } from '../model/slots.js';
-import type { ModelConfig } from '../model/slots.js';
+import { BASE_MODEL_CONFIG, INTERMEDIATES, METRICS, SLOT_DEFS, type ModelConfig } from '../model/index.js';
 import { checkSampleCount, type SamplingScheme } from '../sampling/index.js';
 import type { Issues } from './issues.js';
 import type { RawScenario } from './schema.js';

@@ -4,7 +4,7 @@
  * instead. Each plan input records whether its value came from here ('default').
  */
 
-import type { SlotName } from '../model/slots.js';
+import type { SlotName } from '../model/index.js';
 
 export type Precision = 'bf16' | 'fp8' | 'fp4';
 export const PRECISIONS: readonly Precision[] = ['bf16', 'fp8', 'fp4'];

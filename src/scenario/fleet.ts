@@ -8,7 +8,7 @@
  */
 
 import { orderMetrics, ExprError } from '../expr/index.js';
-import type { ModelConfig } from '../model/slots.js';
+import type { ModelConfig } from '../model/index.js';
 import type { Issues } from './issues.js';
 import type { Range } from './ranges.js';
 import { checkRange } from './ranges.js';

@@ -11,7 +11,7 @@ export { DEFAULTS, DEFAULT_UNCERTAINTY, DEFAULT_COMPUTE, CLOUD_DEFAULT_PUE, PREC
 export { parseSource, type SourceNode } from './source.js';
 export type { Range } from './ranges.js';
 export { RANGES, describeRange } from './ranges.js';
-export { DEFAULT_SAMPLES, MAX_SAMPLES } from './schema.js';
+export { DEFAULT_SAMPLES } from './schema.js';
 export type { ScenarioCustom } from './types.js';
 export { CUSTOM_MODEL_CONFIG, MODEL_SECTIONS } from './custom.js';
 export { CUSTOM_NAME } from './schema.js';

@@ -3,7 +3,7 @@
  * to the plan's Dist (src/sampling/dist.ts) or a list of sweep values.
  */
 
-import type { Dist } from '../sampling/dist.js';
+import type { Dist } from '../sampling/index.js';
 import type { SourceNode } from './source.js';
 import { describeNode } from './source.js';
 import type { Issues } from './issues.js';

@@ -4,8 +4,7 @@
  * range is an error the user must fix.
  */
 
-import type { SlotName } from '../model/slots.js';
-import { MAX_DRAFT_TOKENS } from '../model/slots.js';
+import { MAX_DRAFT_TOKENS, type SlotName } from '../model/index.js';
 import type { Issues } from './issues.js';
 import type { NumericValue } from './numeric.js';
 import { supportOf } from './numeric.js';

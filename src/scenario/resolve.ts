@@ -3,8 +3,7 @@
  * required inputs present and nothing given that the mode would ignore, every range checked.
  */
 
-import type { ModelConfig, SlotName } from '../model/slots.js';
-import { MAX_DRAFT_TOKENS, SLOT_DEFS, intermediatesFor, metricsFor } from '../model/slots.js';
+import { intermediatesFor, MAX_DRAFT_TOKENS, metricsFor, SLOT_DEFS, type ModelConfig, type SlotName } from '../model/index.js';
 import type { Attention, Catalog, CatalogEntry } from './catalog.js';
 import { loadCatalog } from './catalog.js';
 import { CUSTOM_MODEL_CONFIG, isCustomModel, resolveCustom, resolveSampling } from './custom.js';

@@ -4,8 +4,8 @@
  * choices and descriptive fields that are not model inputs.
  */
 
-import { MAX_DRAFT_TOKENS, SLOT_DEFS } from '../model/slots.js';
-import { SAMPLING_SCHEMES } from '../sampling/index.js';
+import { MAX_DRAFT_TOKENS, SLOT_DEFS } from '../model/index.js';
+import { MAX_SAMPLES, SAMPLING_SCHEMES } from '../sampling/index.js';
 import { PRECISIONS } from './defaults.js';
 import type { Issues } from './issues.js';
 import type { NumericValue } from './numeric.js';
@@ -27,8 +27,6 @@ export type Field =
   | { t: 'probabilityBelow' }
   | { t: 'correlations' };
 
-/** The most samples a run may ask for: 2^40 keeps sample indices exact in f64 and in the RNG counter's two words. */
-export const MAX_SAMPLES = 2 ** 40;
 export const DEFAULT_SAMPLES = 1_000_000;
 
 const NUMBER: Field = { t: 'number' };

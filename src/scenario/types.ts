@@ -1,4 +1,4 @@
-import type { ModelConfig, SlotName } from '../model/slots.js';
+import type { ModelConfig, SlotName } from '../model/index.js';
 import type { RankCorrelation, SamplingScheme } from '../sampling/index.js';
 import type { Attention } from './catalog.js';
 import type { Precision } from './defaults.js';

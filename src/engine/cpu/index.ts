@@ -8,11 +8,10 @@ import { existsSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
 import { fileURLToPath } from 'node:url';
 import { Worker } from 'node:worker_threads';
-import { mergePartials } from '../../aggregate/index.js';
+import { mergePartials, type PartialSums } from '../../aggregate/index.js';
 import { RuntimeError } from '../../errors.js';
-import type { Plan } from '../../plan/types.js';
-import type { Engine, Partial, RunRequest } from '../types.js';
-import { cellCount } from '../../plan/cells.js';
+import { cellCount, type Plan } from '../../plan/index.js';
+import type { Engine, RunRequest } from '../types.js';
 import { BLOCK_SAMPLES, runRange, type BlockSums } from './run-range.js';
 import type { WorkerJob } from './worker.js';
 
@@ -36,7 +35,7 @@ function workerPath(): string {
 
 type WorkerMessage =
   | { type: 'progress'; done: number }
-  | { type: 'done'; partial: Partial; blocks: BlockSums[]; filled?: Int32Array }
+  | { type: 'done'; partial: PartialSums; blocks: BlockSums[]; filled?: Int32Array }
   | { type: 'error'; message: string };
 
 export function createCpuEngine(options: CpuEngineOptions = {}): Engine {
@@ -47,7 +46,7 @@ export function createCpuEngine(options: CpuEngineOptions = {}): Engine {
   let shared: SharedArrayBuffer[] = [];
 
   const runOn = (worker: Worker, job: WorkerJob, progress: (done: number) => void) =>
-    new Promise<{ partial: Partial; blocks: BlockSums[]; filled?: Int32Array }>((resolve, reject) => {
+    new Promise<{ partial: PartialSums; blocks: BlockSums[]; filled?: Int32Array }>((resolve, reject) => {
       const onMessage = (m: WorkerMessage) => {
         if (m.type === 'progress') return progress(m.done);
         worker.off('message', onMessage);
@@ -69,7 +68,7 @@ export function createCpuEngine(options: CpuEngineOptions = {}): Engine {
 
     unsupported: () => null,
 
-    async run(plan: Plan, request: RunRequest): Promise<Partial> {
+    async run(plan: Plan, request: RunRequest): Promise<PartialSums> {
       const { onProgress, ...req } = request;
       // Small ranges are not worth a thread hop.
       if (threads === 1 || req.count < 4096 * threads) {

@@ -1,19 +1,15 @@
 /**
  * The CPU engine's inner loop: samples [start, start + count) of every cell of a plan, drawn,
  * evaluated with the CPU reference model (and the plan's metric expressions, compiled to one
- * JavaScript function per run) and accumulated into a Partial. Plain f64 arithmetic; no
+ * JavaScript function per run) and accumulated into a PartialSums. Plain f64 arithmetic; no
  * allocation per sample. Runs on a worker thread or, for one thread, in the calling thread.
  */
-import { emptyPartial, histMapping } from '../../aggregate/index.js';
+import { emptyPartial, F32_MAX, HIST_BINS, HIST_STRIDE, histMapping, type PartialSums } from '../../aggregate/index.js';
 import { compileJs } from '../../expr/index.js';
-import { FEASIBLE, SLO_MISS, evaluate } from '../../model/index.js';
-import { INTERMEDIATE_COUNT, METRIC_COUNT, SLOT_COUNT } from '../../model/slots.js';
-import { cellCount, cellDists } from '../../plan/cells.js';
-import { planCopula } from '../../plan/copula.js';
-import type { Plan } from '../../plan/types.js';
+import { evaluate, FEASIBLE, INTERMEDIATE_COUNT, METRIC_COUNT, SLO_MISS, SLOT_COUNT } from '../../model/index.js';
+import { builtInMetricIds, cellCount, cellDists, customLayout, planCopula, type Plan } from '../../plan/index.js';
 import { CopulaSampler, prepareDist, qmcInput, samplePreparedQuad } from '../../sampling/index.js';
-import { builtInMetricIds, customLayout } from '../custom.js';
-import { F32_MAX, HIST_BINS, HIST_STRIDE, type Partial, type RunRequest } from '../types.js';
+import { type RunRequest } from '../types.js';
 
 export type RangeRequest = Omit<RunRequest, 'onProgress'>;
 
@@ -56,10 +52,10 @@ export function runRange(
   onQuads?: (samplesDone: number) => void,
   blocks?: BlockSums[],
   sink?: ExactSink,
-): Partial & { filled?: Int32Array } {
+): PartialSums & { filled?: Int32Array } {
   const cells = cellCount(plan);
   // With metric expressions each lane's inputs, model outputs, intermediates and expression
-  // results share one vector (src/engine/custom.ts) and metrics are read from it; without, the
+  // results share one vector (src/plan/custom.ts) and metrics are read from it; without, the
   // model's outputs are read from `out`.
   const layout = customLayout(plan);
   const metricIds = layout ? layout.metricSymbols : builtInMetricIds(plan);

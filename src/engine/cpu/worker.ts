@@ -1,6 +1,6 @@
-/** Worker thread of the CPU engine: runs one sample range per message and posts its Partial. */
+/** Worker thread of the CPU engine: runs one sample range per message and posts its PartialSums. */
 import { parentPort } from 'node:worker_threads';
-import type { Plan } from '../../plan/types.js';
+import type { Plan } from '../../plan/index.js';
 import { runRange, type BlockSums, type RangeRequest } from './run-range.js';
 
 export interface WorkerJob {

@@ -7,7 +7,7 @@
  */
 import { compileWgsl } from '../../expr/index.js';
 import { INTERMEDIATES, METRIC_COUNT, METRICS, SLOT_COUNT, SLOT_DEFS } from '../../model/index.js';
-import type { CustomLayout } from '../custom.js';
+import type { CustomLayout } from '../../plan/index.js';
 
 /** The generated part of one kernel, and what the host must know about it. */
 export interface KernelSpec {

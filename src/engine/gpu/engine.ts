@@ -14,15 +14,15 @@
  * values are read back per chunk and compacted to the feasible samples.
  *
  * Failures: shader compilation, validation and out-of-memory errors, uncaptured errors and device
- * loss all reject the run in flight with a RuntimeError; a Partial is only returned when every
+ * loss all reject the run in flight with a RuntimeError; a PartialSums is only returned when every
  * chunk completed cleanly. Testing aid: the environment variable CPTSIM_GPU_FAULT forces a
  * failure, `device-lost` (the device is destroyed right after the first chunk is submitted) or
  * `shader` (every kernel is compiled with a syntax error, so creating the engine fails).
  */
-import { emptyPartial } from '../../aggregate/index.js';
+import { emptyPartial, HIST_STRIDE, type PartialSums } from '../../aggregate/index.js';
 import { CptsimError, RuntimeError } from '../../errors.js';
-import type { Plan } from '../../plan/types.js';
-import { HIST_STRIDE, REDUCTION_BLOCK_SAMPLES, type BackendInfo, type Engine, type Partial, type RunRequest } from '../types.js';
+import type { Plan } from '../../plan/index.js';
+import { REDUCTION_BLOCK_SAMPLES, type BackendInfo, type Engine, type RunRequest } from '../types.js';
 import { createSlot, GrowableBuffer, paddedBytes, type Slot } from './buffers.js';
 import { dawnGlobals, describeAdapter, requireAdapter, requiredLimits, type AdapterSummary } from './device.js';
 import { KernelCache, kernelSpecFor, type Kernel, type KernelChoice } from './kernels.js';
@@ -104,7 +104,7 @@ interface RunState {
   kernel: Kernel;
   mode: number;
   sums: Sums;
-  part: Partial;
+  part: PartialSums;
   /** Exact mode: values written so far per cell. */
   exactFill: Int32Array | null;
   /** Exact mode: infeasible samples stay, as NaN (RunRequest.keepInfeasible). */
@@ -261,7 +261,7 @@ class GpuEngine implements Engine {
     return null;
   }
 
-  run(plan: Plan, request: RunRequest): Promise<Partial> {
+  run(plan: Plan, request: RunRequest): Promise<PartialSums> {
     const job = this.queue.then(() => this.runNow(plan, request));
     this.queue = job.catch(() => undefined);
     return job;
@@ -295,7 +295,7 @@ class GpuEngine implements Engine {
     if (this.uncaptured !== null) throw new RuntimeError(`GPU error: ${this.uncaptured}`);
   }
 
-  private async runNow(plan: Plan, request: RunRequest): Promise<Partial> {
+  private async runNow(plan: Plan, request: RunRequest): Promise<PartialSums> {
     this.live();
     this.uncaptured = null;
     try {
@@ -313,7 +313,7 @@ class GpuEngine implements Engine {
     }
   }
 
-  private async runChecked(plan: Plan, request: RunRequest): Promise<Partial> {
+  private async runChecked(plan: Plan, request: RunRequest): Promise<PartialSums> {
     this.live();
     const kp = kernelPlan(plan);
     const { cells, metrics } = kp;
@@ -539,7 +539,7 @@ class GpuEngine implements Engine {
     })();
   }
 
-  /** Adds the pass's device histograms into the Partial (and clears them when more follow). */
+  /** Adds the pass's device histograms into the PartialSums (and clears them when more follow). */
   private async flushHist(state: RunState, pass: PassState, clear: boolean): Promise<void> {
     const device = this.live();
     const { metrics } = state.kp;

@@ -10,8 +10,7 @@
  */
 import { RuntimeError } from '../../errors.js';
 import { exprHash } from '../../expr/index.js';
-import type { Plan } from '../../plan/types.js';
-import { customLayout } from '../custom.js';
+import { customLayout, type Plan } from '../../plan/index.js';
 import { customKernel, PLAIN_KERNEL, plainKernel, type KernelSpec } from './custom.js';
 import { dawnGlobals } from './device.js';
 import type { KernelPlan } from './layout.js';

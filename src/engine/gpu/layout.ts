@@ -3,13 +3,10 @@
  * uniform block, the tables, the split of a sample range into dispatches, and the f64 sums of the
  * per-workgroup partials. The layouts are documented in the header of shaders/mc.wgsl.
  */
-import { histMapping } from '../../aggregate/index.js';
+import { histMapping, type HistSpec } from '../../aggregate/index.js';
 import { CONFIG_FIELDS, METRIC, METRIC_COUNT, SLOT_COUNT, type MetricName, type ModelConfig } from '../../model/index.js';
-import { cellCount, cellDists } from '../../plan/cells.js';
-import { planCopula } from '../../plan/copula.js';
-import type { Plan } from '../../plan/types.js';
+import { cellCount, cellDists, planCopula, type Plan } from '../../plan/index.js';
 import { encodeParams } from '../../sampling/index.js';
-import type { HistSpec } from '../types.js';
 
 /** Bytes of the McParams uniform block (mc.wgsl). */
 export const MC_PARAMS_BYTES = 208;

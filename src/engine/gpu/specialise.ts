@@ -16,9 +16,8 @@
  * and the reductions the same tree in the same order.
  */
 import { METRIC_COUNT, SLOT_COUNT } from '../../model/index.js';
-import type { Plan } from '../../plan/types.js';
-import { DIST_KIND } from '../../sampling/index.js';
-import { PARAM_ENTRY_WORDS, PARAM_HEADER_WORDS } from '../../sampling/encode.js';
+import type { Plan } from '../../plan/index.js';
+import { DIST_KIND, PARAM_ENTRY_WORDS, PARAM_HEADER_WORDS } from '../../sampling/index.js';
 
 /** Header word of the parameter table with the copula block's offset (0: no input is correlated). */
 const PARAM_COPULA_WORD = 4;

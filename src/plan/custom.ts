@@ -13,7 +13,7 @@
  */
 import { parseExpr, walkExpr, type NamedExpr } from '../expr/index.js';
 import { INTERMEDIATES, INTERMEDIATE_COUNT, METRIC, METRICS, METRIC_COUNT, SLOT_COUNT, SLOT_DEFS, type MetricName } from '../model/index.js';
-import type { Plan } from '../plan/types.js';
+import type { Plan } from './types.js';
 
 export interface CustomLayout {
   symbols: string[];
