@@ -80,6 +80,8 @@ import {
   sobolSpec,
   tornadoSpec,
   nonFiniteWarnings,
+  formatDevicesJson,
+  formatDevicesTable,
 } from './report/index.js';
 import { cellPoint } from './plan/index.js';
 import { loadScenario, type Scenario } from './scenario/index.js';
@@ -315,6 +317,19 @@ function engineFor(plan: Plan, opts: SimOptions, p: Progress): Promise<Engine> {
     { backend: opts.backend, ...(opts.threads ? { threads: opts.threads } : {}), log: say, onCompile: (what) => p.status(what) },
     plan,
   );
+}
+
+/**
+ * Runs a command's work on its engine: however the work ends, the progress lines of `p` are
+ * cleared and the engine is released, so that the process can exit.
+ */
+async function withEngine(engine: Engine, p: Progress, work: () => Promise<void>): Promise<void> {
+  try {
+    await work();
+  } finally {
+    p.clear();
+    await engine.dispose();
+  }
 }
 
 /** The text of a run in the format asked for. */
@@ -595,8 +610,9 @@ export function program(): Command {
       warnThreads(opts.threads);
       const plans = await pairedPlans(files, opts);
       const engine = await engineForAll(opts, plans);
-      const meter = progressMeter();
-      try {
+      const p = progress();
+      const meter = p.task('run');
+      await withEngine(engine, p, async () => {
         const r = await compare(plans, engine, packageVersion(), {
           files,
           ...(opts.metric ? { metrics: opts.metric } : {}),
@@ -604,10 +620,7 @@ export function program(): Command {
         });
         meter.end();
         await emit(opts.format === 'json' ? formatCompareJson(r) : formatCompareTable(r), out);
-      } finally {
-        meter.end();
-        await engine.dispose();
-      }
+      });
     });
 
   addSimulationOptions(
@@ -645,8 +658,9 @@ export function program(): Command {
         const variable = breakevenVariable(scenario, plan, opts.vary);
         const metric = chooseMetric(plan, opts.metric);
         const engine = await engineForAll(opts, plans);
-        const meter = progressMeter('evaluations');
-        try {
+        const p = progress();
+        const meter = p.task('evaluations', { unit: 'evaluations' });
+        await withEngine(engine, p, async () => {
           const r = await breakeven(plan, variable, engine, packageVersion(), {
             metric,
             files,
@@ -658,10 +672,7 @@ export function program(): Command {
           });
           meter.end();
           await emit(opts.format === 'json' ? formatBreakevenJson(r) : formatBreakevenText(r), out);
-        } finally {
-          meter.end();
-          await engine.dispose();
-        }
+        });
       },
     );
 
@@ -737,7 +748,7 @@ export function program(): Command {
         const p = progress();
         const engine = await engineFor(plan, opts, p);
         const meter = p.task(opts.method === 'rank' ? 'rank correlation' : opts.method);
-        try {
+        await withEngine(engine, p, async () => {
           let text: string;
           let chart: string | null = null;
           if (opts.method === 'tornado') {
@@ -772,10 +783,7 @@ export function program(): Command {
           meter.end();
           if (chart !== null && chartOut) await emit(chart, chartOut);
           await emit(text, out);
-        } finally {
-          meter.end();
-          await engine.dispose();
-        }
+        });
       },
     );
 
@@ -807,7 +815,7 @@ export function program(): Command {
       const meter = p.task('run', { evaluationsPerUnit: cellCount(plan) });
       // Made when the rank run starts, so that its rate counts its own time only.
       const rank: { meter: ProgressTask | null } = { meter: null };
-      try {
+      await withEngine(engine, p, async () => {
         const data = await gatherReport(plan, engine, packageVersion(), {
           metric,
           quantiles: opts.quantiles,
@@ -827,11 +835,7 @@ export function program(): Command {
         const html = await formatReportHtml(data, { file: path, text: readFileSync(path, 'utf8') });
         meter.end();
         await emit(html, out);
-      } finally {
-        meter.end();
-        rank.meter?.end();
-        await engine.dispose();
-      }
+      });
     });
 
   prog
@@ -866,27 +870,7 @@ export function program(): Command {
     .addOption(new Option('--format <format>', 'output format').choices(['table', 'json']).default('table'))
     .action(async (opts: { format: string }) => {
       const adapters = await listAdapters();
-      if (opts.format === 'json') {
-        process.stdout.write(JSON.stringify(adapters, null, 2) + '\n');
-        return;
-      }
-      if (adapters.length === 0) {
-        process.stdout.write('no WebGPU adapter found (install a Vulkan driver, e.g. mesa-vulkan-drivers); the CPU engine will be used\n');
-        return;
-      }
-      const mib = (b: number) => `${Math.round(b / 2 ** 20).toLocaleString('en-US')} MiB`;
-      for (const a of adapters) {
-        process.stdout.write(
-          [
-            `${a.name}${a.software ? ' (software adapter)' : ''}`,
-            `  backend ${a.backend}, vendor ${a.vendor || '-'}, architecture ${a.architecture || '-'}`,
-            `  storage binding ${mib(a.limits.maxStorageBufferBindingSize)}, buffer ${mib(a.limits.maxBufferSize)}, ` +
-              `workgroup memory ${a.limits.maxComputeWorkgroupStorageSize.toLocaleString('en-US')} B, ` +
-              `${a.limits.maxComputeInvocationsPerWorkgroup} invocations per workgroup, ` +
-              `${a.limits.maxComputeWorkgroupsPerDimension.toLocaleString('en-US')} workgroups per dimension`,
-          ].join('\n') + '\n',
-        );
-      }
+      process.stdout.write(opts.format === 'json' ? formatDevicesJson(adapters) : formatDevicesTable(adapters));
     });
 
   return prog;

@@ -4,7 +4,7 @@
  * they share their random numbers wherever they do not deliberately differ.
  */
 import seedrandom from 'seedrandom';
-import type { PartialSums, Stats } from '../aggregate/index.js';
+import { sortedQuantile, type PartialSums, type Stats } from '../aggregate/index.js';
 import type { Engine } from '../engine/index.js';
 import { InputError } from '../errors.js';
 import { cellCount, cellDists, planCopula, type Plan, type PlanInput } from '../plan/index.js';
@@ -193,13 +193,6 @@ export function sobolEstimate(
   return { first: first / n / v, total: total / (2 * n) / v };
 }
 
-function percentile(sorted: number[], p: number): number {
-  if (sorted.length === 0) return NaN;
-  const h = (sorted.length - 1) * p;
-  const lo = Math.floor(h);
-  return sorted[lo]! + (h - lo) * (sorted[Math.min(lo + 1, sorted.length - 1)]! - sorted[lo]!);
-}
-
 /** Indices with bootstrap percentile intervals for every input of one metric. */
 export function sobolIndicesFromValues(
   fA: ArrayLike<number>,
@@ -234,8 +227,8 @@ export function sobolIndicesFromValues(
     return {
       first: point.first,
       total: point.total,
-      first_ci: [percentile(firsts, tail), percentile(firsts, 1 - tail)] as [number, number],
-      total_ci: [percentile(totals, tail), percentile(totals, 1 - tail)] as [number, number],
+      first_ci: [sortedQuantile(firsts, tail), sortedQuantile(firsts, 1 - tail)] as [number, number],
+      total_ci: [sortedQuantile(totals, tail), sortedQuantile(totals, 1 - tail)] as [number, number],
     };
   });
   return { indices, used: rows.length };

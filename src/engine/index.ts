@@ -11,6 +11,7 @@ import type { Engine, RunRequest } from './types.js';
 export * from './types.js';
 export { createCpuEngine, runRange } from './cpu/index.js';
 export { createGpuEngine, findAdapter, listAdapters };
+export type { AdapterSummary } from './gpu/index.js';
 
 export type Backend = 'auto' | 'gpu' | 'cpu';
 

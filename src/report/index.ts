@@ -4,6 +4,7 @@ export { formatExplainTable, formatExplainJson } from './explain.js';
 export { formatSensitivityJson, formatTornadoTable, formatSobolTable, formatRankTable } from './sensitivity.js';
 export { formatSweepMatrix } from './matrix.js';
 export { formatValidation } from './validate.js';
+export { formatDevicesTable, formatDevicesJson } from './devices.js';
 export { formatFidelityTable, formatFidelityJson } from './fidelity.js';
 export { formatCompareJson, formatCompareTable } from './compare.js';
 export { formatBreakevenJson, formatBreakevenText } from './breakeven.js';

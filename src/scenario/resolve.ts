@@ -147,6 +147,9 @@ function lookup(
   return undefined;
 }
 
+/** What a scenario says about its model: the cost model's configuration, or a model of the user's own. */
+type ModelParts = Pick<Scenario, 'accelerator' | 'model' | 'throughputMode' | 'pricing' | 'config' | 'inputs' | 'costModel' | 'custom'>;
+
 export function resolveScenario(raw: RawScenario, file: string, issues: Issues, options: ScenarioOptions): Scenario | undefined {
   const str = (p: string): string | undefined => raw.strings.get(p)?.value;
   const isBroken = (p: string): boolean => [...raw.broken].some((b) => p === b || p.startsWith(`${b}.`) || p.startsWith(`${b}[`));
@@ -155,30 +158,36 @@ export function resolveScenario(raw: RawScenario, file: string, issues: Issues, 
   if (name === undefined && !isBroken('name')) issues.add('name', 'is required: a short title for the scenario');
   const samples = raw.samples ?? DEFAULT_SAMPLES;
   const sampling = resolveSampling(raw, isBroken('samples') ? 1 : samples, issues);
+  /** The scenario of a model's own parts: the parts every scenario shares are read here, once. */
+  const scenario = (model: ModelParts, builtInMetrics: readonly string[]): Scenario => ({
+    file,
+    name: name ?? '',
+    description: str('description'),
+    seed: raw.seed ?? DEFAULT_SEED,
+    samples,
+    ...model,
+    sampling,
+    probabilityBelow: resolveProbabilityBelow(raw, [...builtInMetrics, ...model.custom.metrics.map((m) => m.name)], issues),
+    correlations: resolveCorrelations(raw, model.inputs, model.custom, issues),
+  });
   if (isCustomModel(raw)) {
     // A model of the user's own: its inputs and metrics, and nothing of the cost model.
     if (!raw.sections.has('metrics') && !isBroken('metrics')) {
       issues.add('metrics', 'is required: a model of your own needs at least one metric expression over its inputs');
     }
-    const custom = resolveCustom(raw, [], issues);
-    return {
-      file,
-      name: name ?? '',
-      description: str('description'),
-      seed: raw.seed ?? DEFAULT_SEED,
-      samples,
-      accelerator: { catalog: undefined, name: undefined },
-      model: { catalog: undefined, name: undefined, compute: DEFAULT_COMPUTE, attention: 'gqa' },
-      throughputMode: 'roofline',
-      pricing: 'owned',
-      config: { ...CUSTOM_MODEL_CONFIG },
-      inputs: {},
-      costModel: false,
-      custom,
-      sampling,
-      probabilityBelow: resolveProbabilityBelow(raw, custom.metrics.map((m) => m.name), issues),
-      correlations: resolveCorrelations(raw, {}, custom, issues),
-    };
+    return scenario(
+      {
+        accelerator: { catalog: undefined, name: undefined },
+        model: { catalog: undefined, name: undefined, compute: DEFAULT_COMPUTE, attention: 'gqa' },
+        throughputMode: 'roofline',
+        pricing: 'owned',
+        config: { ...CUSTOM_MODEL_CONFIG },
+        inputs: {},
+        costModel: false,
+        custom: resolveCustom(raw, [], issues),
+      },
+      [],
+    );
   }
   if (!raw.sections.has('costs')) {
     if (!isBroken('costs')) {
@@ -362,24 +371,19 @@ export function resolveScenario(raw: RawScenario, file: string, issues: Issues, 
   const fleet = resolveFleet(raw, config, known, new Set([...raw.customInputs.keys(), ...raw.customMetrics.keys()]), issues);
   const custom = { inputs: [...own.inputs, ...fleet.inputs], metrics: [...own.metrics, ...fleet.metrics] };
 
-  return {
-    file,
-    name: name ?? '',
-    description: str('description'),
-    seed: raw.seed ?? DEFAULT_SEED,
-    samples,
-    accelerator: { catalog: accEntry?.id, name: str('accelerator.name') ?? accEntry?.name },
-    model: { catalog: modelEntry?.id, name: str('model.name') ?? modelEntry?.name, compute, attention },
-    throughputMode,
-    pricing,
-    config,
-    inputs,
-    costModel: true,
-    custom,
-    sampling,
-    probabilityBelow: resolveProbabilityBelow(raw, [...metricsFor(config), ...custom.metrics.map((m) => m.name)], issues),
-    correlations: resolveCorrelations(raw, inputs, custom, issues),
-  };
+  return scenario(
+    {
+      accelerator: { catalog: accEntry?.id, name: str('accelerator.name') ?? accEntry?.name },
+      model: { catalog: modelEntry?.id, name: str('model.name') ?? modelEntry?.name, compute, attention },
+      throughputMode,
+      pricing,
+      config,
+      inputs,
+      costModel: true,
+      custom,
+    },
+    metricsFor(config),
+  );
 }
 
 /** `probability_below:`: each key one of the scenario's metrics. */

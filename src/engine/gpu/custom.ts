@@ -5,7 +5,7 @@
  * expressions gets the plain part, a fixed text under which every custom branch of mc.wgsl folds
  * away. Pipelines are cached by the hash of this text.
  */
-import { compileWgsl } from '../../expr/index.js';
+import { compileWgsl, walkExpr } from '../../expr/index.js';
 import { INTERMEDIATES, METRIC_COUNT, METRICS, SLOT_COUNT, SLOT_DEFS } from '../../model/index.js';
 import type { CustomLayout } from '../../plan/index.js';
 
@@ -75,26 +75,12 @@ export function customKernel(layout: CustomLayout, planMetrics: number): KernelS
   const read: string[] = [];
   const seen = new Set<string>();
   for (const e of layout.exprs) {
-    const visit = (node: (typeof e.expr)['root']): void => {
-      switch (node.kind) {
-        case 'name':
-          if (!resultSet.has(node.name) && !seen.has(node.name)) {
-            seen.add(node.name);
-            read.push(node.name);
-          }
-          return;
-        case 'negate':
-          return visit(node.arg);
-        case 'binary':
-          visit(node.left);
-          return visit(node.right);
-        case 'call':
-          return node.args.forEach(visit);
-        case 'number':
-          return;
+    walkExpr(e.expr.root, (node) => {
+      if (node.kind === 'name' && !resultSet.has(node.name) && !seen.has(node.name)) {
+        seen.add(node.name);
+        read.push(node.name);
       }
-    };
-    visit(e.expr.root);
+    });
   }
   const symbols = [...read, ...results];
   const customInputIndex = new Map(layout.symbols.slice(SLOT_COUNT, layout.metricBase).map((n, k) => [n, k]));
