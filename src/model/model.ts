@@ -9,7 +9,7 @@
  *   that `evaluate` and `explain` agree on random inputs, so the two forms cannot drift apart.
  */
 
-import { INTERMEDIATE, MAX_DRAFT_TOKENS, METRIC_COUNT, METRICS, SLOT, metricsFor } from './slots.js';
+import { INTERMEDIATE, MAX_DRAFT_TOKENS, METRIC, SLOT, metricsFor } from './slots.js';
 import type { ModelConfig } from './slots.js';
 
 /** Flag bits returned by `evaluate`. */
@@ -539,39 +539,21 @@ for (let j = 1; j < MAX_DRAFT_TOKENS; j++) {
   }
 }
 
-const M_OUTPUT = 0;
-const M_TOTAL = 1;
-const M_CAPITAL = 2;
-const M_ENERGY = 3;
-const M_FACILITY = 4;
-const M_OPEX = 5;
-const M_TOKENS_PER_S = 6;
-const M_TOKENS_PER_MW = 7;
-const M_JOULES = 8;
-const M_USD_PER_HOUR = 9;
-const M_TPOT = 10;
-const M_USER_RATE = 11;
-const M_TTFT = 12;
-const M_BATCH = 13;
-if (
-  METRICS[M_OUTPUT] !== 'cost_per_mtok_output' ||
-  METRICS[M_TOTAL] !== 'cost_per_mtok_total' ||
-  METRICS[M_CAPITAL] !== 'cost_per_mtok_capital' ||
-  METRICS[M_ENERGY] !== 'cost_per_mtok_energy' ||
-  METRICS[M_FACILITY] !== 'cost_per_mtok_facility' ||
-  METRICS[M_OPEX] !== 'cost_per_mtok_opex' ||
-  METRICS[M_TOKENS_PER_S] !== 'output_tokens_per_s_per_gpu' ||
-  METRICS[M_TOKENS_PER_MW] !== 'output_tokens_per_s_per_mw' ||
-  METRICS[M_JOULES] !== 'joules_per_output_token' ||
-  METRICS[M_USD_PER_HOUR] !== 'cost_usd_per_gpu_hour' ||
-  METRICS[M_TPOT] !== 'tpot_ms' ||
-  METRICS[M_USER_RATE] !== 'tokens_per_s_per_user' ||
-  METRICS[M_TTFT] !== 'ttft_s' ||
-  METRICS[M_BATCH] !== 'batch_effective' ||
-  METRIC_COUNT !== 14
-) {
-  throw new Error('slots.ts: METRICS order changed; update the metric indices in model.ts');
-}
+// Metric indices (slots.ts METRICS), looked up once: plain integers for the JIT.
+const M_OUTPUT = METRIC.cost_per_mtok_output;
+const M_TOTAL = METRIC.cost_per_mtok_total;
+const M_CAPITAL = METRIC.cost_per_mtok_capital;
+const M_ENERGY = METRIC.cost_per_mtok_energy;
+const M_FACILITY = METRIC.cost_per_mtok_facility;
+const M_OPEX = METRIC.cost_per_mtok_opex;
+const M_TOKENS_PER_S = METRIC.output_tokens_per_s_per_gpu;
+const M_TOKENS_PER_MW = METRIC.output_tokens_per_s_per_mw;
+const M_JOULES = METRIC.joules_per_output_token;
+const M_USD_PER_HOUR = METRIC.cost_usd_per_gpu_hour;
+const M_TPOT = METRIC.tpot_ms;
+const M_USER_RATE = METRIC.tokens_per_s_per_user;
+const M_TTFT = METRIC.ttft_s;
+const M_BATCH = METRIC.batch_effective;
 
 // Intermediate indices (slots.ts INTERMEDIATES), looked up once: plain integers for the JIT.
 const I_KV_BYTES = INTERMEDIATE.kv_bytes_per_token;
