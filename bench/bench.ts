@@ -26,7 +26,7 @@ import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { simulate, type RunResult } from '../src/analysis/index.js';
 import { createCpuEngine, createGpuEngine, findAdapter, type Engine } from '../src/engine/index.js';
-import { flagshipScenario, packageRoot, packageVersion } from '../src/paths.js';
+import { flagshipScenario, packageRoot } from '../src/paths.js';
 import { buildPlan, type Plan } from '../src/plan/index.js';
 import { loadScenario } from '../src/scenario/index.js';
 
@@ -145,9 +145,9 @@ function medianRun<T extends { samples_per_s: number }>(runs: T[]): T {
 
 async function timedRuns(plan: Plan, engine: Engine, quantiles: 'exact' | 'hist', repeat: number): Promise<RunResult> {
   // A short warm-up compiles pipelines and starts threads outside the timed runs.
-  await simulate({ ...plan, samples: 65536 }, engine, packageVersion(), { quantiles });
+  await simulate({ ...plan, samples: 65536 }, engine, { quantiles });
   const runs: RunResult[] = [];
-  for (let k = 0; k < repeat; k++) runs.push((await simulate(plan, engine, packageVersion(), { quantiles })).result);
+  for (let k = 0; k < repeat; k++) runs.push((await simulate(plan, engine, { quantiles })).result);
   return medianRun(runs);
 }
 

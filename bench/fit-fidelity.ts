@@ -20,7 +20,7 @@
 import { explainPlan, evaluateFidelity, loadValidationSet, withDefaults } from '../src/analysis/index.js';
 import type { FidelityCase, FidelityDefaults } from '../src/analysis/index.js';
 import type { SlotName } from '../src/model/slots.js';
-import { validationSet, packageVersion } from '../src/paths.js';
+import { validationSet } from '../src/paths.js';
 import { buildPlan } from '../src/plan/index.js';
 import { DEFAULTS, DEFAULT_UNCERTAINTY } from '../src/scenario/index.js';
 
@@ -106,8 +106,7 @@ function nelderMead(f: (x: number[]) => number, x0: number[], step: number, iter
 
 async function main(): Promise<void> {
   const set = await loadValidationSet(process.argv[2] ?? validationSet());
-  const version = packageVersion();
-  const shipped = await evaluateFidelity(set, version);
+  const shipped = await evaluateFidelity(set);
 
   const values = (t: number[]) => Object.fromEntries(PARAMS.map((p, i) => [p.slot, from(p, t[i]!)])) as Partial<Record<SlotName, number>>;
   const objective = (t: number[]) => loss(logRatios(set.cases, values(t)));
@@ -120,10 +119,10 @@ async function main(): Promise<void> {
   const fitted = values(t);
 
   let spread = 0;
-  let after = await evaluateFidelity(set, version, { defaults: { values: fitted, uncertainty: {} } });
+  let after = await evaluateFidelity(set, { defaults: { values: fitted, uncertainty: {} } });
   for (let w = 0.05; w <= 0.8 + 1e-9; w += 0.05) {
     const defaults: FidelityDefaults = { values: fitted, uncertainty: { mbu_decode: w, mfu_decode: w, mfu_prefill: w } };
-    const r = await evaluateFidelity(set, version, { defaults });
+    const r = await evaluateFidelity(set, { defaults });
     spread = Number(w.toFixed(2));
     after = r;
     const inBand = [r.summary.throughput, r.summary.latency].every((s) => !s || s.in_band_share >= 0.8);

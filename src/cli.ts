@@ -36,7 +36,10 @@ import {
   simulate,
   sobolAnalysis,
   tornado,
-  SOBOL_MAX_SAMPLES,
+  MIN_RANK_SAMPLES,
+  RANK_DEFAULT_MAX_SAMPLES,
+  rankSampleCount,
+  SOBOL_DEFAULT_SAMPLES,
   type PartDocument,
   type RunResult,
   type ShardSpec,
@@ -85,9 +88,7 @@ import {
 } from './report/index.js';
 import { cellPoint } from './plan/index.js';
 import { loadScenario, type Scenario } from './scenario/index.js';
-import type { SamplingScheme } from './sampling/index.js';
-
-const MAX_SAMPLES = 2 ** 40;
+import { MAX_SAMPLES, type SamplingScheme } from './sampling/index.js';
 
 function parseSamples(text: string): number {
   const n = Number(text.replace(/_/g, ''));
@@ -114,8 +115,6 @@ function parseStatistic(text: string): StatisticName {
 
 /** Fewer bootstrap resamples than this give intervals that are mostly noise. */
 const MIN_BOOTSTRAP = 10;
-/** Rank correlations of fewer samples than this are too coarse to rank anything. */
-const MIN_RANK_SAMPLES = 100;
 
 function parseBootstrap(text: string): number {
   const n = Number(text.replace(/_/g, ''));
@@ -306,11 +305,6 @@ function progress(): Progress {
   return shown;
 }
 
-/** A progress line for one task on a fresh Progress (`unit` counted by update: samples by default). */
-function progressMeter(unit?: string): ProgressTask {
-  return progress().task(unit ?? 'run', unit ? { unit } : {});
-}
-
 /** The engine the options ask for; the GPU engine's kernel compilation shows on `p`. */
 function engineFor(plan: Plan, opts: SimOptions, p: Progress): Promise<Engine> {
   return createEngine(
@@ -497,7 +491,7 @@ export function program(): Command {
               ...(opts.cdf !== undefined ? { cdfPoints: opts.cdf } : {}),
             };
             const { result, partial, hist } = opts.until
-              ? await converge(plan, engine, packageVersion(), {
+              ? await converge(plan, engine, {
                   ...simulateOptions,
                   conditions: opts.until,
                   ...(maxSamples !== undefined ? { maxSamples } : {}),
@@ -507,7 +501,7 @@ export function program(): Command {
                     meter.update(0, n);
                   },
                 })
-              : await simulate(plan, engine, packageVersion(), simulateOptions);
+              : await simulate(plan, engine, simulateOptions);
             meter.end();
             for (const warning of nonFiniteWarnings(result)) say(warning);
             const convergence = (result as Partial<ConvergedResult>).convergence;
@@ -526,7 +520,7 @@ export function program(): Command {
           if (checkpoint && opts.resume) {
             if (existsSync(checkpoint)) {
               resume = parsePart(readInput(checkpoint), checkpoint);
-              checkResume(resume, checkpoint, plan, shard, engine.info, packageVersion());
+              checkResume(resume, checkpoint, plan, shard, engine.info);
               say(`resuming from ${checkpoint}: samples ${resume.shard.start} .. ${resume.next} of ${resume.shard.start} .. ${resume.shard.end} done`);
             } else {
               say(`no checkpoint at ${checkpoint} yet: starting from the beginning`);
@@ -535,7 +529,6 @@ export function program(): Command {
           let lastWrite = performance.now() / 1000;
           const doc = await runShard(plan, engine, {
             shard,
-            version: packageVersion(),
             scenarioSha256: createHash('sha256').update(readFileSync(file ?? flagshipScenario())).digest('hex'),
             quantiles: opts.quantiles,
             ...(resume ? { resume } : {}),
@@ -613,7 +606,7 @@ export function program(): Command {
       const p = progress();
       const meter = p.task('run');
       await withEngine(engine, p, async () => {
-        const r = await compare(plans, engine, packageVersion(), {
+        const r = await compare(plans, engine, {
           files,
           ...(opts.metric ? { metrics: opts.metric } : {}),
           onProgress: (d, t) => meter.update(d, t),
@@ -661,7 +654,7 @@ export function program(): Command {
         const p = progress();
         const meter = p.task('evaluations', { unit: 'evaluations' });
         await withEngine(engine, p, async () => {
-          const r = await breakeven(plan, variable, engine, packageVersion(), {
+          const r = await breakeven(plan, variable, engine, {
             metric,
             files,
             ...(opts.target !== undefined ? { target: opts.target } : {}),
@@ -705,8 +698,9 @@ export function program(): Command {
       .command('sensitivity')
       .description('which uncertain inputs drive a metric: tornado swings, Sobol indices or rank correlations')
       .argument('[scenario]', 'scenario file (the flagship example when omitted)'),
-    'base sample count: per run for tornado (default: the file\'s) and rank (default: the file\'s, at most 2^18; ' +
-      `at least ${MIN_RANK_SAMPLES}), N of the N (d + 2) evaluations for sobol (default 2^14)`,
+    'base sample count: per run for tornado (default: the file\'s) and rank (default: the file\'s, at most ' +
+      `2^${Math.log2(RANK_DEFAULT_MAX_SAMPLES)}; at least ${MIN_RANK_SAMPLES}), N of the N (d + 2) evaluations for sobol ` +
+      `(default 2^${Math.log2(SOBOL_DEFAULT_SAMPLES)})`,
   )
     .addOption(new Option('--method <method>', 'analysis').choices(['tornado', 'sobol', 'rank']).default('tornado'))
     .option('--metric <name>', 'metric to rank inputs for (default: cost_per_mtok_output, or the first metric); JSON of sobol and rank covers every metric')
@@ -730,9 +724,6 @@ export function program(): Command {
           chart?: string;
         },
       ) => {
-        if (opts.method === 'rank' && opts.samples !== undefined && opts.samples < MIN_RANK_SAMPLES) {
-          throw new InputError([{ path: '--samples', message: `rank correlations need at least ${MIN_RANK_SAMPLES} samples, got ${opts.samples}` }]);
-        }
         const out = outputOf(opts.out, file);
         const chartOut = opts.chart !== undefined ? outputOf(opts.chart, file) : undefined;
         warnThreads(opts.threads);
@@ -753,7 +744,7 @@ export function program(): Command {
           let chart: string | null = null;
           if (opts.method === 'tornado') {
             const samples = opts.samples ?? plan.samples;
-            const r = await tornado({ ...plan, samples }, engine, packageVersion(), {
+            const r = await tornado({ ...plan, samples }, engine, {
               metric,
               statistic: opts.statistic,
               onProgress: (d, t) => meter.update(d, t),
@@ -762,20 +753,16 @@ export function program(): Command {
             text = opts.format === 'json' ? formatSensitivityJson(r) : formatTornadoTable(r);
             if (opts.chart !== undefined) chart = await renderSvg(tornadoSpec(r));
           } else if (opts.method === 'sobol') {
-            const samples = opts.samples ?? 2 ** 14;
-            if (samples > SOBOL_MAX_SAMPLES) {
-              throw new InputError([{ path: '--samples', message: `at most 2^20 base samples for Sobol indices, got ${samples}` }]);
-            }
-            const r = await sobolAnalysis(plan, engine, { samples, bootstrap: opts.bootstrap, onProgress: (d, t) => meter.update(d, t) });
+            const r = await sobolAnalysis(plan, engine, {
+              ...(opts.samples !== undefined ? { samples: opts.samples } : {}),
+              bootstrap: opts.bootstrap,
+              onProgress: (d, t) => meter.update(d, t),
+            });
             r.point = point;
             text = opts.format === 'json' ? formatSensitivityJson(r) : formatSobolTable(r, metric);
             if (opts.chart !== undefined) chart = await renderSvg(sobolSpec(r, metric));
           } else {
-            const samples = opts.samples ?? Math.min(plan.samples, 2 ** 18);
-            if (samples < MIN_RANK_SAMPLES) {
-              throw new InputError([{ path: '--samples', message: `rank correlations need at least ${MIN_RANK_SAMPLES} samples; the scenario has ${samples}, give --samples` }]);
-            }
-            const r = await rankCorrelation(plan, engine, samples, (d, t) => meter.update(d, t));
+            const r = await rankCorrelation(plan, engine, rankSampleCount(plan, opts.samples), (d, t) => meter.update(d, t));
             r.point = point;
             text = opts.format === 'json' ? formatSensitivityJson(r) : formatRankTable(r, metric);
             if (opts.chart !== undefined) chart = await renderSvg(rankSpec(r, metric));
@@ -816,7 +803,7 @@ export function program(): Command {
       // Made when the rank run starts, so that its rate counts its own time only.
       const rank: { meter: ProgressTask | null } = { meter: null };
       await withEngine(engine, p, async () => {
-        const data = await gatherReport(plan, engine, packageVersion(), {
+        const data = await gatherReport(plan, engine, {
           metric,
           quantiles: opts.quantiles,
           onProgress: (d, t) => meter.update(d, t),
@@ -850,9 +837,9 @@ export function program(): Command {
       const setFile = file ?? validationSet();
       const out = outputOf(opts.out, setFile);
       const set = await loadValidationSet(setFile);
-      const meter = progressMeter('cases');
+      const meter = progress().task('cases', { unit: 'cases' });
       try {
-        const r = await evaluateFidelity(set, packageVersion(), {
+        const r = await evaluateFidelity(set, {
           ...(opts.samples !== undefined ? { samples: opts.samples } : {}),
           ...(opts.seed !== undefined ? { seed: opts.seed } : {}),
           onCase: (d, t) => meter.update(d, t),

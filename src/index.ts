@@ -3,7 +3,7 @@
  *
  *   const plan = buildPlan(await loadScenario('scenarios/h100-llama70b-fp8-owned.yaml'));
  *   const engine = await createEngine({ backend: 'auto' });
- *   const { result } = await simulate(plan, engine, 'x');
+ *   const { result } = await simulate(plan, engine);
  *   await engine.dispose();
  */
 export * from './errors.js';

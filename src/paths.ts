@@ -20,8 +20,11 @@ export function packageRoot(): string {
   }
 }
 
+let version: string | undefined;
+
+/** cptsim's version (package.json), as results and part files record it. */
 export function packageVersion(): string {
-  return (JSON.parse(readFileSync(join(packageRoot(), 'package.json'), 'utf8')) as { version: string }).version;
+  return (version ??= (JSON.parse(readFileSync(join(packageRoot(), 'package.json'), 'utf8')) as { version: string }).version);
 }
 
 /** The example the CLI runs when `cptsim run` is given no file. */

@@ -75,7 +75,7 @@ describe('reserved against on demand', () => {
     const onDemand = buildPlan(parse(cloud('cloud_usd_per_gpu_hour: { uniform: [3, 5] }, billing: on_demand, autoscaling_efficiency: 0.9', '0.5', n)));
     const engine = createCpuEngine({ threads: 1 });
     try {
-      const r = await breakeven(plan, breakevenVariable(reserved, plan, 'serving.utilization'), engine, 'test', { metric: 'cost_per_mtok_output', versus: onDemand });
+      const r = await breakeven(plan, breakevenVariable(reserved, plan, 'serving.utilization'), engine, { metric: 'cost_per_mtok_output', versus: onDemand });
       // P(2 / u < P / 0.9) = P(P > 1.8 / u) = (5 - 1.8 / u) / 2; slope at u = 0.45: 0.9 / u^2 = 4.44.
       const se = Math.sqrt(0.25 / n) / (0.9 / 0.45 ** 2);
       expect(Math.abs(r.value - 0.45)).toBeLessThan(4 * se);

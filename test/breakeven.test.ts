@@ -40,7 +40,7 @@ for (const [name, make] of testEngines('test/breakeven.test.ts', ['cpu2', 'gpu']
     for (const p of [0.5, 0.25]) {
       it.skipIf(!engine)(`the utilization at which P(cost <= 1) = ${p} is (2 + 2p) / 3.6, within 4 of its standard errors`, async () => {
         const { scenario, plan } = load(measured());
-        const r = await breakeven(plan, breakevenVariable(scenario, plan, 'serving.utilization'), engine!, 'test', {
+        const r = await breakeven(plan, breakevenVariable(scenario, plan, 'serving.utilization'), engine!, {
           metric: 'cost_per_mtok_output',
           target: 1,
           probability: p,
@@ -58,7 +58,7 @@ for (const [name, make] of testEngines('test/breakeven.test.ts', ['cpu2', 'gpu']
     it.skipIf(!engine)('expands an unbounded range: the price at which P(cost <= 10) = 0.5 with throughput U[800, 1200] is 36', async () => {
       // P(price 1000 / (3.6 tps) <= 10) = P(tps >= price / 36 * 1000) = (1200 - 1000 price / 36) / 400.
       const { scenario, plan } = load(measured({ price: '3', utilization: '1', tps: '{ uniform: [800, 1200] }' }));
-      const r = await breakeven(plan, breakevenVariable(scenario, plan, 'costs.cloud_usd_per_gpu_hour'), engine!, 'test', { metric: 'cost_per_mtok_output', target: 10 });
+      const r = await breakeven(plan, breakevenVariable(scenario, plan, 'costs.cloud_usd_per_gpu_hour'), engine!, { metric: 'cost_per_mtok_output', target: 10 });
       const se = (Math.sqrt(0.25 / N) * 400 * 36) / 1000;
       expect(Math.abs(r.value - 36)).toBeLessThan(4 * se);
       expect(r.direction).toBe('decreasing');
@@ -67,7 +67,7 @@ for (const [name, make] of testEngines('test/breakeven.test.ts', ['cpu2', 'gpu']
     it.skipIf(!engine)('versus another scenario: the price at which each is as likely to be cheaper is the other\'s median price, utilization cancelling sample by sample', async () => {
       const { scenario, plan } = load(measured({ price: '1', utilization: '{ uniform: [0.3, 1] }' }));
       const other = load(measured({ utilization: '{ uniform: [0.3, 1] }' })).plan;
-      const r = await breakeven(plan, breakevenVariable(scenario, plan, 'costs.cloud_usd_per_gpu_hour'), engine!, 'test', { metric: 'cost_per_mtok_output', versus: other });
+      const r = await breakeven(plan, breakevenVariable(scenario, plan, 'costs.cloud_usd_per_gpu_hour'), engine!, { metric: 'cost_per_mtok_output', versus: other });
       // P(x < price_other) = (4 - x) / 2 = 0.5 at x = 3; slope 1/2.
       const se = Math.sqrt(0.25 / N) * 2;
       expect(Math.abs(r.value - 3)).toBeLessThan(4 * se);
@@ -77,7 +77,7 @@ for (const [name, make] of testEngines('test/breakeven.test.ts', ['cpu2', 'gpu']
     it.skipIf(!engine)('refuses a target no value in the valid range reaches, saying what the probability runs between', async () => {
       const { scenario, plan } = load(measured());
       // At u = 1 the cost is price / 3.6 <= 1 only when price <= 3.6: P = 0.8 at most.
-      const run = breakeven(plan, breakevenVariable(scenario, plan, 'serving.utilization'), engine!, 'test', { metric: 'cost_per_mtok_output', target: 1, probability: 0.9 });
+      const run = breakeven(plan, breakevenVariable(scenario, plan, 'serving.utilization'), engine!, { metric: 'cost_per_mtok_output', target: 1, probability: 0.9 });
       await expect(run).rejects.toThrow(InputError);
       await expect(run).rejects.toThrow(/no value of serving\.utilization in its valid range \(0, 1\] gives P\(cost_per_mtok_output <= 1\) = 0\.9: it is 0 at .* and 0\.[78]\d* at 1/);
     });
@@ -96,7 +96,7 @@ inputs: { x: { uniform: [0, 1] }, shift: 5 }
 metrics: { y: "x + shift" }
 `);
       // P(x + s <= 0) = -s for s in [-1, 0]: 0.3 at s = -0.3.
-      const r = await breakeven(plan, breakevenVariable(scenario, plan, 'inputs.shift'), engine, 'test', { metric: 'y', target: 0, probability: 0.3 });
+      const r = await breakeven(plan, breakevenVariable(scenario, plan, 'inputs.shift'), engine, { metric: 'y', target: 0, probability: 0.3 });
       expect(Math.abs(r.value + 0.3)).toBeLessThan(4 * Math.sqrt(0.21 / N));
     } finally {
       await engine.dispose();

@@ -37,7 +37,7 @@ for (const [name, make] of testEngines('test/compare.test.ts', ['cpu2', 'gpu']))
 
     it.skipIf(!engine)('a scenario compared with itself differs by exactly zero in every sample, cell and metric', async () => {
       const p = plan(DESIGN_EXAMPLE, { samples: 4096 });
-      const r = await compare([p, p], engine!, 'test');
+      const r = await compare([p, p], engine!);
       expect(r.comparisons[0]!.cells).toHaveLength(5);
       for (const cell of r.comparisons[0]!.cells) {
         for (const m of Object.values(cell.metrics)) {
@@ -51,7 +51,7 @@ for (const [name, make] of testEngines('test/compare.test.ts', ['cpu2', 'gpu']))
     it.skipIf(!engine)('a price shifted by a constant gives that constant difference in every sample (common random numbers)', async () => {
       const a = plan(measured('{ uniform: [2, 4] }'));
       const b = plan(measured('{ uniform: [2.5, 4.5] }'));
-      const r = await compare([a, b], engine!, 'test', { metrics: ['cost_per_mtok_output'] });
+      const r = await compare([a, b], engine!, { metrics: ['cost_per_mtok_output'] });
       const m = r.metrics!['cost_per_mtok_output']!;
       // b - a = 0.5 / 3.6 exactly; values are f32 on both engines (relative 2^-24 each).
       const d = 0.5 / 3.6;
@@ -67,7 +67,7 @@ for (const [name, make] of testEngines('test/compare.test.ts', ['cpu2', 'gpu']))
     it.skipIf(!engine)('P(B < A) against a fixed price is the uniform CDF, within 4 binomial standard errors', async () => {
       const a = plan(measured('{ uniform: [2, 4] }'));
       const b = plan(measured('3.5'));
-      const m = (await compare([a, b], engine!, 'test', { metrics: ['cost_per_mtok_output'] })).metrics!['cost_per_mtok_output']!;
+      const m = (await compare([a, b], engine!, { metrics: ['cost_per_mtok_output'] })).metrics!['cost_per_mtok_output']!;
       // B < A when A's price is above 3.5: probability 0.25.
       const se = Math.sqrt((0.25 * 0.75) / N);
       expect(Math.abs(m.p_b_less_than_a - 0.25)).toBeLessThan(4 * se);
@@ -81,8 +81,8 @@ for (const [name, make] of testEngines('test/compare.test.ts', ['cpu2', 'gpu']))
     it.skipIf(!engine)("each side's summary is what run reports for it", async () => {
       const a = plan(measured('{ uniform: [2, 4] }', '{ uniform: [0.4, 0.9] }'));
       const b = plan(measured('"2 to 5"', '{ uniform: [0.4, 0.9] }'));
-      const r = await compare([a, b], engine!, 'test');
-      const run = await simulate(b, engine!, 'test', { quantiles: 'exact' });
+      const r = await compare([a, b], engine!);
+      const run = await simulate(b, engine!, { quantiles: 'exact' });
       const cmp = r.metrics!['cost_per_mtok_output']!.b;
       const direct = run.result.cells[0]!.metrics['cost_per_mtok_output']!;
       expect(cmp.p50).toBeCloseTo(direct.p50, 10);
@@ -99,7 +99,7 @@ describe('compare pairs sweep cells by point', () => {
     engine = createCpuEngine({ threads: 1 });
     const swept = plan(measured('{ sweep: [2, 3, 4] }'));
     const fixed = plan(measured('3'));
-    const r = await compare([fixed, swept], engine, 'test', { metrics: ['cost_per_mtok_output'] });
+    const r = await compare([fixed, swept], engine, { metrics: ['cost_per_mtok_output'] });
     const cells = r.comparisons[0]!.cells;
     expect(cells.map((c) => c.point)).toEqual([2, 3, 4].map((v) => ({ 'costs.cloud_usd_per_gpu_hour': v })));
     cells.forEach((c, i) => expect(c.metrics['cost_per_mtok_output']!.difference.mean).toBeCloseTo((i - 1) / 3.6, 5));
@@ -126,17 +126,17 @@ describe('compare pairs sweep cells by point', () => {
     engine ??= createCpuEngine({ threads: 1 });
     const lhsA = plan(measured('{ uniform: [2, 4] }'), { sampling: 'lhs' });
     const lhsB = plan(measured('{ uniform: [2.5, 4.5] }'), { sampling: 'lhs' });
-    const m = (await compare([lhsA, lhsB], engine, 'test', { metrics: ['cost_per_mtok_output'] })).metrics!['cost_per_mtok_output']!;
+    const m = (await compare([lhsA, lhsB], engine, { metrics: ['cost_per_mtok_output'] })).metrics!['cost_per_mtok_output']!;
     expect(m.difference.sd).toBeLessThan(1e-5);
     const sobolA = plan(measured('{ uniform: [2, 4] }'), { sampling: 'sobol', samples: 1024 });
     const sobolB = plan(measured('3', '{ uniform: [0.5, 1] }'), { sampling: 'sobol', samples: 1024 });
-    await expect(compare([sobolA, sobolB], engine, 'test', { files: ['a.yaml', 'b.yaml'] })).rejects.toThrow(/b\.yaml: sampling: Sobol points give each uncertain input a dimension by its position/);
+    await expect(compare([sobolA, sobolB], engine, { files: ['a.yaml', 'b.yaml'] })).rejects.toThrow(/b\.yaml: sampling: Sobol points give each uncertain input a dimension by its position/);
   });
 
   it('refuses scenarios that would not share random numbers (different seeds or sample counts)', async () => {
     engine ??= createCpuEngine({ threads: 1 });
     const a = plan(measured('2'));
     const b = plan(measured('3'), { seed: 'other' });
-    await expect(compare([a, b], engine, 'test')).rejects.toThrow(/one seed, sample count and sampling scheme/);
+    await expect(compare([a, b], engine)).rejects.toThrow(/one seed, sample count and sampling scheme/);
   });
 });

@@ -35,7 +35,6 @@ const cli = join(root, 'dist', 'src', 'cli.js');
 const tmp = mkdtempSync(join(tmpdir(), 'cptsim-converge-'));
 afterAll(() => rmSync(tmp, { recursive: true, force: true }));
 
-const VERSION = '0.0.0-test';
 const TAIL = 0.025;
 
 function cptsim(...args: string[]) {
@@ -290,7 +289,7 @@ describe.each(engines)('convergence on the %s engine', (name, make) => {
       if (before !== undefined) expect(trueWidth(before)).toBeGreaterThan(w * (1 + 6 * noise(before)));
       const nStar = ((Z_95 * NORMAL_SD) / (NORMAL_MEAN * w)) ** 2;
       const conditions: UntilCondition[] = [{ metric: 'y', statistic: 'mean', relativeHalfWidth: w }];
-      const { result } = await converge(plan, engine, VERSION, { conditions, maxSamples: 2 ** 20 });
+      const { result } = await converge(plan, engine, { conditions, maxSamples: 2 ** 20 });
       const c = result.convergence;
       expect(c.converged).toBe(true);
       expect(c.samples).toBe(expected);
@@ -314,9 +313,9 @@ describe.each(engines)('convergence on the %s engine', (name, make) => {
       ];
       // Up to 2^21 sample-cells quantiles are exact; --quantiles hist makes every round binned.
       for (const quantiles of ['auto', 'hist'] as const) {
-        const { result } = await converge(plan, engine, VERSION, { conditions, quantiles, probabilityBelow: { y: [9, 11] }, cdfPoints: 5 });
+        const { result } = await converge(plan, engine, { conditions, quantiles, probabilityBelow: { y: [9, 11] }, cdfPoints: 5 });
         expect(result.convergence.converged).toBe(true);
-        const plain = await simulate({ ...plan, samples: result.samples }, engine, VERSION, { quantiles, probabilityBelow: { y: [9, 11] }, cdfPoints: 5 });
+        const plain = await simulate({ ...plan, samples: result.samples }, engine, { quantiles, probabilityBelow: { y: [9, 11] }, cdfPoints: 5 });
         expect(comparable(result)).toEqual(comparable(plain.result));
         keep(`plain ${quantiles}`, result);
       }
@@ -327,7 +326,7 @@ describe.each(engines)('convergence on the %s engine', (name, make) => {
     await withEngine(async (engine) => {
       const plan = planOf(UNIFORM);
       for (const [statistic, p] of [['p50', 0.5], ['p10', 0.1], ['p99', 0.99]] as const) {
-        const { result } = await converge(plan, engine, VERSION, { conditions: [{ metric: 'y', statistic, relativeHalfWidth: 0.05 }] });
+        const { result } = await converge(plan, engine, { conditions: [{ metric: 'y', statistic, relativeHalfWidth: 0.05 }] });
         const n = result.samples;
         const cell = result.convergence.conditions[0]!.cells[0]!;
         const { lower: l, upper: u } = oracleRanks(n, p);
@@ -351,8 +350,8 @@ describe.each(engines)('convergence on the %s engine', (name, make) => {
         { metric: 'y', statistic: 'p50', relativeHalfWidth: 1 },
         { metric: 'y', statistic: 'p95', relativeHalfWidth: 1 },
       ];
-      const exact = (await converge(plan, engine, VERSION, { conditions, quantiles: 'exact' })).result;
-      const binned = (await converge(plan, engine, VERSION, { conditions, quantiles: 'hist' })).result;
+      const exact = (await converge(plan, engine, { conditions, quantiles: 'exact' })).result;
+      const binned = (await converge(plan, engine, { conditions, quantiles: 'hist' })).result;
       expect(binned.quantiles.method).toBe('histogram');
       const bound = binned.quantiles.method === 'histogram' ? binned.quantiles.relative_error_bound : 0;
       conditions.forEach((_, k) => {
@@ -409,7 +408,7 @@ describe('a scenario of the cost model', () => {
         { metric: 'cost_per_mtok_output', statistic: 'p50', relativeHalfWidth: 0.02 },
         { metric: 'tpot_ms', statistic: 'mean', relativeHalfWidth: 0.02 },
       ];
-      const { result } = await converge(plan, engine, VERSION, { conditions });
+      const { result } = await converge(plan, engine, { conditions });
       expect(result.convergence.converged).toBe(true);
       for (const c of result.convergence.conditions) expect(c.achieved!).toBeLessThanOrEqual(c.target);
       // The round before the last did not meet every condition.

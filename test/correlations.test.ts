@@ -368,7 +368,7 @@ describe('sensitivity with correlated inputs', () => {
     const copula = planCopula(fixedA, random)!;
     // c ~ e, h ~ i and j ~ k remain; b (correlated only with a) is drawn on its own.
     expect(copula.entries.map((r) => random[r]!.path)).toEqual(['inputs.c', 'inputs.e', 'inputs.h', 'inputs.i', 'inputs.j', 'inputs.k']);
-    const t = await tornado(p, engine!, 'test', { metric: 's', statistic: 'p50' });
+    const t = await tornado(p, engine!, { metric: 's', statistic: 'p50' });
     expect(t.inputs.map((b) => b.path)).toContain('inputs.a');
   });
 });

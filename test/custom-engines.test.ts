@@ -92,7 +92,7 @@ describe.each(engines)('custom metrics on the %s engine', (_name, factory) => {
     if (!engine) return ctx.skip();
     const n = 200_000;
     const p = plan(LINEAR, n);
-    const { result, partial } = await simulate(p, engine, 'test', { quantiles });
+    const { result, partial } = await simulate(p, engine, { quantiles });
     const { y, z } = result.cells[0]!.metrics;
     expect(result.cells[0]!.infeasible_fraction).toBe(0);
     // 5 standard errors: a false alarm about once in 3.5 million runs.
@@ -113,7 +113,7 @@ describe.each(engines)('custom metrics on the %s engine', (_name, factory) => {
     const n = 100_000;
     const p = plan(LINEAR.replace('x2: { uniform: [0, 2] }', 'x2: { sweep: [1, 2, 5] }'), n);
     expect(p.axes.map((a) => a.path)).toEqual(['inputs.x2']);
-    const { result } = await simulate(p, engine, 'test');
+    const { result } = await simulate(p, engine);
     result.cells.forEach((cell, c) => {
       const x2 = [1, 2, 5][c]!;
       expect(cell.point).toEqual({ 'inputs.x2': x2 });

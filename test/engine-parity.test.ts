@@ -61,8 +61,8 @@ describe.each(examples)('GPU and CPU agree on scenarios/%s', (file) => {
     // 2^14 samples per cell: a power of two for sobol scenarios; the histogram run gets a pilot
     // of the same size and so shapes its bins from exactly these samples.
     const plan = buildPlan(scenario, { samples: 2 ** 14 });
-    const g = await simulate(plan, gpu, 'test', { quantiles });
-    const c = await simulate(plan, cpu, 'test', { quantiles });
+    const g = await simulate(plan, gpu, { quantiles });
+    const c = await simulate(plan, cpu, { quantiles });
     compare(g.result, c.result);
   });
 });

@@ -4,7 +4,8 @@
  * sweep cells equal to fixed runs, infeasible counting.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { simulate } from '../src/analysis/index.js';
+import { simulate, type SimulateOptions } from '../src/analysis/index.js';
+import type { Plan } from '../src/plan/index.js';
 import type { Engine } from '../src/engine/index.js';
 import { testEngines } from './gpu-device.js';
 import { MEASURED_CLOUD, makePlan } from './helpers/plans.js';
@@ -42,9 +43,8 @@ describe.each(engines)('engine: %s', (_name, factory) => {
   afterAll(async () => {
     await engine?.dispose();
   });
-  const run = async (...args: Parameters<typeof simulate> extends [infer P, unknown, unknown, ...infer R] ? [P, ...R] : never) => {
-    const [plan, options] = args;
-    return (await simulate(plan, engine!, 'test', options)).result;
+  const run = async (plan: Plan, options?: SimulateOptions) => {
+    return (await simulate(plan, engine!, options)).result;
   };
 
   it('reproduces the closed form of cost = C/u for uniform u: mean and quantiles', async (ctx) => {

@@ -49,7 +49,7 @@ describe('checkExactMemory', () => {
     const engine = createCpuEngine({ threads: 1 });
     let ran = false;
     const spy = { ...engine, run: (...a: Parameters<typeof engine.run>) => ((ran = true), engine.run(...a)) };
-    await expect(simulate(p, spy, 'test', { quantiles: 'exact', exactBudgetBytes: 100 })).rejects.toThrow(InputError);
+    await expect(simulate(p, spy, { quantiles: 'exact', exactBudgetBytes: 100 })).rejects.toThrow(InputError);
     expect(ran).toBe(false);
     await engine.dispose();
   });

@@ -30,7 +30,7 @@ for (const [name, make] of testEngines('test/exceedance.test.ts', ['cpu2', 'gpu'
     for (const quantiles of ['exact', 'hist'] as const) {
       it.skipIf(!engine)(`${quantiles}: P(y <= t) is (t - 2) / 4 within 4 binomial standard errors, which are sqrt(p (1 - p) / n)`, async () => {
         const below = { y: [3, 5.5], e: [Math.exp(0.5)] };
-        const { result } = await simulate(plan, engine!, 'test', { quantiles, probabilityBelow: below, cdfPoints: 9 });
+        const { result } = await simulate(plan, engine!, { quantiles, probabilityBelow: below, cdfPoints: 9 });
         const cell = result.cells[0]!;
         const got = [...cell.probability_below!['y']!, ...cell.probability_below!['e']!];
         const exact = [0.25, 0.875, 0.25];
@@ -55,7 +55,7 @@ for (const [name, make] of testEngines('test/exceedance.test.ts', ['cpu2', 'gpu'
     }
 
     it.skipIf(!engine)('a threshold below every value gives 0 and above every value 1, with no error', async () => {
-      const { result } = await simulate(plan, engine!, 'test', { quantiles: 'hist', probabilityBelow: { y: [1, 7] } });
+      const { result } = await simulate(plan, engine!, { quantiles: 'hist', probabilityBelow: { y: [1, 7] } });
       expect(result.cells[0]!.probability_below!['y']!.map((e) => [e.p, e.stderr])).toEqual([[0, 0], [1, 0]]);
     });
   });

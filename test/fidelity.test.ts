@@ -112,7 +112,7 @@ describe('the shipped validation set', () => {
 describe('evaluateFidelity on cases computed by hand', () => {
   let r: FidelityResult;
   beforeAll(async () => {
-    r = await evaluateFidelity(handSet(), 'test', { samples: 4096 });
+    r = await evaluateFidelity(handSet(), { samples: 4096 });
   });
 
   it('predicts the hand-computed time per output token and its ratio to the measurement', () => {
@@ -162,7 +162,7 @@ describe('evaluateFidelity on cases computed by hand', () => {
 
   it('counts a case whose model does not fit in memory as a miss, infinitely far off', async () => {
     const text = HAND.replace('scenario: { serving: { mbu_decode: 0.5 } }\n    measured: { tpot_ms: 5 }', 'scenario: { accelerator: { hbm_gb: 1 }, serving: { mbu_decode: 0.5 } }\n    measured: { tpot_ms: 5 }');
-    const out = await evaluateFidelity(parseValidationSet(text, 'hand.yaml'), 'test', { samples: 64 });
+    const out = await evaluateFidelity(parseValidationSet(text, 'hand.yaml'), { samples: 64 });
     const c = out.cases.find((x) => x.id === 'hand-tpot')!;
     expect(c.infeasible_fraction).toBe(1);
     expect(c.latency).toBeUndefined();
@@ -280,7 +280,7 @@ describe('cptsim fidelity', () => {
 describe("the issue's Done-when thresholds on the shipped set, with the shipped defaults", () => {
   let r: FidelityResult;
   beforeAll(async () => {
-    r = await evaluateFidelity(await loadValidationSet(SHIPPED), 'test');
+    r = await evaluateFidelity(await loadValidationSet(SHIPPED));
   });
   const median = (kind: 'throughput' | 'latency') => () =>
     expect(r.summary[kind]!.median_abs_log_ratio).toBeLessThanOrEqual(FIDELITY_TARGETS.median_abs_log_ratio);

@@ -122,7 +122,7 @@ for (const [name, make] of testEngines('test/fleet.test.ts', ['cpu2', 'gpu'])) {
     afterAll(async () => engine?.dispose());
     it.skipIf(!engine)('a uniform demand gives GPUs = ceil(demand / 43.2e6): mean within 4 standard errors of the exact sum', async () => {
       const plan = buildPlan(parseScenario(uncertain, 'fleet.yaml', { catalog: FIXTURE_CATALOG }));
-      const m = (await simulate(plan, engine!, 'test', { quantiles: 'exact' })).result.cells[0]!.metrics;
+      const m = (await simulate(plan, engine!, { quantiles: 'exact' })).result.cells[0]!.metrics;
       // 43.2e6 tokens a day per GPU at u = 0.5; demand from 100 to 300 GPUs' worth: E[ceil] = E[x] + 1/2 = 200.5.
       // A uniform draw is never exactly its lower bound: the fewest GPUs are 101.
       expect(m['fleet_gpus']!.min).toBe(101);

@@ -25,7 +25,7 @@ afterAll(async () => {
 
 async function report(file: string, samples: number, quantiles: 'auto' | 'hist' = 'auto'): Promise<{ data: ReportData; html: string }> {
   const plan = buildPlan(await loadScenario(file), { samples });
-  const data = await gatherReport(plan, engine, 'test', { metric: 'cost_per_mtok_output', quantiles });
+  const data = await gatherReport(plan, engine, { metric: 'cost_per_mtok_output', quantiles });
   return { data, html: await formatReportHtml(data, { file: 'scenarios/x.yaml', text: readFileSync(file, 'utf8') }) };
 }
 

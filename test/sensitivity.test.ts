@@ -220,7 +220,7 @@ describe.each(engines)('sensitivity analyses on the %s engine', (_name, factory)
 
   it('tornado: utilization swings the cost more than price here, with the bars at the inputs P10/P90', async (ctx) => {
     if (!engine) return ctx.skip();
-    const r = await tornado(productPlan(50_000), engine, 'test', { metric: 'cost_per_mtok_output', statistic: 'p50' });
+    const r = await tornado(productPlan(50_000), engine, { metric: 'cost_per_mtok_output', statistic: 'p50' });
     expect(r.inputs.map((b) => b.path)).toEqual(['serving.utilization', 'costs.cloud_usd_per_gpu_hour']);
     const util = r.inputs[0]!;
     expect(util.p10_value).toBeCloseTo(U1 + 0.1 * (U2 - U1), 12);

@@ -204,14 +204,14 @@ describe.each(engines)('shards merged on the %s engine', (name, make) => {
     if (!engine) return;
     try {
       const plan = buildPlan(await loadScenario(file.startsWith('/') ? file : join(root, file)), { samples });
-      const whole = (await simulate(plan, engine, '0.0.0-test', { quantiles })).result;
-      const single = await runShard(plan, engine, { shard: { index: 0, count: 1 }, version: '0.0.0-test', scenarioSha256: 'x', quantiles });
+      const whole = (await simulate(plan, engine, { quantiles })).result;
+      const single = await runShard(plan, engine, { shard: { index: 0, count: 1 }, scenarioSha256: 'x', quantiles });
       // One shard is the unsharded run, to the bit.
       expectSameResult(resultOfPart(single), whole, 0);
       const run = async (n: number) => {
         const parts: { file: string; doc: PartDocument }[] = [];
         for (let k = n - 1; k >= 0; k--) {
-          const doc = await runShard(plan, engine, { shard: { index: k, count: n }, version: '0.0.0-test', scenarioSha256: 'x', quantiles });
+          const doc = await runShard(plan, engine, { shard: { index: k, count: n }, scenarioSha256: 'x', quantiles });
           // Through the file format, as `cptsim merge` reads it.
           parts.push({ file: `part-${k}.json`, doc: parsePart(formatPart(doc), `part-${k}.json`) });
         }
@@ -220,7 +220,7 @@ describe.each(engines)('shards merged on the %s engine', (name, make) => {
       // Shards, and (as a checkpointed run goes) chunks of whole blocks: 3 blocks and a bit,
       // which simulate rounds down to 3 blocks.
       const chunkSamples = 3 * REDUCTION_BLOCK_SAMPLES + 100;
-      const chunked = async () => (await simulate(plan, engine, '0.0.0-test', { quantiles, chunkSamples })).result;
+      const chunked = async () => (await simulate(plan, engine, { quantiles, chunkSamples })).result;
       const cases: [number, () => Promise<RunResult>][] = [
         [1, () => run(1)],
         [3, () => run(3)],

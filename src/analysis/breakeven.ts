@@ -22,6 +22,7 @@ import { describeRange, RANGES, type Range, type Scenario } from '../scenario/in
 import { SLOT_DEFS, type SlotName } from '../model/index.js';
 import { didYouMean } from '../suggest.js';
 import { checkPairable, sampleValues } from './paired.js';
+import { packageVersion } from '../paths.js';
 
 /** Inputs that are a parallel layout or a count the model's loops use: not a continuous quantity to solve for. */
 const NOT_CONTINUOUS: readonly SlotName[] = ['tp', 'ep', 'dp_attention', 'gpus_per_replica', 'draft_tokens'];
@@ -120,7 +121,6 @@ export async function breakeven(
   plan: Plan,
   variable: BreakevenVariable,
   engine: Engine,
-  version: string,
   opts: BreakevenOptions,
 ): Promise<BreakevenResult> {
   const p = opts.probability ?? 0.5;
@@ -211,7 +211,7 @@ export async function breakeven(
   }
   const achieved = await estimate(value);
   return {
-    cptsim: version,
+    cptsim: packageVersion(),
     scenario: plan.name,
     ...(opts.versus ? { versus: opts.versus.name } : {}),
     vary: variable.input.path,

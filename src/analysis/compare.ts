@@ -11,6 +11,7 @@ import { InputError } from '../errors.js';
 import type { BackendInfo, Engine } from '../engine/index.js';
 import { cellCount, cellIndices, cellPoint, type Plan } from '../plan/index.js';
 import { checkPairable, sampleValues } from './paired.js';
+import { packageVersion } from '../paths.js';
 
 export interface PairedMetric {
   /** Each scenario's own summary over its feasible samples (what `run` reports). */
@@ -142,7 +143,7 @@ export function comparedMetrics(plans: readonly Plan[], asked: readonly string[]
   return shared;
 }
 
-export async function compare(plans: readonly Plan[], engine: Engine, version: string, options: CompareOptions = {}): Promise<CompareResult> {
+export async function compare(plans: readonly Plan[], engine: Engine, options: CompareOptions = {}): Promise<CompareResult> {
   if (plans.length < 2) throw new InputError([{ path: '', message: 'compare needs at least two scenarios' }]);
   const now = options.now ?? (() => performance.now() / 1000);
   const t0 = now();
@@ -170,7 +171,7 @@ export async function compare(plans: readonly Plan[], engine: Engine, version: s
     return { a: a.name, b: b.name, cells };
   });
   const result: CompareResult = {
-    cptsim: version,
+    cptsim: packageVersion(),
     scenarios: plans.map((p) => p.name),
     seed: a.seed,
     samples: a.samples,

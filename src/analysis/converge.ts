@@ -362,7 +362,7 @@ export interface ConvergeOptions extends Omit<SimulateOptions, 'onProgress'> {
  * that many samples except `elapsed_s` and `samples_per_s` (the time and rate of all rounds) and
  * the added `convergence` report.
  */
-export async function converge(plan: Plan, engine: Engine, version: string, options: ConvergeOptions): Promise<ConvergedSimulation> {
+export async function converge(plan: Plan, engine: Engine, options: ConvergeOptions): Promise<ConvergedSimulation> {
   const schedule = checkConvergence(plan, options);
   const now = options.now ?? (() => performance.now() / 1000);
   const { conditions, maxSamples: _max, onRound, onProgress, ...simulateOptions } = options;
@@ -374,7 +374,7 @@ export async function converge(plan: Plan, engine: Engine, version: string, opti
     const samples = schedule[r]!;
     onRound?.(r + 1, samples, schedule.length);
     const t = now();
-    last = await simulate({ ...plan, samples }, engine, version, { ...simulateOptions, ...(onProgress ? { onProgress } : {}) });
+    last = await simulate({ ...plan, samples }, engine, { ...simulateOptions, ...(onProgress ? { onProgress } : {}) });
     reports = conditionReports(plan, last, conditions);
     const done = reports.every((c) => c.met);
     rounds.push({ samples, elapsed_s: now() - t, achieved: reports.map((c) => c.achieved), converged: done });

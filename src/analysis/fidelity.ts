@@ -519,7 +519,7 @@ function casePlan(c: FidelityCase, defaults: FidelityDefaults | undefined, sampl
 }
 
 /** Runs every case of a set on the CPU engine at one seed and compares it with its measurements. */
-export async function evaluateFidelity(set: ValidationSet, version: string, options: FidelityOptions = {}): Promise<FidelityResult> {
+export async function evaluateFidelity(set: ValidationSet, options: FidelityOptions = {}): Promise<FidelityResult> {
   const samples = options.samples ?? FIDELITY_SAMPLES;
   const seed = options.seed ?? FIDELITY_SEED;
   const engine = options.engine ?? createCpuEngine({ threads: 1 });
@@ -528,7 +528,7 @@ export async function evaluateFidelity(set: ValidationSet, version: string, opti
     for (const [i, c] of set.cases.entries()) {
       const plan = casePlan(c, options.defaults, samples, seed);
       // Exact quantiles up to 2^21 samples (the default 4096 is far below), histograms above.
-      const { result } = await simulate(plan, engine, version, { quantiles: 'auto' });
+      const { result } = await simulate(plan, engine, { quantiles: 'auto' });
       const cell = result.cells[0]!;
       const g = c.scenario.inputs.gpus_per_replica?.value.spec;
       const r: CaseResult = {

@@ -92,8 +92,8 @@ export function middleCell(plan: Plan): number {
   return cell;
 }
 
-export async function gatherReport(plan: Plan, engine: Engine, version: string, opts: ReportOptions): Promise<ReportData> {
-  const { result, partial, hist } = await simulate(plan, engine, version, opts);
+export async function gatherReport(plan: Plan, engine: Engine, opts: ReportOptions): Promise<ReportData> {
+  const { result, partial, hist } = await simulate(plan, engine, opts);
   const referenceCell = middleCell(plan);
   const explained = explainPlan(plan).cells[referenceCell]!;
   const cellPlan = planOfCell(plan, referenceCell);

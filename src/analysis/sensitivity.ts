@@ -85,7 +85,7 @@ export interface TornadoOptions {
  * For each uncertain input, the statistic of the metric with that input at its P10 and at its
  * P90 and every other input sampled; bars sorted by swing, largest first.
  */
-export async function tornado(plan: Plan, engine: Engine, version: string, opts: TornadoOptions): Promise<TornadoResult> {
+export async function tornado(plan: Plan, engine: Engine, opts: TornadoOptions): Promise<TornadoResult> {
   requireMetric(plan, opts.metric);
   const inputs = requireUncertain(plan);
   const runs = 1 + 2 * inputs.length;
@@ -93,7 +93,7 @@ export async function tornado(plan: Plan, engine: Engine, version: string, opts:
   let done = 0;
   const statOf = async (p: Plan) => {
     const before = done * n;
-    const { result } = await simulate(p, engine, version, {
+    const { result } = await simulate(p, engine, {
       ...(opts.onProgress ? { onProgress: (d: number) => opts.onProgress!(before + d, runs * n) } : {}),
     });
     done++;
@@ -146,7 +146,8 @@ export interface SobolResult {
 }
 
 export interface SobolOptions {
-  samples: number;
+  /** Base sample count N (default SOBOL_DEFAULT_SAMPLES). */
+  samples?: number;
   bootstrap?: number;
   confidence?: number;
   /** Evaluations done of N (d + 2). */
@@ -155,6 +156,28 @@ export interface SobolOptions {
 
 /** Largest base sample count: (inputs + 2) exact runs of it are held in memory at once. */
 export const SOBOL_MAX_SAMPLES = 2 ** 20;
+/** Base sample count of a Sobol analysis when none is asked for: N (d + 2) evaluations, N = 2^14. */
+export const SOBOL_DEFAULT_SAMPLES = 2 ** 14;
+
+/** Rank correlations of fewer samples than this are too coarse to rank anything. */
+export const MIN_RANK_SAMPLES = 100;
+/** A rank analysis runs the scenario's own sample count, up to this many (one exact run in memory). */
+export const RANK_DEFAULT_MAX_SAMPLES = 2 ** 18;
+
+/**
+ * The sample count of a rank analysis: `asked` (--samples), or the plan's own up to
+ * RANK_DEFAULT_MAX_SAMPLES; an InputError below MIN_RANK_SAMPLES.
+ */
+export function rankSampleCount(plan: Plan, asked?: number): number {
+  if (asked !== undefined && asked < MIN_RANK_SAMPLES) {
+    throw new InputError([{ path: '--samples', message: `rank correlations need at least ${MIN_RANK_SAMPLES} samples, got ${asked}` }]);
+  }
+  const samples = asked ?? Math.min(plan.samples, RANK_DEFAULT_MAX_SAMPLES);
+  if (samples < MIN_RANK_SAMPLES) {
+    throw new InputError([{ path: '--samples', message: `rank correlations need at least ${MIN_RANK_SAMPLES} samples; the scenario has ${samples}, give --samples` }]);
+  }
+  return samples;
+}
 
 /**
  * Saltelli's estimator of the first-order index and Jansen's of the total index, for one input,
@@ -255,7 +278,7 @@ export async function sobolAnalysis(plan: Plan, engine: Engine, opts: SobolOptio
       },
     ]);
   }
-  const n = opts.samples;
+  const n = opts.samples ?? SOBOL_DEFAULT_SAMPLES;
   if (!Number.isInteger(n) || n < 16 || n > SOBOL_MAX_SAMPLES) {
     throw new InputError([{ path: '--samples', message: `expected a whole number of base samples from 16 to 2^20 for Sobol indices, got ${n}` }]);
   }

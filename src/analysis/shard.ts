@@ -31,6 +31,7 @@ import { InputError } from '../errors.js';
 import { REDUCTION_BLOCK_SAMPLES, type BackendInfo, type Engine } from '../engine/index.js';
 import { cellCount, type Plan } from '../plan/index.js';
 import { prepareRun, resultFromPartial, type RunResult, type RunShape, type SimulateOptions } from './simulate.js';
+import { packageVersion } from '../paths.js';
 
 /** Version of the part and checkpoint document layout (2: shard boundaries on reduction blocks). */
 export const PART_FORMAT = 2;
@@ -195,7 +196,6 @@ export function parsePart(text: string, file: string): PartDocument {
 
 export interface ShardRunOptions {
   shard: ShardSpec;
-  version: string;
   /** SHA-256 of the scenario file's bytes. */
   scenarioSha256: string;
   quantiles?: SimulateOptions['quantiles'];
@@ -217,7 +217,8 @@ export function checkpointChunk(plan: Plan): number {
  * Why `doc` cannot be resumed by a run of `plan` on `backend` (an InputError naming `file`), or
  * nothing when it can.
  */
-export function checkResume(doc: PartDocument, file: string, plan: Plan, shard: ShardSpec, backend: BackendInfo, version: string): void {
+export function checkResume(doc: PartDocument, file: string, plan: Plan, shard: ShardSpec, backend: BackendInfo): void {
+  const version = packageVersion();
   const want = (path: string, expected: string, got: string) =>
     bad(file, path, `this checkpoint is of a different run: expected ${expected} (this run's), got ${got}; delete it to start over`);
   if (doc.cptsim !== version) want('cptsim', `version ${version}`, doc.cptsim);
@@ -249,7 +250,7 @@ export async function runShard(plan: Plan, engine: Engine, options: ShardRunOpti
     ? { ...resume, backend: { ...engine.info } }
     : {
         cptsim_part: PART_FORMAT,
-        cptsim: options.version,
+        cptsim: packageVersion(),
         scenario: plan.name,
         scenario_sha256: options.scenarioSha256,
         plan_sha256: planSha256(plan),

@@ -24,6 +24,7 @@ import { REDUCTION_BLOCK_SAMPLES, type BackendInfo, type Engine } from '../engin
 import { totalmem } from 'node:os';
 import { InputError } from '../errors.js';
 import { cellCount, cellPoint, type Plan } from '../plan/index.js';
+import { packageVersion } from '../paths.js';
 
 /** Sample-cells up to which quantiles come from sorting every value (both engines keep them). */
 export const EXACT_MAX_SAMPLE_CELLS = 2 ** 21;
@@ -129,7 +130,6 @@ export interface Simulation {
 export async function simulate(
   plan: Plan,
   engine: Engine,
-  version: string,
   options: SimulateOptions = {},
 ): Promise<Simulation> {
   checkExactMemory(plan, options.quantiles, options.exactBudgetBytes);
@@ -166,7 +166,7 @@ export async function simulate(
 
   // The clock stops after the summaries (quantiles, exceedance, CDF points): a run's time is all
   // of it, not only the engine's share.
-  const result = resultFromPartial(plan, partial, hist, engine.info, version, 1, options);
+  const result = resultFromPartial(plan, partial, hist, engine.info, packageVersion(), 1, options);
   const elapsed = Math.max(now() - t0, 1e-9);
   result.elapsed_s = elapsed;
   result.samples_per_s = (n * cellCount(plan)) / elapsed;
