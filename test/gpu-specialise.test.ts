@@ -31,7 +31,7 @@ beforeAll(async () => {
   adapter = await testAdapter('gpu-specialise.test.ts');
   if (!adapter) return;
   generic = await createGpuEngine({ kernel: 'generic' });
-  specialised = await createGpuEngine({ kernel: 'auto' });
+  specialised = await createGpuEngine({ kernel: 'specialised' });
 });
 afterAll(async () => {
   await generic?.dispose();
@@ -158,7 +158,7 @@ describe('the specialised kernel agrees with the generic one', () => {
     if (!adapter) return ctx.skip();
     const plan = buildPlan(await loadScenario(join(dir, file)));
     // Every example is specialised (none has too many inputs or a constant beyond f32).
-    expect(kernelSpecFor(plan, kernelPlan(plan), 'auto').entryPoint).toBe('mc_spec_main');
+    expect(kernelSpecFor(plan, kernelPlan(plan), 'specialised').entryPoint).toBe('mc_spec_main');
     const r = await agree(plan);
     expect(r.values).toBeGreaterThan(0);
   });

@@ -67,8 +67,9 @@ export interface GpuEngineOptions {
    */
   onCompile?: (what: string) => void;
   /**
-   * 'auto' (default): each plan runs on a kernel generated for it where it can (./kernels.ts);
-   * 'generic': every plan runs on the generic kernel. Results agree (test/gpu-specialise.test.ts).
+   * 'auto' (default): a run of at least SPECIALISE_MIN_SAMPLE_CELLS runs on a kernel generated
+   * for its plan where it can (./kernels.ts); 'specialised': every run where it can; 'generic':
+   * every plan runs on the generic kernel. Results agree (test/gpu-specialise.test.ts).
    */
   kernel?: KernelChoice;
   /**

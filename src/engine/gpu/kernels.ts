@@ -1,16 +1,17 @@
 /**
  * The GPU engine's kernels: which kernel a plan runs on, building it, and the pipeline cache.
  *
- * A plan runs on a kernel specialised for it (./specialise.ts: its inputs, distributions and
- * metrics written into the source) composed with the generated part for its metric expressions
- * (./custom.ts); a plan that cannot be specialised (./specialise.ts says when), or an engine made
- * with `kernel: 'generic'`, runs on the generic kernel, mc.wgsl's `mc_main`, which reads the same
+ * A run of at least SPECIALISE_MIN_SAMPLE_CELLS sample-cells runs on a kernel specialised for its
+ * plan (./specialise.ts: its inputs, distributions and metrics written into the source) composed
+ * with the generated part for its metric expressions (./custom.ts). A smaller run, a plan that
+ * cannot be specialised (./specialise.ts says when), or an engine made with `kernel: 'generic'`,
+ * runs on the generic kernel, mc.wgsl's `mc_main`, which reads the same
  * facts from its tables. Pipelines are cached by the hash of the generated source and the entry
  * point. Every kernel shares one bind group layout (mc.wgsl's bindings).
  */
 import { RuntimeError } from '../../errors.js';
 import { exprHash } from '../../expr/index.js';
-import { customLayout, type Plan } from '../../plan/index.js';
+import { cellCount, customLayout, type Plan } from '../../plan/index.js';
 import { customKernel, PLAIN_KERNEL, plainKernel, type KernelSpec } from './custom.js';
 import { dawnGlobals } from './device.js';
 import type { KernelPlan } from './layout.js';
@@ -26,8 +27,23 @@ export interface Kernel {
   specialised: boolean;
 }
 
-/** Which kernels an engine uses: specialised per plan where possible (default), or always generic. */
-export type KernelChoice = 'auto' | 'generic';
+/**
+ * Which kernels an engine uses: 'auto', specialised per plan for runs of at least
+ * SPECIALISE_MIN_SAMPLE_CELLS (the default); 'specialised', wherever the plan allows; 'generic',
+ * never.
+ */
+export type KernelChoice = 'auto' | 'specialised' | 'generic';
+
+/**
+ * Sample-cells (a plan's samples times its cells, the whole run's, so every shard, chunk and the
+ * pilot of a run choose alike) from which 'auto' specialises. A generated kernel is a new shader
+ * for every plan: on the software adapter compiling one takes about 5 s of CPU against about 0.1
+ * to 0.2 us saved per sample-cell (bench/RESULTS.md), so it pays from some 2^25 sample-cells
+ * there; a real GPU compiles in well under a second. 2^22 keeps small runs (tests, explain-sized
+ * runs, a scenario tried by hand) on the generic kernel, whose compiled form the driver caches
+ * across processes, and gives every benchmark-sized run the specialised one.
+ */
+export const SPECIALISE_MIN_SAMPLE_CELLS = 2 ** 22;
 
 /** Workgroup memory of mc.wgsl: four f32 reduction arrays, the three counts and the per-metric not-finite counts. */
 export function workgroupBytes(workgroupSize: number, reductionMetrics: number): number {
@@ -40,7 +56,7 @@ export function workgroupBytes(workgroupSize: number, reductionMetrics: number):
  */
 export function kernelSpecFor(plan: Plan, kp: KernelPlan, choice: KernelChoice, subgroups = false): KernelSpec {
   const layout = customLayout(plan);
-  if (choice === 'auto') {
+  if (choice === 'specialised' || (choice === 'auto' && plan.samples * cellCount(plan) >= SPECIALISE_MIN_SAMPLE_CELLS)) {
     const base = layout ? customKernel(layout, kp.metrics) : plainKernel(kp.metrics);
     const spec = specialisedKernel(plan, kp, base, { subgroups });
     if (spec) return spec;
