@@ -259,7 +259,7 @@ describe('subgroup reductions agree with the barrier tree', () => {
       console.warn('SKIPPED subgroup reductions: this adapter has no subgroups feature');
       return ctx.skip();
     }
-    const tree = await createGpuEngine({ subgroups: false });
+    const tree = await createGpuEngine({ kernel: 'specialised', subgroups: false });
     try {
       for (const file of ['h100-llama70b-sweep.yaml', 'h100-llama70b-fp8-owned.yaml']) {
         const plan = buildPlan(await loadScenario(join(packageRoot(), 'scenarios', file)));

@@ -10,6 +10,7 @@
  * full ascending sort puts at that rank. NaN (a sample without a value) is left out. Time: two
  * passes over the values whatever their distribution (ties and constants included); memory: the
  * counts, 256 KiB plus 256 KiB per distinct high half asked for, and no copy of the values.
+ * Short lists (SORT_AT_MOST) are sorted instead: a copy of them is smaller than the counts.
  */
 
 const DIGIT = 1 << 16;
@@ -37,6 +38,7 @@ function valueOfKey(hi: number, lo: number): number {
  * in 0 .. count - 1). `values` is only read.
  */
 export function orderStatistics(values: Float32Array, ranksOf: (count: number) => readonly number[]): OrderStatistics {
+  if (values.length <= SORT_AT_MOST) return bySort(values, ranksOf);
   const bits = new Int32Array(values.buffer, values.byteOffset, values.length);
   const n = bits.length;
   const high = new Float64Array(DIGIT);
@@ -82,6 +84,25 @@ export function orderStatistics(values: Float32Array, ranksOf: (count: number) =
     while (c + low[base + l]! <= within[k]!) c += low[base + l++]!;
     at.set(r, valueOfKey(hiOf[k]!, l));
   });
+  return { count, at };
+}
+
+/**
+ * Up to this many values a sort of a copy is cheaper than the counting passes, whose count arrays
+ * (256 KiB, and as much again per distinct high half asked for) dwarf a small list: a sweep of
+ * many cells at a few thousand samples each asks for thousands of small selections.
+ */
+const SORT_AT_MOST = 1 << 16;
+
+/** orderStatistics by sorting a copy of the non-NaN values (the same values at the same ranks). */
+function bySort(values: Float32Array, ranksOf: (count: number) => readonly number[]): OrderStatistics {
+  const sorted = values.filter((v) => !Number.isNaN(v)).sort();
+  const count = sorted.length;
+  const at = new Map<number, number>();
+  for (const r of ranksOf(count)) {
+    if (!Number.isInteger(r) || r < 0 || r >= count) throw new RangeError(`rank ${r} is outside 0 .. ${count - 1}`);
+    at.set(r, sorted[r]!);
+  }
   return { count, at };
 }
 
