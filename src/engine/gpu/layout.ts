@@ -3,7 +3,7 @@
  * uniform block, the tables, the split of a sample range into dispatches, and the f64 sums of the
  * per-workgroup partials. The layouts are documented in the header of shaders/mc.wgsl.
  */
-import { histMapping, type HistSpec } from '../../aggregate/index.js';
+import { histMapping, type HistSpec, type PartialSums } from '../../aggregate/index.js';
 import { CONFIG_FIELDS, METRIC, METRIC_COUNT, SLOT_COUNT, type MetricName, type ModelConfig } from '../../model/index.js';
 import { cellCount, cellDists, planCopula, type Plan } from '../../plan/index.js';
 import { encodeParams } from '../../sampling/index.js';
@@ -224,16 +224,7 @@ export function partialWords(cells: number, metrics: number, pairWords = PAIR_WO
 }
 
 /** The f64 accumulators one pass of cells adds its workgroups' partials into. */
-export interface Sums {
-  infeasible: Float64Array;
-  sloMiss: Float64Array;
-  count: Float64Array;
-  nonFinite: Float64Array;
-  sum: Float64Array;
-  sumSq: Float64Array;
-  min: Float64Array;
-  max: Float64Array;
-}
+export type Sums = Pick<PartialSums, 'infeasible' | 'sloMiss' | 'count' | 'nonFinite' | 'sum' | 'sumSq' | 'min' | 'max'>;
 
 /**
  * Adds `workgroups` partials (read back from the kernel) into the plan-wide sums, for the pass
