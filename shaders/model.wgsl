@@ -19,7 +19,7 @@
 // Expects, declared by the file that holds the bindings (mc.wgsl, or a test harness):
 //   var<uniform> model_cfg: ModelConfig;
 //
-// Follows the interpretation both engines share (the CPU reference is src/model/model.ts); where
+// Follows the interpretation both engines share (the CPU reference is src/model/evaluate.ts); where
 // f32 needs another route to the same number it says so next to the code. Limits:
 // - Products stay far below the f32 maximum (3.4e38) for any real system: the largest is the
 //   prefill's 2 * I^2 * layers * heads * head_dim, about 1e18 at a million-token prompt.
@@ -51,7 +51,7 @@ const MODEL_BYTES_PER_TB: f32 = 1e12;
 const MODEL_FLOPS_PER_TFLOP: f32 = 1e12;
 /** Below this cost of capital the capital recovery factor is 1/n (avoids 0/0 at r = 0). */
 const MODEL_MIN_RATE: f32 = 1e-6;
-/** The most load the prefill queue is held at: 1 - 2^-20, exact in f32 (model.ts MAX_QUEUE_LOAD). */
+/** The most load the prefill queue is held at: 1 - 2^-20, exact in f32 (equations.ts MAX_QUEUE_LOAD). */
 const MODEL_MAX_QUEUE_LOAD: f32 = 0.99999904632568359375;
 
 
@@ -251,7 +251,7 @@ fn model_eval4(x: ptr<function, array<vec4<f32>, N_SLOTS>>, out: ptr<function, a
     let up = (*x)[SLOT_SCALE_UP_GB_PER_S] * 1e9;
     let out_link = (*x)[SLOT_SCALE_OUT_GB_PER_S] * 1e9;
     let latency_s = (*x)[SLOT_COLLECTIVE_LATENCY_US] * 1e-6;
-    let act_bytes = (*x)[SLOT_HIDDEN] * 2.0; // bf16 activations (model.ts ACTIVATION_BYTES)
+    let act_bytes = (*x)[SLOT_HIDDEN] * 2.0; // bf16 activations (equations.ts ACTIVATION_BYTES)
     let tp_latency = select(zero, latency_s, tp > one);
     let tp_per_token = model_allreduce_per_byte(tp, domain, up, out_link) * act_bytes / dp;
     var ffn_fixed = tp_latency;

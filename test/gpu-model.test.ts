@@ -1,5 +1,5 @@
 /**
- * shaders/model.wgsl against the CPU reference `evaluate` (src/model/model.ts), sample by sample:
+ * shaders/model.wgsl against the CPU reference `evaluate` (src/model/evaluate.ts), sample by sample:
  * thousands of seeded random input vectors spread over every configuration branch, evaluated by a
  * one-invocation-per-case harness kernel in f32 and by the CPU model in f64 on the same
  * (f32-rounded) inputs.

@@ -1,4 +1,7 @@
-/** The cost model's public face: the input/metric layout (slots.ts) and the CPU reference (model.ts). */
+/**
+ * The cost model's public face: the input/metric layout (slots.ts), the equations (equations.ts),
+ * the CPU engine's per-sample evaluation (evaluate.ts) and the spelled-out evaluation (explain.ts).
+ */
 export {
   MAX_DRAFT_TOKENS,
   SLOT_DEFS,
@@ -16,12 +19,11 @@ export {
   intermediatesFor,
 } from './slots.js';
 export type { SlotName, ModelConfig, MetricName, IntermediateName } from './slots.js';
+export { FEASIBLE, SLO_MISS, evaluate } from './evaluate.js';
+export { explain } from './explain.js';
+export type { ExplainValues } from './explain.js';
 export {
-  FEASIBLE,
-  SLO_MISS,
   HOURS_PER_YEAR,
-  evaluate,
-  explain,
   kvBytesPerToken,
   kvReplication,
   parallelLayout,
@@ -54,5 +56,5 @@ export {
   energyUsdPerGpuHour,
   facilityUsdPerGpuHour,
   costPerMtok,
-} from './model.js';
-export type { ExplainValues, StepShape, Interconnect } from './model.js';
+} from './equations.js';
+export type { StepShape, Interconnect } from './equations.js';
