@@ -186,11 +186,17 @@ describe.each(engines)('sensitivity analyses on the %s engine', (_name, factory)
     const plan = { ...buildPlan(await loadScenario('scenarios/custom-sobol-g.yaml')), sampling: 'random' as const };
     const r = await sobolAnalysis(plan, engine, { samples: 2 ** 14 });
     const truth = gFunctionIndices(G_FUNCTION_A);
+    // Within 5 bootstrap sd, with no additive floor: no true index here is 0 (the smallest,
+    // ST of x5 and x6, is 7e-5, and 5 sd of its estimate 7e-6), so the bound never shrinks to
+    // nothing. On the GPU engine each value carries f32 rounding, but that is noise of the
+    // values the bootstrap resamples, so the sd already holds it; round-to-nearest leaves no
+    // bias of the order of the sd (measured: the GPU's indices and the f64 CPU engine's differ by
+    // about 1e-8, against 5 sd of at least 7e-6).
     G_FUNCTION_A.forEach((_, i) => {
       const ix = r.metrics.g![`inputs.x${i + 1}`]!;
       const total = truth.total[i]!;
-      expect(Math.abs(ix.first - truth.first[i]!)).toBeLessThan(5 * bootSd(ix.first_ci, 0.95) + 1e-6);
-      expect(Math.abs(ix.total - total)).toBeLessThan(5 * bootSd(ix.total_ci, 0.95) + 1e-6);
+      expect(Math.abs(ix.first - truth.first[i]!)).toBeLessThan(5 * bootSd(ix.first_ci, 0.95));
+      expect(Math.abs(ix.total - total)).toBeLessThan(5 * bootSd(ix.total_ci, 0.95));
     });
   });
 
@@ -213,8 +219,9 @@ describe.each(engines)('sensitivity analyses on the %s engine', (_name, factory)
     const vy = parts.reduce((x, y) => x + y, 0);
     parts.forEach((p, i) => {
       const ix = r.metrics.y![`inputs.x${i + 1}`]!;
-      expect(Math.abs(ix.first - p / vy)).toBeLessThan(5 * bootSd(ix.first_ci, 0.95) + 1e-6);
-      expect(Math.abs(ix.total - p / vy)).toBeLessThan(5 * bootSd(ix.total_ci, 0.95) + 1e-6);
+      // Within 5 bootstrap sd and no floor, as for the G-function above (the smallest index is 0.16).
+      expect(Math.abs(ix.first - p / vy)).toBeLessThan(5 * bootSd(ix.first_ci, 0.95));
+      expect(Math.abs(ix.total - p / vy)).toBeLessThan(5 * bootSd(ix.total_ci, 0.95));
     });
   });
 
