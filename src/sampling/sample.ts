@@ -286,64 +286,37 @@ const TWO_POW_32 = 4294967296;
 const SCHEME_LHS = SCHEME_CODE.lhs;
 const SCHEME_SOBOL = SCHEME_CODE.sobol;
 
-/** As sampleQuad, from prepared constants (the scheme is part of them). */
-export function samplePreparedQuad(
-  prep: PreparedDist,
-  key: readonly [number, number],
-  streamId: number,
-  q: number,
-  out: Float64Array,
-): void {
-  const kind = prep.kind;
-  if (kind === DIST_KIND.const) {
+/** As sampleQuad, from prepared constants (the scheme is part of them): the inverse CDF of uniformPreparedQuad's uniforms. */
+export function samplePreparedQuad(prep: PreparedDist, key: readonly [number, number], streamId: number, q: number, out: Float64Array): void {
+  if (prep.kind === DIST_KIND.const) {
     out[0] = out[1] = out[2] = out[3] = prep.p[0]!;
     return;
   }
-  const n = prep.samples;
-  const i0 = 4 * q;
-  if (prep.scheme === SCHEME_SOBOL && i0 + 3 < n) {
-    // Every lane is a Sobol point: no Philox word needed.
-    for (let j = 0; j < 4; j++) out[j] = transformUniform(prep, sobolUniform(i0 + j, prep.dim, prep.seed, prep.dirs));
-    return;
-  }
-  philox4x32_10(q >>> 0, Math.floor(q / TWO_POW_32), streamId, 0, key[0], key[1], w);
-  if (prep.scheme === 0) {
-    for (let j = 0; j < 4; j++) out[j] = transformUniform(prep, u01FromWord(w[j]!));
-    return;
-  }
-  for (let j = 0; j < 4; j++) {
-    const i = i0 + j;
-    let u: number;
-    if (i >= n) u = u01FromWord(w[j]!);
-    else if (prep.scheme === SCHEME_LHS) u = lhsUniform(i, prep.dim, n, prep.seed, w[j]!);
-    else u = sobolUniform(i, prep.dim, prep.seed, prep.dirs);
-    out[j] = transformUniform(prep, u);
-  }
+  uniformPreparedQuad(prep, key, streamId, q, out);
+  for (let j = 0; j < 4; j++) out[j] = transformUniform(prep, out[j]!);
 }
 
 /**
  * The draw-0 uniforms of samples 4q .. 4q+3 of an input under its scheme, into out[0..3]: the
- * uniforms samplePreparedQuad transforms (the two must pick them the same way). A constant draws
- * none (out is left as it is).
+ * uniforms samplePreparedQuad transforms. A constant draws none (out is left as it is).
  */
-export function uniformPreparedQuad(
-  prep: PreparedDist,
-  key: readonly [number, number],
-  streamId: number,
-  q: number,
-  out: Float64Array,
-): void {
+export function uniformPreparedQuad(prep: PreparedDist, key: readonly [number, number], streamId: number, q: number, out: Float64Array): void {
   if (prep.kind === DIST_KIND.const) return;
   const n = prep.samples;
   const i0 = 4 * q;
   if (prep.scheme === SCHEME_SOBOL && i0 + 3 < n) {
+    // Every lane is a Sobol point: no Philox word needed.
     for (let j = 0; j < 4; j++) out[j] = sobolUniform(i0 + j, prep.dim, prep.seed, prep.dirs);
     return;
   }
   philox4x32_10(q >>> 0, Math.floor(q / TWO_POW_32), streamId, 0, key[0], key[1], w);
+  if (prep.scheme === 0) {
+    for (let j = 0; j < 4; j++) out[j] = u01FromWord(w[j]!);
+    return;
+  }
   for (let j = 0; j < 4; j++) {
     const i = i0 + j;
-    if (prep.scheme === 0 || i >= n) out[j] = u01FromWord(w[j]!);
+    if (i >= n) out[j] = u01FromWord(w[j]!);
     else if (prep.scheme === SCHEME_LHS) out[j] = lhsUniform(i, prep.dim, n, prep.seed, w[j]!);
     else out[j] = sobolUniform(i, prep.dim, prep.seed, prep.dirs);
   }
@@ -366,21 +339,32 @@ export function transformPair(prep: PreparedDist, u: number, v: number): number 
       return p[0]! * Math.exp(p[1]! * invNormFast(u, v));
     case DIST_KIND.triangular:
       return u < p[2]! ? p[0]! + Math.sqrt(u * p[3]!) : p[1]! - Math.sqrt(v * p[4]!);
-    case DIST_KIND.beta: {
-      const knots = prep.knots;
-      const half = p[3]!;
-      const r = Math.min(Math.max((Math.log(u) - Math.log(v)) * p[2]!, -half), half);
-      const below = Math.min(Math.floor(r), half - 1);
-      const k = below + half;
-      const y0 = knots[k]!;
-      const y = y0 + (r - below) * (knots[k + 1]! - y0);
-      const range = p[1]! - p[0]!;
-      return y > 0 ? p[1]! - range / (1 + Math.exp(y)) : p[0]! + range / (1 + Math.exp(-y));
-    }
+    case DIST_KIND.beta:
+      return betaAtLogit(prep, Math.log(u) - Math.log(v));
     default:
       // const, uniform and discrete read u alone.
       return transformUniform(prep, u);
   }
+}
+
+/**
+ * A prepared beta (or PERT) at the uniform whose logit is t = log(u) - log(1 - u): the tabulated
+ * inverse CDF, linear between the knots, mapped back through the sigmoid.
+ */
+function betaAtLogit(prep: PreparedDist, t: number): number {
+  const p = prep.p;
+  const knots = prep.knots;
+  const half = p[3]!;
+  // Knot position of t, relative to the knot at t = 0: inside [-half, half] for every sampler's
+  // u, clamped anyway.
+  const r = Math.min(Math.max(t * p[2]!, -half), half);
+  const below = Math.min(Math.floor(r), half - 1);
+  const k = below + half;
+  const y0 = knots[k]!;
+  const y = y0 + (r - below) * (knots[k + 1]! - y0);
+  // x = min + range sigmoid(y), from whichever end is nearer so that it keeps its digits.
+  const range = p[1]! - p[0]!;
+  return y > 0 ? p[1]! - range / (1 + Math.exp(y)) : p[0]! + range / (1 + Math.exp(-y));
 }
 
 /**
@@ -404,20 +388,8 @@ export function transformUniform(prep: PreparedDist, u: number): number {
     case DIST_KIND.triangular:
       // Inverse CDF; 1 - u is exact (u is a multiple of 2^-25).
       return u < p[2]! ? p[0]! + Math.sqrt(u * p[3]!) : p[1]! - Math.sqrt((1 - u) * p[4]!);
-    case DIST_KIND.beta: {
-      const knots = prep.knots;
-      const half = p[3]!;
-      // Knot position of t = logit(u), relative to the knot at t = 0: inside [-half, half] for
-      // every sampler's u, clamped anyway.
-      const r = Math.min(Math.max((Math.log(u) - Math.log1p(-u)) * p[2]!, -half), half);
-      const below = Math.min(Math.floor(r), half - 1);
-      const k = below + half;
-      const y0 = knots[k]!;
-      const y = y0 + (r - below) * (knots[k + 1]! - y0);
-      // x = min + range sigmoid(y), from whichever end is nearer so that it keeps its digits.
-      const range = p[1]! - p[0]!;
-      return y > 0 ? p[1]! - range / (1 + Math.exp(y)) : p[0]! + range / (1 + Math.exp(-y));
-    }
+    case DIST_KIND.beta:
+      return betaAtLogit(prep, Math.log(u) - Math.log1p(-u));
     case DIST_KIND.discrete: {
       const cum = prep.cumWeights;
       const last = cum.length - 1;
