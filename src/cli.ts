@@ -50,7 +50,7 @@ import { createEngine, listAdapters, type Backend, type Engine } from './engine/
 import { CptsimError, InputError } from './errors.js';
 import { checkOutput, writeFileOutputSync, writeOutput, type OutputTarget } from './output.js';
 import { flagshipScenario, packageVersion, validationSet } from './paths.js';
-import { buildPlan, cellCount, type Plan } from './plan/index.js';
+import { buildPlan, cellCount, selectMetrics, type Plan } from './plan/index.js';
 import {
   formatBreakevenJson,
   formatBreakevenText,
@@ -389,7 +389,12 @@ export function program(): Command {
         .choices(['auto', 'exact', 'hist'])
         .default('auto'),
     )
-    .option('--metric <name>', 'metric shown per cell in the table of a sweep (default: cost_per_mtok_output, or the first metric)')
+    .option(
+      '--metrics <names>',
+      'compute and report only these metrics, comma-separated or repeated (default: every metric of the scenario); fewer metrics are less work for the engine',
+      parseMetricList,
+    )
+    .option('--metric <name>', 'metric shown per cell in the table of a sweep and drawn by --chart; one of --metrics when both are given, it does not narrow the run itself (default: cost_per_mtok_output, or the first metric)')
     .option('--matrix <statistic>', 'print a two-axis sweep as a matrix of this statistic (e.g. p90) of --metric', parseStatistic)
     .option('--probability-below <metric=x,...>', 'report P(metric <= x) with its Monte Carlo error for each x (repeatable; adds to probability_below: in the file)', parseBelow)
     .option('--cdf <n>', 'add n points of every metric\'s CDF to the JSON result', parseCdfPoints)
@@ -407,6 +412,7 @@ export function program(): Command {
           format: string;
           out?: string;
           quantiles: 'auto' | 'exact' | 'hist';
+          metrics?: string[];
           metric?: string;
           matrix?: StatisticName;
           probabilityBelow?: Record<string, number[]>;
@@ -446,13 +452,24 @@ export function program(): Command {
           throw new InputError([{ path: '--checkpoint', message: 'must be a regular file (it is replaced atomically as the run goes on)' }], opts.checkpoint);
         }
         warnThreads(opts.threads);
-        const { scenario, plan } = await scenarioPlanFrom(file, opts);
+        const { scenario, plan: whole } = await scenarioPlanFrom(file, opts);
+        // --metrics narrows the plan itself: the engines aggregate only those metrics.
+        const plan = opts.metrics ? selectMetrics(whole, opts.metrics) : whole;
+        const notListed = (flag: string, name: string) =>
+          new InputError([{ path: flag, message: `metric "${name}" is not among --metrics (${plan.metrics.join(', ')}): add it there` }]);
+        if (opts.metric !== undefined) chooseMetric(whole, opts.metric);
+        if (opts.metric !== undefined && !plan.metrics.includes(opts.metric)) throw notListed('--metric', opts.metric);
         const metric = chooseMetric(plan, opts.metric);
-        const below: Record<string, number[]> = Object.fromEntries(Object.entries(scenario.probabilityBelow).map(([k, v]) => [k, [...v]]));
+        for (const c of opts.until ?? []) if (whole.metrics.includes(c.metric) && !plan.metrics.includes(c.metric)) throw notListed('--until', c.metric);
+        // The file's probability_below of a metric left out by --metrics is left out with it.
+        const below: Record<string, number[]> = Object.fromEntries(
+          Object.entries(scenario.probabilityBelow).filter(([k]) => plan.metrics.includes(k)).map(([k, v]) => [k, [...v]]),
+        );
         for (const [name, xs] of Object.entries(opts.probabilityBelow ?? {})) {
-          if (!plan.metrics.includes(name)) {
-            throw new InputError([{ path: '--probability-below', message: `unknown metric "${name}" (this scenario's metrics: ${plan.metrics.join(', ')})` }]);
+          if (!whole.metrics.includes(name)) {
+            throw new InputError([{ path: '--probability-below', message: `unknown metric "${name}" (this scenario's metrics: ${whole.metrics.join(', ')})` }]);
           }
+          if (!plan.metrics.includes(name)) throw notListed('--probability-below', name);
           below[name] = [...new Set([...(below[name] ?? []), ...xs])];
         }
         if (opts.matrix && plan.axes.length !== 2) {

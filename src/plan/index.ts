@@ -4,3 +4,4 @@ export type { PlanOverrides } from './build.js';
 export { buildPlan } from './build.js';
 export { planCopula } from './copula.js';
 export { customLayout, builtInMetricIds, type CustomLayout } from './custom.js';
+export { selectMetrics } from './metrics.js';
