@@ -3,8 +3,10 @@
  * either engine their statistics are the very numbers of the whole plan's run, in both quantile
  * modes. Each metric's sums, min, max, histogram counts and exact values depend on its own values
  * only (the pilot's histogram ranges and shifts too), so the comparison is exact equality, not a
- * tolerance: a narrowed run that moved a bin or an f32 block sum would fail it.
+ * tolerance: a narrowed run that moved a bin or an f32 block sum would fail it. Then the CLI's
+ * `--metrics` end to end (the built CLI in a child process).
  */
+import { spawnSync } from 'node:child_process';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { simulate, type RunResult } from '../src/analysis/index.js';
@@ -113,5 +115,42 @@ describe('a narrowed plan on the specialised GPU kernel', () => {
     const w = await simulate(plan, engine, { quantiles: 'hist' });
     const n = await simulate(selectMetrics(plan, c.listed), engine, { quantiles: 'hist' });
     expectSameListed(w.result, n.result, c.listed);
+  });
+});
+
+describe('cptsim run --metrics', () => {
+  const cli = join(root, 'dist', 'src', 'cli.js');
+  const cptsim = (...args: string[]) => {
+    const r = spawnSync(process.execPath, [cli, ...args], { cwd: root, encoding: 'utf8', timeout: 120_000 });
+    return { code: r.status, stdout: r.stdout, stderr: r.stderr };
+  };
+  const FLAGSHIP = 'scenarios/h100-llama70b-fp8-owned.yaml';
+  const base = ['run', FLAGSHIP, '--samples', '2000', '--backend', 'cpu', '--threads', '1'];
+
+  it("reports only the listed metrics, in the scenario's order, with the numbers of a whole run", () => {
+    const whole = cptsim(...base, '--format', 'json');
+    const r = cptsim(...base, '--format', 'json', '--metrics', 'tpot_ms', '--metrics', 'cost_per_mtok_output,tpot_ms', '--probability-below', 'tpot_ms=30');
+    expect(whole.code).toBe(0);
+    expect(r.code).toBe(0);
+    type Cell = { metrics: Record<string, Record<string, number>>; probability_below: Record<string, unknown> };
+    const w = (JSON.parse(whole.stdout) as { cells: Cell[] }).cells[0]!;
+    const n = (JSON.parse(r.stdout) as { cells: Cell[] }).cells[0]!;
+    expect(Object.keys(n.metrics)).toEqual(['cost_per_mtok_output', 'tpot_ms']);
+    expect(n.metrics).toEqual({ cost_per_mtok_output: w.metrics['cost_per_mtok_output'], tpot_ms: w.metrics['tpot_ms'] });
+    expect(Object.keys(n.probability_below)).toEqual(['tpot_ms']);
+  });
+
+  it('exits 2 with a suggestion for an unknown metric, and when --metric or --probability-below names one not listed', () => {
+    const unknown = cptsim(...base, '--metrics', 'cost_per_mtok_output,tpot_sm');
+    expect(unknown.code).toBe(2);
+    expect(unknown.stderr).toContain('--metrics: unknown metric "tpot_sm"; did you mean `tpot_ms`?');
+    expect(unknown.stdout).toBe('');
+    const shown = cptsim(...base, '--metrics', 'tpot_ms', '--metric', 'ttft_s');
+    expect(shown.code).toBe(2);
+    expect(shown.stderr).toContain('--metric: metric "ttft_s" is not among --metrics (tpot_ms)');
+    const below = cptsim(...base, '--metrics', 'tpot_ms', '--probability-below', 'ttft_s=1');
+    expect(below.code).toBe(2);
+    expect(below.stderr).toContain('--probability-below: metric "ttft_s" is not among --metrics (tpot_ms)');
+    expect(below.stdout).toBe('');
   });
 });
