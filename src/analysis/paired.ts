@@ -6,7 +6,7 @@
  */
 import { InputError } from '../errors.js';
 import type { Engine } from '../engine/index.js';
-import { cellCount, type Plan } from '../plan/index.js';
+import { cellCount, selectMetrics, type Plan } from '../plan/index.js';
 
 /** Values held in memory by one paired analysis: samples x cells x metrics x runs, at 4 bytes each. */
 export const PAIRED_MAX_VALUES = 2 ** 27;
@@ -26,14 +26,19 @@ export async function sampleValues(
 ): Promise<Float32Array[][]> {
   const n = plan.samples;
   const cells = cellCount(plan);
-  const nm = plan.metrics.length;
+  // The engine keeps the values of the metrics asked for only (a metric's values do not depend
+  // on which others are computed): at[k] is metric k's index in the narrowed plan.
+  const names = metricIndices.map((m) => plan.metrics[m]!);
+  const narrowed = selectMetrics(plan, names);
+  const at = names.map((name) => narrowed.metrics.indexOf(name));
+  const nm = narrowed.metrics.length;
   const out = Array.from({ length: cells }, () => metricIndices.map(() => new Float32Array(n)));
   for (let start = 0; start < n; start += CHUNK) {
     const count = Math.min(CHUNK, n - start);
-    const part = await engine.run(plan, { start, count, mode: 'exact', keepInfeasible: true });
+    const part = await engine.run(narrowed, { start, count, mode: 'exact', keepInfeasible: true });
     if (!part.values) throw new Error('an exact run returned no values');
     for (let c = 0; c < cells; c++) {
-      metricIndices.forEach((m, k) => out[c]![k]!.set(part.values![c * nm + m]!, start));
+      at.forEach((m, k) => out[c]![k]!.set(part.values![c * nm + m]!, start));
     }
     onProgress?.(start + count);
   }
