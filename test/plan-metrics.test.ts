@@ -3,8 +3,11 @@
  * either engine their statistics are the very numbers of the whole plan's run, in both quantile
  * modes. Each metric's sums, min, max, histogram counts and exact values depend on its own values
  * only (the pilot's histogram ranges and shifts too), so the comparison is exact equality, not a
- * tolerance: a narrowed run that moved a bin or an f32 block sum would fail it. Then the CLI's
- * `--metrics` end to end (the built CLI in a child process).
+ * tolerance: a narrowed run that moved a bin or an f32 block sum would fail it. (Whole, these
+ * plans of 14 and 16 metrics fit the GPU engine's 64-invocation workgroups in the 32 KiB of
+ * workgroup memory lavapipe and current GPUs offer, as narrowed; a plan that did not would sum in
+ * smaller workgroups, README "Output".) Then the CLI's `--metrics` end to end (the built CLI in a
+ * child process).
  */
 import { spawnSync } from 'node:child_process';
 import { join } from 'node:path';

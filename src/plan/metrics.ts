@@ -2,7 +2,8 @@
  * Narrowing a plan to some of its metrics (the CLI's `--metrics`). Both engines aggregate exactly
  * the plan's metrics (sums, min and max, histograms or exact values), so a narrowed plan does that
  * work for the listed metrics only; every metric's aggregates depend on its own values alone, so
- * the listed metrics' statistics are those of the whole plan (README "Output").
+ * the listed metrics' statistics are those of the whole plan (README "Output": bit for bit, but
+ * for the GPU engine's sums when fewer metrics let it take larger workgroups).
  */
 import { InputError } from '../errors.js';
 import { didYouMean } from '../suggest.js';
