@@ -224,7 +224,7 @@ def model(v, cfg, n):
         mfu_d = v["mfu_decode"]
         compute_per_token = (F32(2) * (shared + per_expert * safe_k * imbalance) / (g * peak * mfu_d)
                              + attn_flops_per_ctx * ctx / (g * attn_peak * mfu_d))
-        overhead = v["step_overhead_ms"] / F32(1000)
+        overhead = v["step_overhead_ms"] / F32(1000) + v["host_overhead_us_per_seq"] * F32(1e-6) * batch / dp
         exposed = one - v["comm_overlap"]
 
         # Communication per step: fixed latencies plus seconds per token in flight.

@@ -240,7 +240,8 @@ fn model_eval4(x: ptr<function, array<vec4<f32>, N_SLOTS>>, out: ptr<function, a
     st.compute_per_token_s = 2.0 * (shared_params + per_expert * per_token * st.imbalance) / (gpus * peak_flops_per_gpu * mfu_decode)
       + attention_flops_per_token / (gpus * attention_peak_per_gpu * mfu_decode);
     st.exposed = 1.0 - (*x)[SLOT_COMM_OVERLAP];
-    st.overhead_s = (*x)[SLOT_STEP_OVERHEAD_MS] / 1000.0;
+    st.overhead_s = (*x)[SLOT_STEP_OVERHEAD_MS] / 1000.0
+      + (*x)[SLOT_HOST_OVERHEAD_US_PER_SEQ] * 1e-6 * b / dp;
 
     // Communication per step as fixed + per-token seconds (docs/model.md "Communication"): an
     // all-reduce over the attention group per layer; then a second one for a dense model, or for

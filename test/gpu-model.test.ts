@@ -136,6 +136,7 @@ function randomCases(n: number, seed: string): Case[] {
     v.mfu_decode = uni(0.1, 0.9);
     v.mbu_decode = uni(0.1, 0.9);
     v.step_overhead_ms = uni(0, 10);
+    v.host_overhead_us_per_seq = rng() < 0.3 ? 0 : uni(0, 100);
     v.hbm_usable_fraction = uni(0.8, 0.95);
     // Integers, some beyond MAX_DRAFT_TOKENS (clamped) and 0 (no speculation).
     v.draft_tokens = int(0, 10);

@@ -103,6 +103,7 @@ function randomCase(random: () => number): { x: Float64Array; cfg: ModelConfig }
     mfu_decode: between(0.1, 0.6),
     mbu_decode: between(0.4, 0.9),
     step_overhead_ms: between(0, 10),
+    host_overhead_us_per_seq: between(0, 100),
     hbm_usable_fraction: between(0.8, 0.95),
     draft_tokens: between(0, 10),
     acceptance_rate: between(0.3, 1),

@@ -116,8 +116,8 @@ const CASES: { name: string; values: Inputs; cfg: ModelConfig }[] = [
     cfg: config({ attention: 1, attentionPeak: 1, kvOffload: 1 }),
   },
   {
-    name: 'Llama 70B at tp 4 with two data-parallel ranks, cloud',
-    values: { ...LLAMA_ON_H100, tp: 4, comm_overlap: 0.2 },
+    name: 'Llama 70B at tp 4 with two data-parallel ranks and host time per sequence, cloud',
+    values: { ...LLAMA_ON_H100, tp: 4, comm_overlap: 0.2, host_overhead_us_per_seq: 60 },
     cfg: config({ pricing: 1 }),
   },
   {

@@ -122,6 +122,26 @@ describe('attention FLOPs', () => {
   });
 });
 
+describe('host time per sequence', () => {
+  it('adds host_overhead_us_per_seq for each of a rank\'s b / dp sequences to every step', () => {
+    // DeepSeek-V3 on 16 GPUs with data-parallel attention: 16 ranks, each scheduling b / 16.
+    const base: Inputs = { ...LLAMA_ON_H100, ...DEEPSEEK_V3, gpus_per_replica: 16, batch_size: 4096 };
+    const none = explain(vector({ ...base, host_overhead_us_per_seq: 0 }), config({ attention: 1 }));
+    const some = explain(vector({ ...base, host_overhead_us_per_seq: 40 }), config({ attention: 1 }));
+    const b = num(none, 'batch_effective');
+    expect(num(none, 'dp_attention_effective')).toBe(16);
+    expect(relErr(num(some, 't_step_s') - num(none, 't_step_s'), (40e-6 * b) / 16)).toBeLessThan(1e-9);
+  });
+
+  it('is per sequence, not per token: a speculative verify step over b (k + 1) tokens pays it once per sequence', () => {
+    const base: Inputs = { ...LLAMA_ON_H100, batch_size: 64, draft_tokens: 3, acceptance_rate: 0.7, draft_cost_ratio: 0 };
+    const none = explain(vector({ ...base, host_overhead_us_per_seq: 0 }), config({ speculative: 1 }));
+    const some = explain(vector({ ...base, host_overhead_us_per_seq: 40 }), config({ speculative: 1 }));
+    // Llama on one H100 board: tensor parallel, one rank of all 64 sequences.
+    expect(relErr(num(some, 't_cycle_s') - num(none, 't_cycle_s'), 40e-6 * 64)).toBeLessThan(1e-9);
+  });
+});
+
 describe('expert load imbalance', () => {
   it('multiplies the routed-expert math of the busiest rank', () => {
     const base: Inputs = { ...LLAMA_ON_H100, ...DEEPSEEK_V3, gpus_per_replica: 16, batch_size: 4096, mfu_decode: 0.05, comm_overlap: 1 };

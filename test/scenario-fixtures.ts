@@ -65,10 +65,16 @@ deepseek-v3:
   qk_rope_head_dim: 64
 `;
 
-export const FIXTURE_CATALOG: Catalog = parseCatalog(ACCELERATORS, MODELS, {
-  accelerators: 'fixture-accelerators.yaml',
-  models: 'fixture-models.yaml',
-});
+const ENGINES = `
+fixture-engine:
+  name: Fixture engine
+  host_overhead_us_per_seq: 25
+`;
+
+export const FIXTURE_CATALOG: Catalog = parseCatalog(
+  { accelerators: ACCELERATORS, models: MODELS, engines: ENGINES },
+  { accelerators: 'fixture-accelerators.yaml', models: 'fixture-models.yaml', engines: 'fixture-engines.yaml' },
+);
 
 /** The DESIGN.md example scenario, as a base that tests vary. */
 export const DESIGN_EXAMPLE = `

@@ -162,6 +162,31 @@ describe('catalog entries, overrides and defaults', () => {
     expect(o.inputs.hbm_gb?.value.spec).toEqual({ kind: 'dist', dist: { kind: 'const', value: 94 } });
     expect(o.inputs.peak_tflops?.origin).toBe('accelerator.peak_tflops.fp4');
   });
+  it('serving.engine sets the engine catalog\'s host time per sequence; a file value overrides it; none defaults to 0', () => {
+    const withEngine = (extra = ''): string => DESIGN_EXAMPLE.replace('serving:\n', `serving:\n  engine: fixture-engine\n${extra}`);
+    const e = parse(withEngine());
+    expect(e.inputs.host_overhead_us_per_seq?.source).toBe('catalog');
+    expect(e.inputs.host_overhead_us_per_seq?.origin).toBe('fixture-engine.host_overhead_us_per_seq');
+    expect(e.inputs.host_overhead_us_per_seq?.value.spec).toEqual({ kind: 'dist', dist: { kind: 'const', value: 25 } });
+    const own = parse(withEngine('  host_overhead_us_per_seq: 7\n'));
+    expect(own.inputs.host_overhead_us_per_seq?.source).toBe('scenario');
+    expect(own.inputs.host_overhead_us_per_seq?.value.spec).toEqual({ kind: 'dist', dist: { kind: 'const', value: 7 } });
+    expect(s.inputs.host_overhead_us_per_seq?.source).toBe('default');
+    expect(s.inputs.host_overhead_us_per_seq?.value.spec).toEqual({ kind: 'dist', dist: { kind: 'const', value: 0 } });
+  });
+  it('an unknown serving.engine names the field and suggests the nearest; measured mode refuses one', () => {
+    const unknown = parseError(DESIGN_EXAMPLE.replace('serving:\n', 'serving:\n  engine: fixture-engin\n'));
+    expect(unknown.message).toContain('serving.engine: unknown engine `fixture-engin`; did you mean `fixture-engine`? (known: fixture-engine)');
+    const measured = parseError(
+      DESIGN_EXAMPLE.replace('serving:\n', 'serving:\n  engine: fixture-engine\n').replace('{ mode: roofline }', '{ mode: measured, output_tokens_per_s_per_gpu: 1000 }'),
+    );
+    expect(measured.message).toContain('serving.engine: is not used with throughput.mode: measured');
+  });
+  it('the shipped engine catalog: every entry has its host time per sequence, with a source', () => {
+    const c = loadCatalog();
+    expect([...c.engines.keys()].sort()).toEqual(['sglang', 'tensorrt-llm', 'vllm']);
+    for (const e of c.engines.values()) expect(e.numbers.has('host_overhead_us_per_seq'), e.id).toBe(true);
+  });
   it('kv_bits defaults to weight_bits', () => {
     const o = parse(DESIGN_EXAMPLE.replace('kv_bits: 8, ', ''));
     expect(o.inputs.kv_bits?.source).toBe('default');

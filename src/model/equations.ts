@@ -269,7 +269,17 @@ export interface StepShape {
   commS: (tokens: number) => number;
   /** 1 - comm_overlap: the share of communication not hidden behind compute. */
   commExposed: number;
+  /** Fixed time of every forward step (stepOverheadS). */
   stepOverheadS: number;
+}
+
+/**
+ * Time a forward step spends besides the GPU's work (docs/model.md "Decode step"): a fixed
+ * step_overhead_ms, plus host_overhead_us_per_seq for each sequence of the step's scheduler, which
+ * serves one data-parallel attention rank's b / dp sequences.
+ */
+export function stepOverheadS(stepOverheadMs: number, hostOverheadUsPerSeq: number, batch: number, dp: number): number {
+  return stepOverheadMs / 1000 + (hostOverheadUsPerSeq * SECONDS_PER_US * batch) / dp;
 }
 
 /** Routed experts the busiest GPU reads for `tokens` tokens: its share of those touched, times the imbalance, at most all of them. */

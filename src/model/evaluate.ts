@@ -71,6 +71,7 @@ const X_MFU_PREFILL = SLOT.mfu_prefill;
 const X_MFU_DECODE = SLOT.mfu_decode;
 const X_MBU_DECODE = SLOT.mbu_decode;
 const X_STEP_OVERHEAD_MS = SLOT.step_overhead_ms;
+const X_HOST_US_PER_SEQ = SLOT.host_overhead_us_per_seq;
 const X_HBM_USABLE = SLOT.hbm_usable_fraction;
 const X_DRAFT_TOKENS = SLOT.draft_tokens;
 const X_ACCEPTANCE = SLOT.acceptance_rate;
@@ -309,7 +310,8 @@ export function evaluate(x: Float64Array, config: ModelConfig, out: Float64Array
       attnFlopsPerToken / (gpus * attentionPeakPerGpu * mfuDecode);
     const sharedBytesGpu = (bytesPerWeight * shared) / tp;
     const expertBytesGpu = (bytesPerWeight * perExpert) / gpus;
-    const overheadS = x[X_STEP_OVERHEAD_MS]! / 1000;
+    // stepOverheadS, inlined: the fixed part and the host's time per sequence of the rank.
+    const overheadS = x[X_STEP_OVERHEAD_MS]! / 1000 + (x[X_HOST_US_PER_SEQ]! * SECONDS_PER_US * b) / dp;
     const exposed = 1 - x[X_OVERLAP]!;
 
     // Communication (commTimeS, inlined): seconds per step as a + c * tokens, per collective kind.

@@ -36,6 +36,7 @@ import {
   sharedParams,
   specTokensPerStep,
   stepBound,
+  stepOverheadS,
   stepTimeS,
   weightBytesPerGpu,
 } from './equations.js';
@@ -257,7 +258,7 @@ export function explain(x: Float64Array, config: ModelConfig): ExplainValues {
     attentionFlopsPerSPerGpu: attentionPeakPerGpu * s('mfu_decode'),
     commS: comm,
     commExposed: 1 - s('comm_overlap'),
-    stepOverheadS: s('step_overhead_ms') / 1000,
+    stepOverheadS: stepOverheadS(s('step_overhead_ms'), s('host_overhead_us_per_seq'), b, layout.dp),
   };
   const stepS = stepTimeS(shape, b);
 

@@ -46,6 +46,7 @@ export {
   stepBytes,
   stepComputeS,
   stepTimeS,
+  stepOverheadS,
   stepBound,
   draftTokensUsed,
   specTokensPerStep,

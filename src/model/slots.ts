@@ -102,6 +102,9 @@ export const SLOT_DEFS = [
   { name: 'cloud_usd_per_gpu_hour', path: 'costs.cloud_usd_per_gpu_hour' },
   // Last, so that adding it moved no other slot: the share of paid on-demand GPU-hours that are busy.
   { name: 'autoscaling_efficiency', path: 'costs.autoscaling_efficiency' },
+  // Appended for the same reason: host time per sequence per decode step that the serving engine
+  // does not overlap with the GPU (docs/model.md "Decode step").
+  { name: 'host_overhead_us_per_seq', path: 'serving.host_overhead_us_per_seq' },
 ] as const;
 
 export type SlotName = (typeof SLOT_DEFS)[number]['name'];

@@ -1,6 +1,7 @@
 /**
- * The catalogs of accelerators and models shipped in the package (scenarios/catalog/*.yaml):
- * a YAML map from id to entry, each number with its source cited in the file.
+ * The catalogs of accelerators, models and serving engines shipped in the package
+ * (scenarios/catalog/*.yaml): a YAML map from id to entry, each number with its source cited in
+ * the file.
  */
 
 import { readFileSync } from 'node:fs';
@@ -31,10 +32,15 @@ export interface CatalogEntry {
 export interface Catalog {
   accelerators: Map<string, CatalogEntry>;
   models: Map<string, CatalogEntry>;
+  /** Serving engines: what an engine spends per step that the roofline does not see. */
+  engines: Map<string, CatalogEntry>;
   /** Paths (or names) of the files the entries came from, for messages. */
   acceleratorsFile: string;
   modelsFile: string;
+  enginesFile: string;
 }
+
+export type CatalogKind = 'accelerator' | 'model' | 'engine';
 
 /** Keys that carry documentation only and may hold anything. */
 const FREE_KEYS = ['sources', 'notes'];
@@ -51,6 +57,11 @@ const MODEL_NUMBERS = [
 ] as const;
 const MODEL_KEYS = ['name', 'attention', ...MODEL_NUMBERS, ...FREE_KEYS];
 
+/** An engine entry's numbers are the serving inputs it sets (serving.<key>). */
+const ENGINE_NUMBERS = ['host_overhead_us_per_seq'] as const;
+const ENGINE_KEYS = ['name', ...ENGINE_NUMBERS, ...FREE_KEYS];
+const KEYS: Record<CatalogKind, readonly string[]> = { accelerator: ACCELERATOR_KEYS, model: MODEL_KEYS, engine: ENGINE_KEYS };
+
 function rangeFor(key: string): Range {
   const name = key.startsWith('peak_tflops.') ? 'peak_tflops' : key;
   return RANGES[name as keyof typeof RANGES];
@@ -64,13 +75,13 @@ function readNumberField(node: SourceNode, key: string, path: string, entry: Cat
   if (issues.count === before) entry.numbers.set(key, v);
 }
 
-function parseEntries(root: SourceNode, kind: 'accelerator' | 'model', issues: Issues): Map<string, CatalogEntry> {
+function parseEntries(root: SourceNode, kind: CatalogKind, issues: Issues): Map<string, CatalogEntry> {
   const out = new Map<string, CatalogEntry>();
   if (root.kind !== 'map') {
     issues.add('', `expected a mapping from ${kind} id to entry, got ${describeNode(root)}`, root.line);
     return out;
   }
-  const keys = kind === 'accelerator' ? ACCELERATOR_KEYS : MODEL_KEYS;
+  const keys = KEYS[kind];
   for (const { key: id, value, line } of root.entries) {
     if (value.kind !== 'map') {
       issues.add(id, `expected a mapping of ${kind} fields, got ${describeNode(value)}`, line);
@@ -108,23 +119,32 @@ function parseEntries(root: SourceNode, kind: 'accelerator' | 'model', issues: I
   return out;
 }
 
-/** Parses the two catalog files' text. Problems are InputErrors naming the catalog file. */
+/** The catalog files' text, by kind. */
+export interface CatalogTexts {
+  accelerators: string;
+  models: string;
+  /** Optional: a catalog without engines knows none. */
+  engines?: string;
+}
+
+/** Parses the catalog files' text. Problems are InputErrors naming the catalog file. */
 export function parseCatalog(
-  acceleratorsText: string,
-  modelsText: string,
-  files: { accelerators: string; models: string } = { accelerators: 'accelerators.yaml', models: 'models.yaml' },
+  texts: CatalogTexts,
+  files: { accelerators: string; models: string; engines: string } = { accelerators: 'accelerators.yaml', models: 'models.yaml', engines: 'engines.yaml' },
 ): Catalog {
-  const read = (text: string, file: string, kind: 'accelerator' | 'model'): Map<string, CatalogEntry> => {
+  const read = (text: string, file: string, kind: CatalogKind): Map<string, CatalogEntry> => {
     const issues = new Issues();
     const entries = parseEntries(parseSource(text, file), kind, issues);
     issues.throwIfAny(file);
     return entries;
   };
   return {
-    accelerators: read(acceleratorsText, files.accelerators, 'accelerator'),
-    models: read(modelsText, files.models, 'model'),
+    accelerators: read(texts.accelerators, files.accelerators, 'accelerator'),
+    models: read(texts.models, files.models, 'model'),
+    engines: texts.engines === undefined ? new Map() : read(texts.engines, files.engines, 'engine'),
     acceleratorsFile: files.accelerators,
     modelsFile: files.models,
+    enginesFile: files.engines,
   };
 }
 
@@ -135,11 +155,11 @@ export function defaultCatalogDir(): string {
 
 const cache = new Map<string, Catalog>();
 
-/** Loads (once per folder) accelerators.yaml and models.yaml from a catalog folder. */
+/** Loads (once per folder) accelerators.yaml, models.yaml and engines.yaml from a catalog folder. */
 export function loadCatalog(dir: string = defaultCatalogDir()): Catalog {
   const hit = cache.get(dir);
   if (hit) return hit;
-  const files = { accelerators: join(dir, 'accelerators.yaml'), models: join(dir, 'models.yaml') };
+  const files = { accelerators: join(dir, 'accelerators.yaml'), models: join(dir, 'models.yaml'), engines: join(dir, 'engines.yaml') };
   const readText = (file: string): string => {
     try {
       return readFileSync(file, 'utf8');
@@ -148,7 +168,10 @@ export function loadCatalog(dir: string = defaultCatalogDir()): Catalog {
       throw new RuntimeError(`cannot read the catalog ${file}: ${e instanceof Error ? e.message : String(e)}`);
     }
   };
-  const catalog = parseCatalog(readText(files.accelerators), readText(files.models), files);
+  const catalog = parseCatalog(
+    { accelerators: readText(files.accelerators), models: readText(files.models), engines: readText(files.engines) },
+    files,
+  );
   cache.set(dir, catalog);
   return catalog;
 }

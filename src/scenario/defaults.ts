@@ -31,30 +31,35 @@ export const DEFAULTS: Partial<Record<SlotName, number>> = {
   // Efficiency and communication defaults: fitted together to the 33 published measurements of
   // scenarios/validation/measurements.yaml (NVIDIA TensorRT-LLM, LMSYS/SGLang, DeepSeek, Oracle
   // and AMD; H100, H200, B200, GB200, MI300X; dense TP1 to TP8 and MoE with expert parallelism),
-  // all cases at once, by bench/fit-fidelity.ts (docs/model.md "Calibration"). The fit lands
-  // at: a memory-bound decode reads at 0.405 of the HBM peak, decode GEMMs and attention run at
-  // 0.217 of the tensor peak (the large-batch, compute-bound cases: DeepSeek decode pools,
-  // Llama 405B TP8, Qwen3-235B), prefill at 0.515 (the prefill-heavy TensorRT-LLM cases such as
-  // ISL/OSL 5000/500 and 2048/128).
-  mfu_prefill: 0.515,
-  mfu_decode: 0.217,
-  mbu_decode: 0.405,
+  // all cases at once, with vLLM's host time per sequence (scenarios/catalog/engines.yaml), by
+  // bench/fit-fidelity.ts (docs/model.md "Calibration"). The fit lands at: a memory-bound decode
+  // reads at 0.455 of the HBM peak, decode GEMMs and attention run at 0.22 of the tensor peak
+  // (the large-batch, compute-bound cases: DeepSeek decode pools, Llama 405B TP8, Qwen3-235B),
+  // prefill at 0.508 (the prefill-heavy TensorRT-LLM cases such as ISL/OSL 5000/500 and
+  // 2048/128).
+  mfu_prefill: 0.508,
+  mfu_decode: 0.22,
+  mbu_decode: 0.455,
   // Not fitted (no disaggregated prefill throughput in the validation set): the colocated value.
-  disagg_mfu_prefill: 0.515,
-  // Fitted with the above: 0.784 ms per forward step (scheduling, kernel launches, sampling), set
-  // mostly by the batch-1 latencies (DeepSeek-R1 min-latency on B200 and H200, Llama 3.1 on
-  // MI300X at batch 1).
-  step_overhead_ms: 0.784,
+  disagg_mfu_prefill: 0.508,
+  // Fitted with the above to 0.0187 ms per forward step: what a step costs besides the GPU's
+  // work, the collectives and the host's time per sequence is small for engines that capture
+  // steps in CUDA graphs; the batch-1 latencies (DeepSeek-R1 min-latency on B200 and H200,
+  // Llama 3.1 on MI300X at batch 1) are carried by the collectives' latency.
+  step_overhead_ms: 0.0187,
+  // No host time per sequence unless the scenario names an engine that spends it
+  // (scenarios/catalog/engines.yaml) or gives it: engines that schedule one step ahead hide it.
+  host_overhead_us_per_seq: 0,
   // Time of one collective besides moving its bytes (launch, synchronisation, the first hop):
-  // fitted to 33.6 us, set by the tensor-parallel cases at small batch (MI300X TP8 latencies,
+  // fitted to 35.3 us, set by the tensor-parallel cases at small batch (MI300X TP8 latencies,
   // DeepSeek-R1 TP8 min-latency), where 2 all-reduces per layer dominate the step.
-  collective_latency_us: 33.6,
+  collective_latency_us: 35.3,
   // Share of communication hidden behind compute where a deployment says nothing: fitted to
-  // 0.211. Deployments that overlap by design (two-batch overlap) set their own.
-  comm_overlap: 0.211,
-  // The busiest expert rank's load over the mean: fitted to 1.2 on the MoE cases (Qwen3-235B,
+  // 0.122. Deployments that overlap by design (two-batch overlap) set their own.
+  comm_overlap: 0.122,
+  // The busiest expert rank's load over the mean: fitted to 1.21 on the MoE cases (Qwen3-235B,
   // DeepSeek-R1/V3 at EP 8 to 144).
-  expert_imbalance: 1.2,
+  expert_imbalance: 1.21,
   // No prefix caching: every request's prompt is prefilled in full (the conservative choice).
   prefix_cache_hit_rate: 0,
   // A draft model that costs nothing (e.g. n-gram or prompt lookup drafting); set it for a
@@ -83,11 +88,11 @@ export const DEFAULTS: Partial<Record<SlotName, number>> = {
 export const DEFAULT_UNCERTAINTY: Partial<Record<SlotName, number>> = {
   // Fitted by bench/fit-fidelity.ts: the smallest sigma (on a grid of 0.05) with at least 80% of
   // the validation set's throughputs and latencies inside the P10-P90 band, the three drawn as
-  // one factor. 0.45 puts 80% of an efficiency within x0.56 to x1.78 of its default: the spread
-  // of serving engines (TensorRT-LLM on Hopper against vLLM on MI300X) around one global value.
-  mbu_decode: 0.45,
-  mfu_decode: 0.45,
-  mfu_prefill: 0.45,
+  // one factor. 0.35 puts 80% of an efficiency within x0.64 to x1.57 of its default: the spread
+  // of serving stacks and models around one global value.
+  mbu_decode: 0.35,
+  mfu_decode: 0.35,
+  mfu_prefill: 0.35,
 };
 
 /**

@@ -78,6 +78,7 @@ export const RANGES: Record<SlotName | ExtraField, Range> = {
   mfu_decode: efficiency,
   mbu_decode: efficiency,
   step_overhead_ms: nonNegative,
+  host_overhead_us_per_seq: nonNegative,
   hbm_usable_fraction: efficiency,
   tp: atLeastOne,
   ep: atLeastOne,

@@ -4,7 +4,7 @@
  */
 
 import { intermediatesFor, MAX_DRAFT_TOKENS, metricsFor, SLOT_DEFS, type ModelConfig, type SlotName } from '../model/index.js';
-import type { Attention, Catalog, CatalogEntry } from './catalog.js';
+import type { Attention, Catalog, CatalogEntry, CatalogKind } from './catalog.js';
 import { loadCatalog } from './catalog.js';
 import { CUSTOM_MODEL_CONFIG, isCustomModel, resolveCustom, resolveSampling } from './custom.js';
 import { resolveCorrelations } from './correlations.js';
@@ -54,7 +54,7 @@ function usedSlots(config: ModelConfig, moe: boolean, acceptanceCount: number, m
     else used.add('kv_lora_rank').add('qk_rope_head_dim');
     if (moe) used.add('experts').add('experts_per_token');
     used.add('prefix_cache_hit_rate');
-    for (const s of ['gpus_per_replica', 'batch_size', 'mfu_prefill', 'mfu_decode', 'mbu_decode', 'step_overhead_ms', 'hbm_usable_fraction'] as const) used.add(s);
+    for (const s of ['gpus_per_replica', 'batch_size', 'mfu_prefill', 'mfu_decode', 'mbu_decode', 'step_overhead_ms', 'host_overhead_us_per_seq', 'hbm_usable_fraction'] as const) used.add(s);
     if (config.speculative !== 0) used.add('draft_tokens').add('draft_cost_ratio');
     if (config.speculative === 1) used.add('acceptance_rate');
     if (config.speculative === 2) ACCEPTANCE_SLOTS.slice(0, acceptanceCount).forEach((s) => used.add(s));
@@ -131,8 +131,11 @@ function whyRequired(slot: SlotName, config: ModelConfig): string {
   return config.throughput === 0 ? 'for roofline throughput' : '';
 }
 
+/** Where a scenario names an entry of each catalog. */
+const CATALOG_FIELD: Record<CatalogKind, string> = { accelerator: 'accelerator.catalog', model: 'model.catalog', engine: 'serving.engine' };
+
 function lookup(
-  kind: 'accelerator' | 'model',
+  kind: CatalogKind,
   id: { value: string; line: number | undefined } | undefined,
   entries: Map<string, CatalogEntry> | undefined,
   issues: Issues,
@@ -142,8 +145,8 @@ function lookup(
   const entry = entries.get(id.value);
   if (entry) return entry;
   const known = [...entries.keys()];
-  issues.add(`${kind}.catalog`, `unknown ${kind} \`${id.value}\`${didYouMean(id.value, known)} (known: ${known.join(', ') || 'none'})`, id.line);
-  raw.broken.add(kind);
+  issues.add(CATALOG_FIELD[kind], `unknown ${kind} \`${id.value}\`${didYouMean(id.value, known)} (known: ${known.join(', ') || 'none'})`, id.line);
+  raw.broken.add(kind === 'engine' ? CATALOG_FIELD.engine : kind);
   return undefined;
 }
 
@@ -209,9 +212,11 @@ export function resolveScenario(raw: RawScenario, file: string, issues: Issues, 
   // Catalogs are read only when the file names an entry.
   const accId = raw.strings.get('accelerator.catalog');
   const modelId = raw.strings.get('model.catalog');
-  const catalog = accId || modelId ? (options.catalog ?? loadCatalog(options.catalogDir)) : undefined;
+  const engineId = raw.strings.get('serving.engine');
+  const catalog = accId || modelId || engineId ? (options.catalog ?? loadCatalog(options.catalogDir)) : undefined;
   const accEntry = lookup('accelerator', accId, catalog?.accelerators, issues, raw);
   const modelEntry = lookup('model', modelId, catalog?.models, issues, raw);
+  const engineEntry = lookup('engine', engineId, catalog?.engines, issues, raw);
 
   const compute = (str('model.compute') ?? DEFAULT_COMPUTE) as Precision;
   const attentionCompute = (str('model.attention_compute') ?? DEFAULT_ATTENTION_COMPUTE) as Precision;
@@ -265,7 +270,7 @@ export function resolveScenario(raw: RawScenario, file: string, issues: Issues, 
       issues.add('serving.slo.min_tokens_per_s_per_user', 'in measured mode this check needs throughput.tokens_per_s_per_user (the measured per-user rate)');
     }
     if (sloTtft && !config.measuredTtft) issues.add('serving.slo.max_ttft_s', 'in measured mode this check needs throughput.ttft_s (the measured time to first token)');
-    for (const p of ['model.compute', 'model.attention', 'model.attention_compute']) {
+    for (const p of ['model.compute', 'model.attention', 'model.attention_compute', 'serving.engine']) {
       const s = raw.strings.get(p);
       if (s) issues.add(p, 'is not used with throughput.mode: measured (the throughput equations do not run); remove it', s.line);
     }
@@ -287,6 +292,7 @@ export function resolveScenario(raw: RawScenario, file: string, issues: Issues, 
     else if (slot === 'capex_usd_per_gpu') [entry, key] = [accEntry, 'capex_usd_per_gpu'];
     else if (path.startsWith('accelerator.')) [entry, key] = [accEntry, path.slice('accelerator.'.length)];
     else if (path.startsWith('model.')) [entry, key] = [modelEntry, path.slice('model.'.length)];
+    else if (path.startsWith('serving.')) [entry, key] = [engineEntry, path.slice('serving.'.length)];
     const v = entry && key ? entry.numbers.get(key) : undefined;
     return v && entry && key ? { value: v, source: 'catalog', origin: `${entry.id}.${key}`, order: null } : undefined;
   };

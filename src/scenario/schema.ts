@@ -83,6 +83,8 @@ function buildSchema(): Record<string, Field> {
   sectionAt(['site'])['power_mw'] = NUMBER;
   sectionAt(['serving', 'speculative'])['acceptance_by_position'] = { t: 'numberList', max: MAX_DRAFT_TOKENS };
   sectionAt(['throughput'])['mode'] = { t: 'enum', values: ['roofline', 'measured'] };
+  // The serving engine, an entry of scenarios/catalog/engines.yaml: it sets the serving inputs it has figures for.
+  sectionAt(['serving'])['engine'] = { t: 'string' };
   sectionAt(['costs'])['pricing'] = { t: 'enum', values: ['owned', 'cloud'] };
   sectionAt(['costs'])['billing'] = { t: 'enum', values: ['reserved', 'on_demand'] };
   return top;
