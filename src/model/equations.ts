@@ -274,7 +274,7 @@ export interface StepShape {
 }
 
 /**
- * Time a forward step spends besides the GPU's work (docs/model.md "Decode step"): a fixed
+ * Time a forward step spends besides the GPU's work (docs/model.md "A forward step over n tokens in flight"): a fixed
  * step_overhead_ms, plus host_overhead_us_per_seq for each sequence of the step's scheduler, which
  * serves one data-parallel attention rank's b / dp sequences.
  */

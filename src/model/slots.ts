@@ -103,7 +103,7 @@ export const SLOT_DEFS = [
   // Last, so that adding it moved no other slot: the share of paid on-demand GPU-hours that are busy.
   { name: 'autoscaling_efficiency', path: 'costs.autoscaling_efficiency' },
   // Appended for the same reason: host time per sequence per decode step that the serving engine
-  // does not overlap with the GPU (docs/model.md "Decode step").
+  // does not overlap with the GPU (docs/model.md "A forward step over n tokens in flight").
   { name: 'host_overhead_us_per_seq', path: 'serving.host_overhead_us_per_seq' },
 ] as const;
 
