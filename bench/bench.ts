@@ -29,6 +29,7 @@ import { createCpuEngine, createGpuEngine, findAdapter, type Engine } from '../s
 import { flagshipScenario, packageRoot } from '../src/paths.js';
 import { buildPlan, type Plan } from '../src/plan/index.js';
 import { loadScenario } from '../src/scenario/index.js';
+import { readOptions } from './args.js';
 
 interface Args {
   json: boolean;
@@ -52,23 +53,18 @@ function parseArgs(argv: string[]): Args {
     sweepSamples: 1_000_000,
     longRepeat: 1,
   };
-  for (let i = 0; i < argv.length; i++) {
-    const a = argv[i]!;
-    const next = () => {
-      const v = argv[++i];
-      if (v === undefined) throw new Error(`${a} needs a value`);
-      return v;
-    };
-    if (a === '--json') args.json = true;
-    else if (a === '--samples') args.samples = Number(next());
-    else if (a === '--repeat') args.repeat = Number(next());
-    else if (a === '--scenario') args.scenario = next();
-    else if (a === '--engines') args.engines = next().split(',');
-    else if (a === '--sections') args.sections = next().split(',');
-    else if (a === '--sweep-samples') args.sweepSamples = Number(next());
-    else if (a === '--long-repeat') args.longRepeat = Number(next());
-    else throw new Error(`unknown option ${a}`);
-  }
+  readOptions(argv, {
+    flags: { '--json': () => (args.json = true) },
+    options: {
+      '--samples': (v) => (args.samples = Number(v)),
+      '--repeat': (v) => (args.repeat = Number(v)),
+      '--scenario': (v) => (args.scenario = v),
+      '--engines': (v) => (args.engines = v.split(',')),
+      '--sections': (v) => (args.sections = v.split(',')),
+      '--sweep-samples': (v) => (args.sweepSamples = Number(v)),
+      '--long-repeat': (v) => (args.longRepeat = Number(v)),
+    },
+  });
   for (const s of args.sections) if (!['flagship', 'sweep', 'exact'].includes(s)) throw new Error(`--sections: unknown section ${s}`);
   if (!Number.isInteger(args.sweepSamples) || args.sweepSamples < 1) throw new Error('--sweep-samples: expected a positive integer');
   if (!Number.isInteger(args.longRepeat) || args.longRepeat < 1) throw new Error('--long-repeat: expected a positive integer');

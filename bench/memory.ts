@@ -20,6 +20,7 @@ import { cpus, tmpdir, totalmem } from 'node:os';
 import { join } from 'node:path';
 import type { RunResult } from '../src/analysis/index.js';
 import { flagshipScenario, packageRoot, packageVersion } from '../src/paths.js';
+import { readOptions } from './args.js';
 
 interface Args {
   samples: number[];
@@ -31,20 +32,15 @@ interface Args {
 
 function parseArgs(argv: string[]): Args {
   const args: Args = { samples: [5e7, 1e9], scenario: flagshipScenario(), backend: 'gpu', quantiles: 'auto', threads: null };
-  for (let i = 0; i < argv.length; i++) {
-    const a = argv[i]!;
-    const next = () => {
-      const v = argv[++i];
-      if (v === undefined) throw new Error(`${a} needs a value`);
-      return v;
-    };
-    if (a === '--samples') args.samples = next().split(',').map(Number);
-    else if (a === '--scenario') args.scenario = next();
-    else if (a === '--backend') args.backend = next();
-    else if (a === '--quantiles') args.quantiles = next();
-    else if (a === '--threads') args.threads = next();
-    else throw new Error(`unknown option ${a}`);
-  }
+  readOptions(argv, {
+    options: {
+      '--samples': (v) => (args.samples = v.split(',').map(Number)),
+      '--scenario': (v) => (args.scenario = v),
+      '--backend': (v) => (args.backend = v),
+      '--quantiles': (v) => (args.quantiles = v),
+      '--threads': (v) => (args.threads = v),
+    },
+  });
   if (args.samples.length === 0 || !args.samples.every((n) => Number.isSafeInteger(n) && n >= 1)) {
     throw new Error('--samples: expected a comma-separated list of positive integers');
   }
