@@ -499,7 +499,7 @@ export function program(): Command {
         const p = progress();
         const engine = await engineFor(plan, opts, p);
         let meter = p.task('run', { evaluationsPerUnit: cellCount(plan) });
-        try {
+        await withEngine(engine, p, async () => {
           if (!opts.shard && !checkpointOut) {
             const simulateOptions = {
               quantiles: opts.quantiles,
@@ -571,10 +571,7 @@ export function program(): Command {
           }
           // The result is out: the checkpoint has served its purpose.
           if (checkpoint && existsSync(checkpoint)) unlinkSync(checkpoint);
-        } finally {
-          meter.end();
-          await engine.dispose();
-        }
+        });
       },
     );
 
