@@ -11,18 +11,10 @@ import { InputError } from '../src/errors.js';
 import { buildPlan } from '../src/plan/index.js';
 import { parseScenario } from '../src/scenario/index.js';
 import { testAdapter } from './gpu-device.js';
-import { FIXTURE_CATALOG } from './scenario-fixtures.js';
+import { FIXTURE_CATALOG, measuredCloudScenario } from './scenario-fixtures.js';
 
 function cloud(costs: string, utilization = '0.3', samples = 64): string {
-  return `name: billing
-seed: billing
-samples: ${samples}
-accelerator: { catalog: h100-sxm }
-workload: { input_tokens: 1000, output_tokens: 1000 }
-serving: { utilization: ${utilization} }
-throughput: { mode: measured, output_tokens_per_s_per_gpu: 1000 }
-costs: { pricing: cloud, ${costs} }
-`;
+  return measuredCloudScenario({ name: 'billing', seed: 'billing', samples, utilization, costs });
 }
 
 const parse = (text: string) => parseScenario(text, 'billing.yaml', { catalog: FIXTURE_CATALOG });

@@ -2,21 +2,13 @@
  * The decision commands end to end, as a user runs them (the built CLI in a child process):
  * compare, breakeven, exceedance probabilities and CDFs on run, scenario inheritance.
  */
-import { spawnSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { afterAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
+import { cptsim, root, scratchDir } from './helpers/cli.js';
 
-const root = join(import.meta.dirname, '..');
-const cli = join(root, 'dist', 'src', 'cli.js');
-const tmp = mkdtempSync(join(tmpdir(), 'cptsim-decisions-'));
-afterAll(() => rmSync(tmp, { recursive: true, force: true }));
+const tmp = scratchDir('cptsim-decisions-');
 
-function cptsim(...args: string[]) {
-  const r = spawnSync(process.execPath, [cli, ...args], { cwd: root, encoding: 'utf8', timeout: 120_000 });
-  return { code: r.status, stdout: r.stdout, stderr: r.stderr };
-}
 
 const FLAGSHIP = 'scenarios/h100-llama70b-fp8-owned.yaml';
 const CLOUD = 'scenarios/h100-llama70b-cloud.yaml';

@@ -2,27 +2,14 @@
  * The `cptsim` command end to end, as a user runs it: the built CLI in a child process.
  * (`npm test` builds dist/ first.)
  */
-import { spawnSync } from 'node:child_process';
-import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { afterAll, describe, expect, it, type TestContext } from 'vitest';
+import { describe, expect, it, type TestContext } from 'vitest';
 import { parse as parseYaml } from 'yaml';
 import { METRICS } from '../src/model/slots.js';
+import { cptsim, cptsimWith, root, scratchDir } from './helpers/cli.js';
 
-const root = join(import.meta.dirname, '..');
-const cli = join(root, 'dist', 'src', 'cli.js');
-const tmp = mkdtempSync(join(tmpdir(), 'cptsim-cli-'));
-afterAll(() => rmSync(tmp, { recursive: true, force: true }));
-
-function cptsim(...args: string[]) {
-  return cptsimWith({}, ...args);
-}
-
-function cptsimWith(env: Record<string, string>, ...args: string[]) {
-  const r = spawnSync(process.execPath, [cli, ...args], { cwd: root, encoding: 'utf8', timeout: 120_000, env: { ...process.env, ...env } });
-  return { code: r.status, stdout: r.stdout, stderr: r.stderr };
-}
+const tmp = scratchDir('cptsim-cli-');
 
 /** Hides every Vulkan driver from Dawn: the machine then has no WebGPU adapter. */
 const NO_VULKAN = { VK_DRIVER_FILES: '/nonexistent/icd.json', VK_ICD_FILENAMES: '/nonexistent/icd.json' };

@@ -11,21 +11,14 @@ import { InputError } from '../src/errors.js';
 import { buildPlan, type Plan } from '../src/plan/index.js';
 import { parseScenario } from '../src/scenario/index.js';
 import { testEngines } from './gpu-device.js';
-import { DESIGN_EXAMPLE, FIXTURE_CATALOG } from './scenario-fixtures.js';
+import { DESIGN_EXAMPLE, FIXTURE_CATALOG, measuredCloudScenario } from './scenario-fixtures.js';
 
 const N = 20_000;
 
 /** Measured mode, cloud: cost_per_mtok_output = price / (3.6 u) at 1000 tokens/s. */
 function measured(price: string, utilization = '1', extra = ''): string {
-  return `name: ${JSON.stringify(`measured ${price} ${utilization}`)}
-seed: cmp
-samples: ${N}
-accelerator: { catalog: h100-sxm }
-workload: { input_tokens: 1000, output_tokens: 1000 }
-serving: { utilization: ${utilization} }
-throughput: { mode: measured, output_tokens_per_s_per_gpu: 1000 }
-costs: { pricing: cloud, cloud_usd_per_gpu_hour: ${price} }
-${extra}`;
+  const name = JSON.stringify(`measured ${price} ${utilization}`);
+  return measuredCloudScenario({ name, seed: 'cmp', samples: N, utilization, costs: `cloud_usd_per_gpu_hour: ${price}`, extra });
 }
 
 const plan = (text: string, overrides = {}): Plan => buildPlan(parseScenario(text, 't.yaml', { catalog: FIXTURE_CATALOG }), overrides);

@@ -5,10 +5,9 @@
  * that stops at n samples with a plain run of n samples, on every engine, and the command line.
  */
 import { spawnSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { afterAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { emptyPartial } from '../src/aggregate/index.js';
 import {
   binomialRanks,
@@ -29,18 +28,12 @@ import { InputError } from '../src/errors.js';
 import { buildPlan, type Plan } from '../src/plan/index.js';
 import { parseScenario } from '../src/scenario/index.js';
 import { testEngines } from './gpu-device.js';
+import { cli, cptsim, root, scratchDir } from './helpers/cli.js';
 
-const root = join(import.meta.dirname, '..');
-const cli = join(root, 'dist', 'src', 'cli.js');
-const tmp = mkdtempSync(join(tmpdir(), 'cptsim-converge-'));
-afterAll(() => rmSync(tmp, { recursive: true, force: true }));
+const tmp = scratchDir('cptsim-converge-');
 
 const TAIL = 0.025;
 
-function cptsim(...args: string[]) {
-  const r = spawnSync(process.execPath, [cli, ...args], { cwd: root, encoding: 'utf8', timeout: 120_000 });
-  return { code: r.status, stdout: r.stdout, stderr: r.stderr };
-}
 
 function scenarioFile(name: string, text: string): string {
   const f = join(tmp, name);

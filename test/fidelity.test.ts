@@ -3,11 +3,9 @@
  * hand, the command end to end, bad files, and the issue's Done-when thresholds on the shipped
  * set with the shipped defaults.
  */
-import { spawnSync } from 'node:child_process';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
 import {
   evaluateFidelity,
   FIDELITY_TARGETS,
@@ -19,17 +17,11 @@ import {
 } from '../src/analysis/index.js';
 import { InputError } from '../src/errors.js';
 import { DEFAULTS, DEFAULT_UNCERTAINTY } from '../src/scenario/index.js';
+import { cptsim, root, scratchDir } from './helpers/cli.js';
 
-const root = join(import.meta.dirname, '..');
-const cli = join(root, 'dist', 'src', 'cli.js');
 const SHIPPED = join(root, 'scenarios', 'validation', 'measurements.yaml');
-const tmp = mkdtempSync(join(tmpdir(), 'cptsim-fidelity-'));
-afterAll(() => rmSync(tmp, { recursive: true, force: true }));
+const tmp = scratchDir('cptsim-fidelity-');
 
-function cptsim(...args: string[]) {
-  const r = spawnSync(process.execPath, [cli, ...args], { cwd: root, encoding: 'utf8', timeout: 120_000 });
-  return { code: r.status, stdout: r.stdout, stderr: r.stderr };
-}
 
 /**
  * One GPU of 1 PFLOP/s and 1 TB/s, a dense 1e9-parameter model in 16-bit weights with a

@@ -17,10 +17,9 @@ import {
   partialWords,
   reshift,
   splitChunks,
-  type Sums,
 } from '../src/engine/gpu/layout.js';
 import { MC_SHADER_FILES, composeShaders, shaderDir } from '../src/engine/gpu/shaders.js';
-import { HIST_BINS, HIST_STRIDE, histMapping } from '../src/aggregate/index.js';
+import { HIST_BINS, HIST_STRIDE, emptyPartial, histMapping } from '../src/aggregate/index.js';
 import { CONFIG_FIELDS, INTERMEDIATES, MAX_DRAFT_TOKENS, METRICS, SLOT_COUNT, SLOT_DEFS, SLOT } from '../src/model/index.js';
 import { makePlan } from './gpu-plans.js';
 
@@ -200,20 +199,6 @@ describe('splitChunks', () => {
   });
 });
 
-function emptySums(cells: number, metrics: number): Sums {
-  const n = cells * metrics;
-  return {
-    infeasible: new Float64Array(cells),
-    sloMiss: new Float64Array(cells),
-    count: new Float64Array(n),
-    nonFinite: new Float64Array(n),
-    sum: new Float64Array(n),
-    sumSq: new Float64Array(n),
-    min: new Float64Array(n).fill(Infinity),
-    max: new Float64Array(n).fill(-Infinity),
-  };
-}
-
 describe('addPartials', () => {
   it('adds counts and sums over workgroups, and skips the min/max of workgroups without feasible samples', () => {
     const cells = 2;
@@ -230,7 +215,7 @@ describe('addPartials', () => {
     words.set([0, 4, 0], countAt(1, 0));
     f.set([5, 25, 5, 5], stride + PAIR_WORDS);
     words.set([1, 0, 1], countAt(1, 1));
-    const sums = emptySums(3, metrics);
+    const sums = emptyPartial(3, metrics, 'hist');
     addPartials(sums, words, 2, 1, cells, metrics);
     expect(Array.from(sums.count)).toEqual([0, 3, 1]);
     expect(Array.from(sums.infeasible)).toEqual([0, 5, 0]);
@@ -247,7 +232,7 @@ describe('reshift', () => {
     const xs = [0.1, 0.7, 1.3, 2.9, 0.33];
     const shift = Float64Array.of(1 / 3);
     const s32 = Math.fround(shift[0]!);
-    const sums = emptySums(1, 1);
+    const sums = emptyPartial(1, 1, 'hist');
     sums.count[0] = xs.length;
     sums.sum[0] = xs.reduce((a, x) => a + (x - s32), 0);
     sums.sumSq[0] = xs.reduce((a, x) => a + (x - s32) ** 2, 0);

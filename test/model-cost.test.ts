@@ -13,11 +13,7 @@ import {
   metricsFor,
 } from '../src/model/index.js';
 import type { Inputs } from './model-fixtures.js';
-import { LLAMA_ON_H100, config, relErr, run, vector } from './model-fixtures.js';
-
-// A few float operations per quantity, compared with the same formula in another order:
-// 1e-12 relative (~4500 ulps) bounds their rounding differences.
-const FLOAT_REL = 1e-12;
+import { FLOAT_REL, LLAMA_ON_H100, config, relErr, run, vector } from './model-fixtures.js';
 
 describe('capital recovery factor', () => {
   it('crf(0.10, 5) = 0.263797 (published check, 6 digits)', () => {

@@ -15,7 +15,7 @@ import {
 } from '../src/model/index.js';
 import type { ModelConfig } from '../src/model/index.js';
 import type { Inputs } from './model-fixtures.js';
-import { LLAMA_ON_H100, config, relErr, vector } from './model-fixtures.js';
+import { FLOAT_REL, LLAMA_ON_H100, config, relErr, vector } from './model-fixtures.js';
 
 describe('explain key order: memory, then time, then cost, then metrics', () => {
   it('lists every intermediate quantity of DESIGN.md in that order', () => {
@@ -144,8 +144,7 @@ function randomCase(random: () => number): { x: Float64Array; cfg: ModelConfig }
 describe('evaluate and explain are the same model', () => {
   // evaluate inlines the helpers explain calls, and takes (1+r)^-n as exp(-n log1p r) where the
   // helpers use Math.pow: the two differ by a few ulps per operation over chains of at most ~40
-  // operations, so 1e-12 relative (~4500 ulps) bounds them with a wide margin.
-  const FLOAT_REL = 1e-12;
+  // operations, so FLOAT_REL (1e-12 relative, ~4500 ulps) bounds them with a wide margin.
 
   it('agrees on feasibility, SLO flags and every defined metric for 5000 random cases', () => {
     const random = seedrandom('model-explain-parity');

@@ -131,3 +131,14 @@ export function run(
 export function relErr(a: number, b: number): number {
   return b === 0 ? Math.abs(a) : Math.abs(a - b) / Math.abs(b);
 }
+
+/**
+ * How far two evaluations of one quantity in different float association orders may differ:
+ * the checks of the model tests are a few dozen float operations at most, on values far from
+ * overflow, so 1e-12 relative (~4500 ulps) bounds their rounding with a wide margin and is still
+ * far below any modelling error.
+ */
+export const FLOAT_REL = 1e-12;
+
+/** A numeric value of explain's output, by key. */
+export const num = (values: Record<string, unknown>, key: string): number => values[key] as number;

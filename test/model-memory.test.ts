@@ -11,11 +11,7 @@ import {
   sharedParams,
 } from '../src/model/index.js';
 import type { Inputs } from './model-fixtures.js';
-import { DEEPSEEK_V3, LLAMA_ON_H100, config, relErr, run, vector } from './model-fixtures.js';
-
-// Identities below are a handful of float operations on values far from overflow: a relative
-// 1e-12 is ~4500 ulps, ample for rounding and still far below any modelling error.
-const FLOAT_REL = 1e-12;
+import { DEEPSEEK_V3, FLOAT_REL, LLAMA_ON_H100, config, relErr, run, vector } from './model-fixtures.js';
 
 describe('kv_bytes_per_token (equation 2)', () => {
   it('GQA: Llama-3.1-70B at 16-bit KV holds 327,680 bytes per token (published check)', () => {

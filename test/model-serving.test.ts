@@ -18,11 +18,7 @@ import {
 } from '../src/model/index.js';
 import type { Interconnect } from '../src/model/index.js';
 import type { Inputs } from './model-fixtures.js';
-import { DEEPSEEK_V3, LLAMA_ON_H100, OWNED_COSTS, config, relErr, vector } from './model-fixtures.js';
-
-// A few float operations each: 1e-12 relative (~4500 ulps) bounds the rounding.
-const FLOAT_REL = 1e-12;
-const num = (values: Record<string, unknown>, key: string): number => values[key] as number;
+import { DEEPSEEK_V3, FLOAT_REL, LLAMA_ON_H100, OWNED_COSTS, config, num, relErr, vector } from './model-fixtures.js';
 
 /** One HGX H100 board: NVLink 450 GB/s each way, 8 GPUs, 400 Gb/s NICs, 10 us per collective. */
 const HGX_H100: Interconnect = { scaleUpBytesPerS: 450e9, scaleUpDomain: 8, scaleOutBytesPerS: 50e9, latencyS: 10e-6 };

@@ -10,13 +10,7 @@ import {
   specTokensPerStep,
 } from '../src/model/index.js';
 import type { Inputs } from './model-fixtures.js';
-import { DEEPSEEK_V3, LLAMA_ON_H100, config, relErr, run, vector } from './model-fixtures.js';
-
-// Each check below is at most a few dozen float operations, compared with the same formula in
-// another association order: 1e-12 relative (~4500 ulps) bounds the rounding differences.
-const FLOAT_REL = 1e-12;
-
-const num = (values: Record<string, unknown>, key: string): number => values[key] as number;
+import { DEEPSEEK_V3, FLOAT_REL, LLAMA_ON_H100, config, num, relErr, run, vector } from './model-fixtures.js';
 
 /**
  * Communication of a forward step over `tokens` tokens of Llama 70B at tp = 8 on one HGX H100

@@ -2,21 +2,13 @@
  * Results people look at, through the built CLI: `--chart`, the distribution export, `cptsim
  * report` and progress. (`npm test` builds dist/ first.)
  */
-import { spawnSync } from 'node:child_process';
-import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { afterAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
+import { cptsim, root, scratchDir } from './helpers/cli.js';
 
-const root = join(import.meta.dirname, '..');
-const cli = join(root, 'dist', 'src', 'cli.js');
-const tmp = mkdtempSync(join(tmpdir(), 'cptsim-report-cli-'));
-afterAll(() => rmSync(tmp, { recursive: true, force: true }));
+const tmp = scratchDir('cptsim-report-cli-');
 
-function cptsim(...args: string[]) {
-  const r = spawnSync(process.execPath, [cli, ...args], { cwd: root, encoding: 'utf8', timeout: 120_000 });
-  return { code: r.status, stdout: r.stdout, stderr: r.stderr };
-}
 
 const FLAGSHIP = 'scenarios/h100-llama70b-fp8-owned.yaml';
 const SWEEP2 = 'scenarios/h100-llama70b-sweep.yaml';

@@ -100,3 +100,21 @@ costs:
   power_price_usd_per_kwh: "0.05 to 0.15"
   colocation_usd_per_kw_month: 180
 `;
+
+/**
+ * A scenario in measured mode under cloud pricing on the fixture H100: 1000 input and 1000 output
+ * tokens per request at a measured 1000 output tokens/s per GPU, so that cost_per_mtok_output is
+ * price / (3.6 u_paid) (docs/model.md "Metrics"). `costs` follows `pricing: cloud` in the costs
+ * mapping; `extra` is YAML appended at the end.
+ */
+export function measuredCloudScenario(o: { name: string; seed: string; samples: number; utilization: string; costs: string; extra?: string }): string {
+  return `name: ${o.name}
+seed: ${o.seed}
+samples: ${o.samples}
+accelerator: { catalog: h100-sxm }
+workload: { input_tokens: 1000, output_tokens: 1000 }
+serving: { utilization: ${o.utilization} }
+throughput: { mode: measured, output_tokens_per_s_per_gpu: 1000 }
+costs: { pricing: cloud, ${o.costs} }
+${o.extra ?? ''}`;
+}

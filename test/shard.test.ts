@@ -2,11 +2,10 @@
  * Shards and their merge (`cptsim run --shard k/N`, `cptsim merge`), and checkpoint/resume: a
  * sharded or interrupted run gives the result of the whole, uninterrupted run.
  */
-import { spawn, spawnSync } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { spawn } from 'node:child_process';
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { afterAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { emptyPartial, fromJsonValue, summarize, toJsonValue } from '../src/aggregate/index.js';
 import {
   checkpointChunk,
@@ -26,19 +25,13 @@ import { REDUCTION_BLOCK_SAMPLES, type Engine } from '../src/engine/index.js';
 import { buildPlan } from '../src/plan/index.js';
 import { loadScenario } from '../src/scenario/index.js';
 import { testEngines } from './gpu-device.js';
+import { cli, cptsim, root, scratchDir } from './helpers/cli.js';
 
-const root = join(import.meta.dirname, '..');
-const cli = join(root, 'dist', 'src', 'cli.js');
-const tmp = mkdtempSync(join(tmpdir(), 'cptsim-shard-'));
-afterAll(() => rmSync(tmp, { recursive: true, force: true }));
+const tmp = scratchDir('cptsim-shard-');
 
 const FLAGSHIP = 'scenarios/h100-llama70b-fp8-owned.yaml';
 const SWEEP = 'scenarios/h100-llama70b-sweep.yaml';
 
-function cptsim(...args: string[]) {
-  const r = spawnSync(process.execPath, [cli, ...args], { cwd: root, encoding: 'utf8', timeout: 120_000 });
-  return { code: r.status, stdout: r.stdout, stderr: r.stderr };
-}
 
 /** How far apart a merged and a whole run's histogram-mode statistic may be: relative, or per value. */
 type SumsTolerance = number | ((cell: number, metric: number, stat: 'mean' | 'sd' | 'stderr') => number);
