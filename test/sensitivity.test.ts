@@ -187,11 +187,11 @@ describe.each(engines)('sensitivity analyses on the %s engine', (_name, factory)
     const r = await sobolAnalysis(plan, engine, { samples: 2 ** 14 });
     const truth = gFunctionIndices(G_FUNCTION_A);
     // Within 5 bootstrap sd, with no additive floor: no true index here is 0 (the smallest,
-    // ST of x5 and x6, is 7e-5, and 5 sd of its estimate 7e-6), so the bound never shrinks to
+    // ST of x5 and x6, is 7e-5, and 5 sd of its estimate about 7e-6), so the bound never shrinks to
     // nothing. On the GPU engine each value carries f32 rounding, but that is noise of the
     // values the bootstrap resamples, so the sd already holds it; round-to-nearest leaves no
     // bias of the order of the sd (measured: the GPU's indices and the f64 CPU engine's differ by
-    // about 1e-8, against 5 sd of at least 7e-6).
+    // about 1e-8, against 5 sd of at least 6.5e-6).
     G_FUNCTION_A.forEach((_, i) => {
       const ix = r.metrics.g![`inputs.x${i + 1}`]!;
       const total = truth.total[i]!;
