@@ -494,7 +494,7 @@ export function program(): Command {
           maxSamples = opts.maxSamples ?? Math.max(DEFAULT_MAX_SAMPLES, plan.samples);
           checkConvergence(plan, { conditions: opts.until, maxSamples, quantiles: opts.quantiles });
         } else {
-          checkExactMemory(plan, opts.quantiles);
+          checkExactMemory(plan, opts.quantiles, undefined, chartOut !== undefined || distributionFormat);
         }
         const p = progress();
         const engine = await engineFor(plan, opts, p);
@@ -506,6 +506,8 @@ export function program(): Command {
               onProgress: (d: number, t: number) => meter.update(d, t),
               probabilityBelow: below,
               ...(opts.cdf !== undefined ? { cdfPoints: opts.cdf } : {}),
+              // Charts and distribution formats read every value of an exact run.
+              keepValues: chartOut !== undefined || distributionFormat,
             };
             const { result, partial, hist } = opts.until
               ? await converge(plan, engine, {

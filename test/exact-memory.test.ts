@@ -1,9 +1,12 @@
 /**
- * The memory guard of exact quantiles: samples x cells x metrics x 4 bytes against a budget,
- * refused up front (exit 2) with the memory it would take and the alternative.
+ * The memory guard of exact quantiles: what a run takes for them (every value, samples x cells x
+ * metrics x 4 bytes, when it keeps them; the streaming passes' counters, which do not grow with the
+ * samples, otherwise) against a budget, refused up front (exit 2) with the memory it would take
+ * and the alternative.
  */
 import { describe, expect, it } from 'vitest';
-import { checkExactMemory, exactMemoryBudgetBytes, simulate } from '../src/analysis/index.js';
+import { streamingBytesPerPair } from '../src/aggregate/index.js';
+import { EXACT_KEEP_AT_MOST, checkExactMemory, exactMemoryBudgetBytes, exactMemoryBytes, simulate } from '../src/analysis/index.js';
 import { createCpuEngine } from '../src/engine/index.js';
 import { InputError } from '../src/errors.js';
 import { MEASURED_CLOUD, makePlan } from './helpers/plans.js';
@@ -42,7 +45,20 @@ describe('checkExactMemory', () => {
 
   it('budgets half of the machine memory by default', () => {
     expect(exactMemoryBudgetBytes()).toBeGreaterThan(0);
-    expect(() => checkExactMemory(plan(2 ** 40), 'exact')).toThrow(/use --quantiles hist/);
+    // Keeping every value of 2^40 samples (for charts) is refused; streaming them is not.
+    expect(() => checkExactMemory(plan(2 ** 40), 'exact', undefined, true)).toThrow(/keep every value.*use --quantiles hist/);
+    expect(() => checkExactMemory(plan(2 ** 40), 'exact')).not.toThrow();
+  });
+
+  it('counts the streaming passes per cell and metric, whatever the samples, when it streams', () => {
+    const big = plan(EXACT_KEEP_AT_MOST + 1, [1.1, 1.2, 1.3]);
+    const pairs = 3 * big.metrics.length;
+    // 9 quantiles read two order statistics each: 18 buckets at most, and pass 1's counts.
+    expect(exactMemoryBytes(big)).toBe(pairs * streamingBytesPerPair(18));
+    expect(exactMemoryBytes({ ...big, samples: 2 ** 40 })).toBe(exactMemoryBytes(big));
+    // Up to EXACT_KEEP_AT_MOST samples the values are kept (they take less).
+    expect(exactMemoryBytes({ ...big, samples: EXACT_KEEP_AT_MOST })).toBe(EXACT_KEEP_AT_MOST * pairs * 4);
+    expect(() => checkExactMemory(big, 'exact', exactMemoryBytes(big) - 1)).toThrow(/count values per cell and metric: 3 cells x \d+ metrics/);
   });
 
   it('is applied by simulate before any sample is run', async () => {

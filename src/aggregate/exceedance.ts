@@ -43,8 +43,12 @@ function countAtMost(sorted: Float64Array, x: number): number {
 }
 
 export function probabilityBelowExact(sorted: Float64Array, x: number): ProbabilityBelow {
-  const n = sorted.length;
-  const p = n ? countAtMost(sorted, x) / n : NaN;
+  return probabilityBelowCounted(countAtMost(sorted, x), sorted.length, x);
+}
+
+/** P(value <= x) from the number of values at or below x, `atMost`, of `n` values. */
+export function probabilityBelowCounted(atMost: number, n: number, x: number): ProbabilityBelow {
+  const p = n ? atMost / n : NaN;
   return { x, p, stderr: n ? Math.sqrt((p * (1 - p)) / n) : NaN };
 }
 
@@ -78,13 +82,19 @@ export interface CdfPoints {
   x: number[];
 }
 
-export function cdfExact(sorted: Float64Array, points: number): CdfPoints {
-  const p = Array.from({ length: points }, (_, k) => k / (points - 1));
+/** The probabilities of N points of the CDF: k / (N - 1) for k = 0 .. N - 1. */
+export function cdfProbabilities(points: number): number[] {
+  return Array.from({ length: points }, (_, k) => k / (points - 1));
+}
+
+/** The CDF points of ascending values (a sorted list, or the sparse one of sortedView). */
+export function cdfExact(sorted: ArrayLike<number>, points: number): CdfPoints {
+  const p = cdfProbabilities(points);
   return { p, x: p.map((q) => sortedQuantile(sorted, q)) };
 }
 
 export function cdfHist(hist: Float64Array, offset: number, spec: HistSpec, min: number, max: number, total: number, points: number): CdfPoints {
-  const p = Array.from({ length: points }, (_, k) => k / (points - 1));
+  const p = cdfProbabilities(points);
   // The ends are the extremes themselves, as with exact values.
   return { p, x: p.map((q) => (total === 0 ? NaN : q === 0 ? min : q === 1 ? max : histQuantile(hist, offset, spec, min, max, total, q).value)) };
 }

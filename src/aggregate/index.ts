@@ -16,14 +16,25 @@ export {
 } from './summary.js';
 export {
   probabilityBelowExact,
+  probabilityBelowCounted,
   probabilityBelowHist,
   cdfExact,
+  cdfProbabilities,
   cdfHist,
   sortedFinite,
   type ProbabilityBelow,
   type CdfPoints,
 } from './exceedance.js';
-export { orderStatistics, quantileRanks, sortedView, type OrderStatistics } from './select.js';
+export {
+  orderStatistics,
+  quantileRanks,
+  sortedView,
+  StreamingOrderStatistics,
+  streamingBytesPerPair,
+  COLLECT_AT_MOST,
+  type OrderStatistics,
+  type ExactDigest,
+} from './select.js';
 export { toJsonValue, fromJsonValue, DecodeError } from './serialize.js';
 export {
   distributions,

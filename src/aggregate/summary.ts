@@ -1,6 +1,6 @@
 import { HIST_BINS, HIST_STRIDE, type HistSpec, type PartialSums } from './types.js';
 import { binEdge } from './partial.js';
-import { orderStatistics, quantileRanks, sortedView } from './select.js';
+import { orderStatistics, quantileRanks, sortedView, type ExactDigest } from './select.js';
 
 /** The quantiles every summary reports (DESIGN.md's JSON result), as fractions. */
 export const QUANTILES = [0.01, 0.05, 0.1, 0.25, 0.5, 0.75, 0.9, 0.95, 0.99] as const;
@@ -74,17 +74,24 @@ export function histQuantile(
   return { value: max, relError: 0 };
 }
 
-/** Summaries for every (cell, metric) of a finished partial. */
-export function summarize(partial: PartialSums, hist: HistSpec[] | null): MetricSummary[] {
+/**
+ * Summaries for every (cell, metric) of a finished partial. An exact run that did not keep its
+ * values gives `exact` instead (StreamingOrderStatistics: the same mean, variance and order
+ * statistics as from the values).
+ */
+export function summarize(partial: PartialSums, hist: HistSpec[] | null, exact: readonly ExactDigest[] | null = null): MetricSummary[] {
   const out: MetricSummary[] = [];
   for (let i = 0; i < partial.cells * partial.metrics; i++) {
     const n = partial.count[i]!;
     // Exact values hold NaN where a sample has no value (a metric expression that was not finite,
     // or an infeasible sample kept for alignment): those are not part of the distribution.
     const values = partial.values?.[i];
+    const digest = values ? undefined : exact?.[i];
     let mean: number;
     let variance: number;
-    if (values) {
+    if (digest) {
+      ({ mean, variance } = digest);
+    } else if (values) {
       // Exact mode: two passes in f64 over the samples themselves, in sample order.
       let s = 0;
       let m = 0;
@@ -108,7 +115,7 @@ export function summarize(partial: PartialSums, hist: HistSpec[] | null): Metric
     }
     // A metric that is constant (min = max) has sd 0 and mean min, exactly: its shifted sums can
     // still carry rounding noise, which would differ between a run and its merged shards.
-    const constant = n > 0 && !values && partial.min[i] === partial.max[i];
+    const constant = n > 0 && !values && !digest && partial.min[i] === partial.max[i];
     if (constant) mean = partial.min[i]!;
     const sd = constant ? 0 : Math.sqrt(variance);
     const stats = {
@@ -119,10 +126,10 @@ export function summarize(partial: PartialSums, hist: HistSpec[] | null): Metric
       max: n ? partial.max[i]! : NaN,
     } as Stats;
     let bound = 0;
-    if (values) {
+    if (values || digest) {
       // The order statistics the quantiles read, found by counting instead of a full sort: the
       // same values (src/aggregate/select.ts).
-      const sorted = sortedView(orderStatistics(values, (m) => quantileRanks(m, QUANTILES)));
+      const sorted = sortedView(digest ? digest.order : orderStatistics(values!, (m) => quantileRanks(m, QUANTILES)));
       QUANTILES.forEach((p, k) => (stats[QUANTILE_KEYS[k]!] = sortedQuantile(sorted, p)));
     } else if (partial.hist && hist) {
       QUANTILES.forEach((p, k) => {

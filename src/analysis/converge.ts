@@ -297,6 +297,11 @@ export function conditionReports(plan: Plan, sim: Simulation, conditions: readon
         if (!s) sorted.set(i, (s = sortedFinite(partial.values[i]!)));
         if (l >= 1) iv.lower = s[l - 1]!;
         if (u <= n) iv.upper = s[u - 1]!;
+      } else if (sim.exact) {
+        // A streaming exact run found these order statistics for the conditions (intervalRanks).
+        const at = sim.exact[i]!.order.at;
+        if (l >= 1) iv.lower = at.get(l - 1)!;
+        if (u <= n) iv.upper = at.get(u - 1)!;
       } else if (partial.hist && hist) {
         const edge = (r: number, which: 'lo' | 'hi') => histRankEdge(partial.hist!, i * HIST_STRIDE, hist[i]!, partial.min[i]!, partial.max[i]!, r, which);
         if (l >= 1) iv.lower = edge(l - 1, 'lo');
@@ -325,6 +330,25 @@ export function conditionReports(plan: Plan, sim: Simulation, conditions: readon
       cells,
     };
   });
+}
+
+/**
+ * The order statistics conditionReports reads of a streaming exact run: per (cell, metric) pair,
+ * the ends of each quantile condition's interval on that metric (binomialRanks, 0-based).
+ */
+export function intervalRanks(plan: Plan, conditions: readonly UntilCondition[]): (pair: number, count: number) => number[] {
+  const nm = plan.metrics.length;
+  return (pair, count) => {
+    const out: number[] = [];
+    if (count === 0) return out;
+    for (const cond of conditions) {
+      if (cond.statistic === 'mean' || plan.metrics.indexOf(cond.metric) !== pair % nm) continue;
+      const { lower, upper } = binomialRanks(count, QUANTILES[QUANTILE_KEYS.indexOf(cond.statistic)]!);
+      if (lower >= 1) out.push(lower - 1);
+      if (upper <= count) out.push(upper - 1);
+    }
+    return out;
+  };
 }
 
 /**
@@ -374,7 +398,11 @@ export async function converge(plan: Plan, engine: Engine, options: ConvergeOpti
     const samples = schedule[r]!;
     onRound?.(r + 1, samples, schedule.length);
     const t = now();
-    last = await simulate({ ...plan, samples }, engine, { ...simulateOptions, ...(onProgress ? { onProgress } : {}) });
+    last = await simulate({ ...plan, samples }, engine, {
+      ...simulateOptions,
+      exactRanks: intervalRanks(plan, conditions),
+      ...(onProgress ? { onProgress } : {}),
+    });
     reports = conditionReports(plan, last, conditions);
     const done = reports.every((c) => c.met);
     rounds.push({ samples, elapsed_s: now() - t, achieved: reports.map((c) => c.achieved), converged: done });

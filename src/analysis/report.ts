@@ -93,7 +93,8 @@ export function middleCell(plan: Plan): number {
 }
 
 export async function gatherReport(plan: Plan, engine: Engine, opts: ReportOptions): Promise<ReportData> {
-  const { result, partial, hist } = await simulate(plan, engine, opts);
+  // The distributions read every value of an exact run.
+  const { result, partial, hist } = await simulate(plan, engine, { ...opts, keepValues: true });
   const referenceCell = middleCell(plan);
   const explained = explainPlan(plan).cells[referenceCell]!;
   const cellPlan = planOfCell(plan, referenceCell);

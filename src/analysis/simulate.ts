@@ -5,16 +5,25 @@
 import {
   cdfExact,
   cdfHist,
+  cdfProbabilities,
+  COLLECT_AT_MOST,
   HIST_BINS,
   HIST_STRIDE,
   histSpecsFromPilot,
+  QUANTILES,
+  quantileRanks,
   PartialMerger,
+  probabilityBelowCounted,
   probabilityBelowExact,
   probabilityBelowHist,
   shiftsFromPilot,
   sortedFinite,
+  sortedView,
+  streamingBytesPerPair,
+  StreamingOrderStatistics,
   summarize,
   type CdfPoints,
+  type ExactDigest,
   type HistSpec,
   type PartialSums,
   type ProbabilityBelow,
@@ -34,12 +43,23 @@ export const PILOT_SAMPLES = 16384;
 /**
  * Sample-cells per engine call of an exact run: the engines hold a call's values once more while
  * they hand them over, so calls of this size keep that to a few tens of MB while the run's values
- * collect in arrays sized once (PartialMerger).
+ * collect in arrays sized once (PartialMerger), or stream through the counting passes.
  */
 export const EXACT_CHUNK_SAMPLE_CELLS = 2 ** 19;
 
 /** Bytes one kept value takes in exact mode (an f32 per sample, cell and metric). */
 export const EXACT_BYTES_PER_VALUE = 4;
+
+/**
+ * Samples per cell up to which an exact run keeps every value (one engine pass): up to here the
+ * values of a (cell, metric) take no more than the 2^16 counters of a streaming pass. Above it
+ * the run streams (exactPlan): two engine passes of the same samples, and memory that does not
+ * grow with the samples.
+ */
+export const EXACT_KEEP_AT_MOST = COLLECT_AT_MOST;
+
+/** Order statistics a summary asks of each (cell, metric): two per quantile. */
+const SUMMARY_RANKS = 2 * QUANTILES.length;
 
 /**
  * The memory exact quantiles may take for the values they sort: half of the machine's memory
@@ -55,23 +75,50 @@ function gib(bytes: number): string {
 }
 
 /**
- * Refuses `--quantiles exact` (InputError, exit 2) when keeping every value, samples x cells x
- * metrics x 4 bytes, would pass `budgetBytes`: such a run once grew to 17 GB before it was
- * killed. Quantiles from histograms take a fixed few MB per (cell, metric) whatever the samples.
+ * How an exact run of `plan` goes: 'keep' every value (runs of at most EXACT_KEEP_AT_MOST
+ * samples per cell, or when the caller reads the values), else 'stream' them through two counting
+ * passes (StreamingOrderStatistics).
  */
-export function checkExactMemory(plan: Plan, quantiles: SimulateOptions['quantiles'], budgetBytes = exactMemoryBudgetBytes()): void {
+export function exactPlan(plan: Plan, keepValues = false): 'keep' | 'stream' {
+  return keepValues || plan.samples <= EXACT_KEEP_AT_MOST ? 'keep' : 'stream';
+}
+
+/**
+ * The most memory an exact run of `plan` takes for its quantiles: every value (samples x cells x
+ * metrics x 4 bytes) when it keeps them, else the streaming passes' counters (at most
+ * streamingBytesPerPair per cell and metric, for the summary's ranks and `extraRanks` more).
+ */
+export function exactMemoryBytes(plan: Plan, keepValues = false, extraRanks = 0): number {
+  const pairs = cellCount(plan) * plan.metrics.length;
+  return exactPlan(plan, keepValues) === 'keep'
+    ? plan.samples * pairs * EXACT_BYTES_PER_VALUE
+    : pairs * streamingBytesPerPair(SUMMARY_RANKS + extraRanks);
+}
+
+/**
+ * Refuses `--quantiles exact` (InputError, exit 2) when the run would take more than
+ * `budgetBytes` for its quantiles (exactMemoryBytes): a run that kept every value once grew to
+ * 17 GB before it was killed. Quantiles from histograms take a fixed few MB per (cell, metric)
+ * whatever the samples; so do exact ones that stream, only more (2 x 256 KiB and more per cell and
+ * metric), which many cells can add up to.
+ */
+export function checkExactMemory(plan: Plan, quantiles: SimulateOptions['quantiles'], budgetBytes = exactMemoryBudgetBytes(), keepValues = false): void {
   if (quantiles !== 'exact') return;
   const cells = cellCount(plan);
   const metrics = plan.metrics.length;
-  const need = plan.samples * cells * metrics * EXACT_BYTES_PER_VALUE;
+  const need = exactMemoryBytes(plan, keepValues);
   if (need <= budgetBytes) return;
+  const what =
+    exactPlan(plan, keepValues) === 'keep'
+      ? `exact quantiles keep every value here: ${plan.samples.toLocaleString('en-US')} samples x ${cells.toLocaleString('en-US')} ` +
+        `cell${cells === 1 ? '' : 's'} x ${metrics} metric${metrics === 1 ? '' : 's'} x ${EXACT_BYTES_PER_VALUE} bytes = ${gib(need)}`
+      : `exact quantiles count values per cell and metric: ${cells.toLocaleString('en-US')} cell${cells === 1 ? '' : 's'} x ${metrics} ` +
+        `metric${metrics === 1 ? '' : 's'} x ${gib(streamingBytesPerPair(SUMMARY_RANKS))} = ${gib(need)}`;
   throw new InputError([
     {
       path: '--quantiles',
       message:
-        `exact quantiles keep every value: ${plan.samples.toLocaleString('en-US')} samples x ${cells.toLocaleString('en-US')} ` +
-        `cell${cells === 1 ? '' : 's'} x ${metrics} metric${metrics === 1 ? '' : 's'} x ${EXACT_BYTES_PER_VALUE} bytes = ${gib(need)}, ` +
-        `more than the ${gib(budgetBytes)} allowed (half of this machine's memory); ` +
+        `${what}, more than the ${gib(budgetBytes)} allowed (half of this machine's memory); ` +
         `use --quantiles hist (histograms of ${HIST_BINS} bins: fixed memory, quantiles within the stated error bound) or fewer samples`,
     },
   ]);
@@ -91,6 +138,16 @@ export interface SimulateOptions {
   cdfPoints?: number;
   /** Memory exact quantiles may take (default exactMemoryBudgetBytes()); see checkExactMemory. */
   exactBudgetBytes?: number;
+  /**
+   * Exact mode: keep every value in the result's partial (for distributions(), which reads them),
+   * in one engine pass, instead of streaming them through two (exactPlan).
+   */
+  keepValues?: boolean;
+  /**
+   * Exact mode, streaming: order statistics to find besides the summary's, per (cell, metric)
+   * `pair` of `count` values (ranks 0 .. count - 1); Simulation.exact holds them.
+   */
+  exactRanks?: (pair: number, count: number) => readonly number[];
 }
 
 export interface CellResult {
@@ -123,8 +180,11 @@ export interface RunResult {
 
 export interface Simulation {
   result: RunResult;
+  /** Without values when an exact run streamed them (then `exact` has what was found). */
   partial: PartialSums;
   hist: HistSpec[] | null;
+  /** An exact run that streamed: per (cell, metric) its count, mean, variance and order statistics. */
+  exact?: ExactDigest[] | null;
 }
 
 export async function simulate(
@@ -132,11 +192,12 @@ export async function simulate(
   engine: Engine,
   options: SimulateOptions = {},
 ): Promise<Simulation> {
-  checkExactMemory(plan, options.quantiles, options.exactBudgetBytes);
+  checkExactMemory(plan, options.quantiles, options.exactBudgetBytes, options.keepValues);
   const now = options.now ?? (() => performance.now() / 1000);
   const t0 = now();
   const n = plan.samples;
   const { mode, hist, shift } = await prepareRun(plan, engine, options.quantiles);
+  const stream = mode === 'exact' && exactPlan(plan, options.keepValues) === 'stream';
 
   // One engine call by default in histogram mode; exact mode goes in chunks that bound the
   // engine's value buffers. Chunks of whole reduction blocks (of quads when under a block) make
@@ -148,29 +209,63 @@ export async function simulate(
       : asked >= REDUCTION_BLOCK_SAMPLES
         ? Math.floor(asked / REDUCTION_BLOCK_SAMPLES) * REDUCTION_BLOCK_SAMPLES
         : Math.max(4, Math.floor(asked / 4) * 4);
+  // A streaming run goes over the samples twice: progress counts both passes.
+  const passes = stream ? 2 : 1;
+  const pass = async (k: number, take: (part: PartialSums) => void): Promise<void> => {
+    for (let start = 0, first = true; start < n || first; start += chunk, first = false) {
+      const count = Math.min(chunk, n - start);
+      const part: PartialSums = await engine.run(plan, {
+        start,
+        count,
+        mode,
+        ...(hist ? { hist } : {}),
+        ...(shift ? { shift } : {}),
+        onProgress: (done) => options.onProgress?.(k * n + start + done, passes * n),
+      });
+      take(part);
+      options.onProgress?.(k * n + start + count, passes * n);
+    }
+  };
   const merger = new PartialMerger(n);
-  for (let start = 0, first = true; start < n || first; start += chunk, first = false) {
-    const count = Math.min(chunk, n - start);
-    const part: PartialSums = await engine.run(plan, {
-      start,
-      count,
-      mode,
-      ...(hist ? { hist } : {}),
-      ...(shift ? { shift } : {}),
-      onProgress: (done) => options.onProgress?.(start + done, n),
+  let exact: ExactDigest[] | null = null;
+  if (stream) {
+    // Pass 1 counts, pass 2 runs the same samples again (the same values: engine runs are
+    // deterministic) and keeps or counts only those near the ranks wanted (src/aggregate/select.ts).
+    const nm = plan.metrics.length;
+    const below = thresholdsOf(plan, options.probabilityBelow);
+    const select = new StreamingOrderStatistics(cellCount(plan) * nm, below);
+    await pass(0, (part) => {
+      select.first(part.values!);
+      merger.add({ ...part, values: null });
     });
-    merger.add(part);
-    options.onProgress?.(start + count, n);
+    const points = options.cdfPoints ?? 0;
+    const cdf = points >= 2 ? cdfProbabilities(points) : [];
+    select.choose((i, count) => [
+      ...quantileRanks(count, QUANTILES),
+      ...quantileRanks(count, cdf),
+      ...(options.exactRanks?.(i, count) ?? []),
+    ]);
+    await pass(1, (part) => select.second(part.values!));
+    exact = select.result();
+  } else {
+    await pass(0, (part) => merger.add(part));
   }
   const partial = merger.result()!;
 
   // The clock stops after the summaries (quantiles, exceedance, CDF points): a run's time is all
   // of it, not only the engine's share.
-  const result = resultFromPartial(plan, partial, hist, engine.info, packageVersion(), 1, options);
+  const result = resultFromPartial(plan, partial, hist, engine.info, packageVersion(), 1, options, exact);
   const elapsed = Math.max(now() - t0, 1e-9);
   result.elapsed_s = elapsed;
   result.samples_per_s = (n * cellCount(plan)) / elapsed;
-  return { result, partial, hist };
+  return { result, partial, hist, exact };
+}
+
+/** Per (cell, metric): the thresholds of P(metric <= x) asked for. */
+function thresholdsOf(plan: Plan, probabilityBelow: SimulateOptions['probabilityBelow']): number[][] {
+  const out: number[][] = [];
+  for (let c = 0; c < cellCount(plan); c++) for (const m of plan.metrics) out.push([...(probabilityBelow?.[m] ?? [])]);
+  return out;
 }
 
 /** How a run of `plan` aggregates: its quantile mode, and for histograms their bins and sum shifts. */
@@ -204,11 +299,12 @@ export function resultFromPartial(
   version: string,
   elapsed: number,
   options: Pick<SimulateOptions, 'probabilityBelow' | 'cdfPoints'> = {},
+  exact: readonly ExactDigest[] | null = null,
 ): RunResult {
   const cells = cellCount(plan);
   const n = plan.samples;
-  const mode = partial.values ? 'exact' : 'hist';
-  const summaries = summarize(partial, hist);
+  const mode = partial.values || exact ? 'exact' : 'hist';
+  const summaries = summarize(partial, hist, exact);
   const nm = plan.metrics.length;
   let bound = 0;
   const cellResults: CellResult[] = [];
@@ -230,7 +326,7 @@ export function resultFromPartial(
     if (plan.config.sloTokensPerSPerUser || plan.config.sloTtft) {
       cell.slo_miss_fraction = feasible ? partial.sloMiss[c]! / feasible : 0;
     }
-    addDistribution(cell, partial, hist, plan.metrics, c, options);
+    addDistribution(cell, partial, hist, exact, plan.metrics, c, options);
     cellResults.push(cell);
   }
 
@@ -252,8 +348,19 @@ export function resultFromPartial(
 }
 
 
-/** A cell's exceedance probabilities and CDF points, from its exact values or its histograms. */
-function addDistribution(cell: CellResult, partial: PartialSums, hist: HistSpec[] | null, metrics: readonly string[], c: number, options: SimulateOptions): void {
+/**
+ * A cell's exceedance probabilities and CDF points, from its exact values, from what the streaming
+ * passes counted and found (the same numbers), or from its histograms.
+ */
+function addDistribution(
+  cell: CellResult,
+  partial: PartialSums,
+  hist: HistSpec[] | null,
+  exact: readonly ExactDigest[] | null,
+  metrics: readonly string[],
+  c: number,
+  options: SimulateOptions,
+): void {
   const below = Object.entries(options.probabilityBelow ?? {}).filter(([, xs]) => xs.length > 0);
   const points = options.cdfPoints ?? 0;
   if (!below.length && points < 2) return;
@@ -272,8 +379,12 @@ function addDistribution(cell: CellResult, partial: PartialSums, hist: HistSpec[
       const k = metrics.indexOf(name);
       if (k < 0) continue;
       const i = c * nm + k;
-      cell.probability_below[name] = xs.map((x) =>
-        partial.values ? probabilityBelowExact(of(i), x) : fromHist(i, (h, o, s, lo, hi, n) => probabilityBelowHist(h, o, s, lo, hi, n, x)),
+      cell.probability_below[name] = xs.map((x, t) =>
+        partial.values
+          ? probabilityBelowExact(of(i), x)
+          : exact
+            ? probabilityBelowCounted(exact[i]!.atMost[t]!, exact[i]!.order.count, x)
+            : fromHist(i, (h, o, s, lo, hi, n) => probabilityBelowHist(h, o, s, lo, hi, n, x)),
       );
     }
   }
@@ -281,7 +392,11 @@ function addDistribution(cell: CellResult, partial: PartialSums, hist: HistSpec[
     cell.cdf = {};
     metrics.forEach((name, k) => {
       const i = c * nm + k;
-      cell.cdf![name] = partial.values ? cdfExact(of(i), points) : fromHist(i, (h, o, s, lo, hi, n) => cdfHist(h, o, s, lo, hi, n, points));
+      cell.cdf![name] = partial.values
+        ? cdfExact(of(i), points)
+        : exact
+          ? cdfExact(sortedView(exact[i]!.order), points)
+          : fromHist(i, (h, o, s, lo, hi, n) => cdfHist(h, o, s, lo, hi, n, points));
     });
   }
 }
