@@ -492,9 +492,10 @@ export function program(): Command {
         let maxSamples: number | undefined;
         if (opts.until) {
           maxSamples = opts.maxSamples ?? Math.max(DEFAULT_MAX_SAMPLES, plan.samples);
-          checkConvergence(plan, { conditions: opts.until, maxSamples, quantiles: opts.quantiles });
+          checkConvergence(plan, { conditions: opts.until, maxSamples, quantiles: opts.quantiles, keepValues: chartOut !== undefined || distributionFormat });
         } else {
-          checkExactMemory(plan, opts.quantiles, undefined, chartOut !== undefined || distributionFormat);
+          // Exact runs keep every value for charts and distribution formats, and in part files.
+          checkExactMemory(plan, opts.quantiles, undefined, chartOut !== undefined || distributionFormat || opts.shard !== undefined || checkpointOut !== undefined);
         }
         const p = progress();
         const engine = await engineFor(plan, opts, p);

@@ -16,7 +16,7 @@ import {
   sortedQuantile,
   summarize,
 } from '../src/aggregate/index.js';
-import { EXACT_KEEP_AT_MOST, exactMemoryBytes, simulate } from '../src/analysis/index.js';
+import { EXACT_KEEP_AT_MOST, converge, exactMemoryBytes, simulate, type UntilCondition } from '../src/analysis/index.js';
 import type { Engine, RunRequest } from '../src/engine/index.js';
 import { buildPlan, type Plan } from '../src/plan/index.js';
 import { loadCatalog, parseScenario } from '../src/scenario/index.js';
@@ -193,6 +193,30 @@ describe.each(testEngines('test/exact-stream.test.ts', ['cpu2', 'gpu']))('exact 
     // the test does test them there; the GPU engine's kernel gives +0 for both.
     if (engine.info.kind === 'cpu') expect(signedZeros).toBe(2);
     expect(streamed.result.cells[0]!.metrics['k']!.p50).toBe(3.25);
+  }, 120_000);
+
+  it('converge to the same rounds and intervals as runs that keep their values', async (ctx) => {
+    if (!engine) return ctx.skip();
+    const plan = buildPlan(parseScenario(SCENARIO, 'ties.yaml', { catalog }), { samples: EXACT_KEEP_AT_MOST + 4096 });
+    // Tight enough for a second round; p10 of w and p90 of y read order statistics at both ends.
+    const conditions: UntilCondition[] = [
+      { metric: 'w', statistic: 'p10', relativeHalfWidth: 0.01 },
+      { metric: 'y', statistic: 'p90', relativeHalfWidth: 0.5 },
+    ];
+    const options = { conditions, quantiles: 'exact' as const, maxSamples: 4 * EXACT_KEEP_AT_MOST };
+    const streamed = await converge(plan, engine, options);
+    const kept = await converge(plan, engine, { ...options, keepValues: true });
+    expect(streamed.partial.values).toBeNull();
+    expect(kept.partial.values).not.toBeNull();
+    const strip = (r: typeof streamed.result) => ({
+      ...r,
+      elapsed_s: 0,
+      samples_per_s: 0,
+      convergence: { ...r.convergence, rounds: r.convergence.rounds.map((x) => ({ ...x, elapsed_s: 0 })) },
+    });
+    expect(strip(streamed.result)).toEqual(strip(kept.result));
+    expect(streamed.result.convergence.rounds.length).toBeGreaterThan(1);
+    expect(streamed.result.convergence.conditions.every((c) => c.cells.every((cell) => Number.isFinite(cell.lower) && Number.isFinite(cell.upper)))).toBe(true);
   }, 120_000);
 
   it('take memory that does not grow with the samples', () => {
