@@ -73,10 +73,12 @@ describe('--quantiles exact: refused up front past its memory budget (issue 8 it
   const flagship = readFileSync(join(root, 'scenarios', 'h100-llama70b-fp8-owned.yaml'), 'utf8');
 
   // 1e9 samples once grew to 17 GB before the run was killed; 2^40 is past any machine's half.
+  // A whole run streams its values (memory that does not grow with the samples); runs that keep
+  // them are the ones refused: distribution formats, charts, shards.
   it.each([
-    ['run', ['--samples', String(2 ** 40), '--quantiles', 'exact'], /14 metrics x 4 bytes = [\d,.]+ GiB, more than the [\d,.]+ GiB allowed/],
-    ['run', ['--samples', String(2 ** 40), '--quantiles', 'exact', '--format', 'json', '--out', 'result.json'], /--quantiles: exact quantiles keep every value/],
-    ['run', ['--samples', String(2 ** 40), '--quantiles', 'exact', '--backend', 'cpu', '--threads', '2'], /use --quantiles hist/],
+    ['run', ['--samples', String(2 ** 40), '--quantiles', 'exact', '--format', 'cdf'], /14 metrics x 4 bytes = [\d,.]+ GiB, more than the [\d,.]+ GiB allowed/],
+    ['run', ['--samples', String(2 ** 40), '--quantiles', 'exact', '--shard', '0/2', '--out', 'part.json'], /--quantiles: exact quantiles keep every value/],
+    ['run', ['--samples', String(2 ** 40), '--quantiles', 'exact', '--backend', 'cpu', '--threads', '2', '--format', 'hist'], /use --quantiles hist/],
   ])('%s %s', (command, flags, message) => {
     const dir = scenarioCase(flagship);
     expectRefused(cli(dir, command, flags), { message, maxSeconds: 5, dir, before: ['case.yaml'] });
@@ -86,8 +88,8 @@ describe('--quantiles exact: refused up front past its memory budget (issue 8 it
     const dir = scenarioCase(
       ['name: sweep', 'samples: 100000000000', 'inputs:', '  a: { sweep: [1, 2, 3] }', '  x: { uniform: [0, 1] }', 'metrics:', '  m: "a * x"', ''].join('\n'),
     );
-    expectRefused(cli(dir, 'run', ['--quantiles', 'exact']), {
-      message: /--quantiles: exact quantiles keep every value: 100,000,000,000 samples x 3 cells x 1 metric x 4 bytes = 1,117.6 GiB/,
+    expectRefused(cli(dir, 'run', ['--quantiles', 'exact', '--format', 'dist-json']), {
+      message: /--quantiles: exact quantiles keep every value here: 100,000,000,000 samples x 3 cells x 1 metric x 4 bytes = 1,117.6 GiB/,
       maxSeconds: 5,
       dir,
       before: ['case.yaml'],
