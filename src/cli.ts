@@ -492,10 +492,10 @@ export function program(): Command {
         let maxSamples: number | undefined;
         if (opts.until) {
           maxSamples = opts.maxSamples ?? Math.max(DEFAULT_MAX_SAMPLES, plan.samples);
-          checkConvergence(plan, { conditions: opts.until, maxSamples, quantiles: opts.quantiles, keepValues: chartOut !== undefined || distributionFormat });
+          checkConvergence(plan, { conditions: opts.until, maxSamples, quantiles: opts.quantiles, exactValues: chartOut !== undefined || distributionFormat ? 'keep' : 'auto' });
         } else {
           // Exact runs keep every value for charts and distribution formats, and in part files.
-          checkExactMemory(plan, opts.quantiles, undefined, chartOut !== undefined || distributionFormat || opts.shard !== undefined || checkpointOut !== undefined);
+          checkExactMemory(plan, opts.quantiles, undefined, chartOut !== undefined || distributionFormat || opts.shard !== undefined || checkpointOut !== undefined ? 'keep' : 'auto');
         }
         const p = progress();
         const engine = await engineFor(plan, opts, p);
@@ -508,7 +508,7 @@ export function program(): Command {
               probabilityBelow: below,
               ...(opts.cdf !== undefined ? { cdfPoints: opts.cdf } : {}),
               // Charts and distribution formats read every value of an exact run.
-              keepValues: chartOut !== undefined || distributionFormat,
+              exactValues: chartOut !== undefined || distributionFormat ? ('keep' as const) : ('auto' as const),
             };
             const { result, partial, hist } = opts.until
               ? await converge(plan, engine, {

@@ -204,11 +204,11 @@ describe('the --until syntax and the round schedule', () => {
     const plan = planOf(NORMAL);
     // Keeping the values (for charts): 2^20 samples x 1 cell x 1 metric x 4 bytes = 4 MiB, within
     // an 8 MiB budget, 2^21 is not.
-    const options = { conditions: [{ metric: 'y', statistic: 'mean' as const, relativeHalfWidth: 0.01 }], quantiles: 'exact' as const, exactBudgetBytes: 8 * 2 ** 20, keepValues: true };
+    const options = { conditions: [{ metric: 'y', statistic: 'mean' as const, relativeHalfWidth: 0.01 }], quantiles: 'exact' as const, exactBudgetBytes: 8 * 2 ** 20, exactValues: 'keep' as const };
     expect(checkConvergence(plan, { ...options, maxSamples: 2 ** 21 })).toHaveLength(12);
     expect(() => checkConvergence(plan, { ...options, maxSamples: 2 ** 22 })).toThrow(/--quantiles: exact quantiles keep every value here: 4,194,304 samples.*4,194,304 samples is the last round of --until: a lower --max-samples also does/);
     // Streaming them takes the same memory whatever the last round.
-    expect(checkConvergence(plan, { ...options, keepValues: false, maxSamples: 2 ** 30 }).length).toBeGreaterThan(12);
+    expect(checkConvergence(plan, { ...options, exactValues: 'auto', maxSamples: 2 ** 30 }).length).toBeGreaterThan(12);
   });
 
   it('refuses a bound below the first round, and one the sampling scheme cannot run', () => {

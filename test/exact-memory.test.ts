@@ -6,7 +6,7 @@
  */
 import { describe, expect, it } from 'vitest';
 import { streamingBytesPerPair } from '../src/aggregate/index.js';
-import { EXACT_KEEP_AT_MOST, checkExactMemory, exactMemoryBudgetBytes, exactMemoryBytes, simulate } from '../src/analysis/index.js';
+import { EXACT_KEEP_AT_MOST, checkExactMemory, exactMemoryBudgetBytes, exactMemoryBytes, exactPlan, simulate } from '../src/analysis/index.js';
 import { createCpuEngine } from '../src/engine/index.js';
 import { InputError } from '../src/errors.js';
 import { MEASURED_CLOUD, makePlan } from './helpers/plans.js';
@@ -46,19 +46,26 @@ describe('checkExactMemory', () => {
   it('budgets half of the machine memory by default', () => {
     expect(exactMemoryBudgetBytes()).toBeGreaterThan(0);
     // Keeping every value of 2^40 samples (for charts) is refused; streaming them is not.
-    expect(() => checkExactMemory(plan(2 ** 40), 'exact', undefined, true)).toThrow(/keep every value.*use --quantiles hist/);
+    expect(() => checkExactMemory(plan(2 ** 40), 'exact', undefined, 'keep')).toThrow(/keep every value.*use --quantiles hist/);
     expect(() => checkExactMemory(plan(2 ** 40), 'exact')).not.toThrow();
   });
 
   it('counts the streaming passes per cell and metric, whatever the samples, when it streams', () => {
-    const big = plan(EXACT_KEEP_AT_MOST + 1, [1.1, 1.2, 1.3]);
+    // Past 2^16 samples per cell and 2^21 sample-cells a run streams.
+    const big = plan(2 ** 20, [1.1, 1.2, 1.3]);
+    expect(exactPlan(big)).toBe('stream');
     const pairs = 3 * big.metrics.length;
     // 9 quantiles read two order statistics each: 18 buckets at most, and pass 1's counts.
     expect(exactMemoryBytes(big)).toBe(pairs * streamingBytesPerPair(18));
     expect(exactMemoryBytes({ ...big, samples: 2 ** 40 })).toBe(exactMemoryBytes(big));
-    // Up to EXACT_KEEP_AT_MOST samples the values are kept (they take less).
-    expect(exactMemoryBytes({ ...big, samples: EXACT_KEEP_AT_MOST })).toBe(EXACT_KEEP_AT_MOST * pairs * 4);
     expect(() => checkExactMemory(big, 'exact', exactMemoryBytes(big) - 1)).toThrow(/count values per cell and metric: 3 cells x \d+ metrics/);
+    // Smaller runs keep the values: at most 2^16 samples per cell, or 2^21 sample-cells.
+    const sweep = (cells: number) => Array.from({ length: cells }, (_, k) => 1 + k / 100);
+    expect(exactPlan(plan(EXACT_KEEP_AT_MOST, sweep(100)))).toBe('keep');
+    expect(exactPlan(plan(EXACT_KEEP_AT_MOST + 4, sweep(100)))).toBe('stream');
+    expect(exactPlan(plan(2 ** 21))).toBe('keep');
+    expect(exactPlan(plan(2 ** 21 + 1))).toBe('stream');
+    expect(exactMemoryBytes(plan(2 ** 21))).toBe(2 ** 21 * big.metrics.length * 4);
   });
 
   it('is applied by simulate before any sample is run', async () => {

@@ -166,13 +166,13 @@ describe.each(testEngines('test/exact-stream.test.ts', ['cpu2', 'gpu']))('exact 
     const plan: Plan = buildPlan(parseScenario(SCENARIO, 'ties.yaml', { catalog }), { samples: n });
     let calls = 0;
     const counting: Engine = { ...engine, run: (p: Plan, r: RunRequest) => (calls++, engine!.run(p, r)) };
-    const options = { quantiles: 'exact' as const, probabilityBelow: { y: [-1, 0.5], z: [-0, 0], w: [-3, 0, 3] }, cdfPoints: 11, chunkSamples: 40_000 };
+    const options = { quantiles: 'exact' as const, exactValues: 'stream' as const, probabilityBelow: { y: [-1, 0.5], z: [-0, 0], w: [-3, 0, 3] }, cdfPoints: 11, chunkSamples: 40_000 };
     const streamed = await simulate(plan, counting, options);
     // It streamed: no values kept, two passes of four engine calls each.
     expect(streamed.partial.values).toBeNull();
     expect(streamed.exact).not.toBeNull();
     expect(calls).toBe(2 * Math.ceil(n / 36_864));
-    const kept = await simulate(plan, engine, { ...options, keepValues: true });
+    const kept = await simulate(plan, engine, { ...options, exactValues: 'keep' });
     expect(kept.partial.values).not.toBeNull();
     const strip = (r: typeof streamed.result) => ({ ...r, elapsed_s: 0, samples_per_s: 0 });
     expect(strip(streamed.result)).toEqual(strip(kept.result));
@@ -203,9 +203,9 @@ describe.each(testEngines('test/exact-stream.test.ts', ['cpu2', 'gpu']))('exact 
       { metric: 'w', statistic: 'p10', relativeHalfWidth: 0.01 },
       { metric: 'y', statistic: 'p90', relativeHalfWidth: 0.5 },
     ];
-    const options = { conditions, quantiles: 'exact' as const, maxSamples: 4 * EXACT_KEEP_AT_MOST };
+    const options = { conditions, quantiles: 'exact' as const, exactValues: 'stream' as const, maxSamples: 4 * EXACT_KEEP_AT_MOST };
     const streamed = await converge(plan, engine, options);
-    const kept = await converge(plan, engine, { ...options, keepValues: true });
+    const kept = await converge(plan, engine, { ...options, exactValues: 'keep' });
     expect(streamed.partial.values).toBeNull();
     expect(kept.partial.values).not.toBeNull();
     const strip = (r: typeof streamed.result) => ({
@@ -221,7 +221,7 @@ describe.each(testEngines('test/exact-stream.test.ts', ['cpu2', 'gpu']))('exact 
 
   it('take memory that does not grow with the samples', () => {
     const plan = (samples: number) => buildPlan(parseScenario(SCENARIO, 'ties.yaml', { catalog }), { samples });
-    expect(exactMemoryBytes(plan(2 ** 30))).toBe(exactMemoryBytes(plan(2 ** 20)));
-    expect(exactMemoryBytes(plan(2 ** 30), true)).toBe(2 ** 30 * 2 * 5 * 4);
+    expect(exactMemoryBytes(plan(2 ** 30))).toBe(exactMemoryBytes(plan(2 ** 21)));
+    expect(exactMemoryBytes(plan(2 ** 30), 'keep')).toBe(2 ** 30 * 2 * 5 * 4);
   });
 });

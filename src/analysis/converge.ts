@@ -356,13 +356,13 @@ export function intervalRanks(plan: Plan, conditions: readonly UntilCondition[])
  * unknown metrics, a bound the schedule or sampling scheme cannot take, and `--quantiles exact`
  * for a last round that would not fit in memory. Returns the rounds' sample counts.
  */
-export function checkConvergence(plan: Plan, options: Pick<ConvergeOptions, 'conditions' | 'maxSamples' | 'quantiles' | 'exactBudgetBytes' | 'keepValues'>): number[] {
+export function checkConvergence(plan: Plan, options: Pick<ConvergeOptions, 'conditions' | 'maxSamples' | 'quantiles' | 'exactBudgetBytes' | 'exactValues'>): number[] {
   checkConditions(plan, options.conditions);
   const maxSamples = options.maxSamples ?? Math.max(DEFAULT_MAX_SAMPLES, plan.samples);
   const schedule = roundSchedule(plan.samples, maxSamples, plan.sampling);
   const last = schedule[schedule.length - 1]!;
   try {
-    checkExactMemory({ ...plan, samples: last }, options.quantiles, options.exactBudgetBytes, options.keepValues);
+    checkExactMemory({ ...plan, samples: last }, options.quantiles, options.exactBudgetBytes, options.exactValues);
   } catch (e) {
     if (!(e instanceof InputError)) throw e;
     throw new InputError(e.issues.map((i) => ({ ...i, message: `${i.message}; ${last.toLocaleString('en-US')} samples is the last round of --until: a lower --max-samples also does` })));

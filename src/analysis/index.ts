@@ -6,6 +6,7 @@ export {
   EXACT_KEEP_AT_MOST,
   exactPlan,
   exactMemoryBytes,
+  type ExactValues,
   PILOT_SAMPLES,
   prepareRun,
   resultFromPartial,

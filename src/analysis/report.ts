@@ -94,7 +94,7 @@ export function middleCell(plan: Plan): number {
 
 export async function gatherReport(plan: Plan, engine: Engine, opts: ReportOptions): Promise<ReportData> {
   // The distributions read every value of an exact run.
-  const { result, partial, hist } = await simulate(plan, engine, { ...opts, keepValues: true });
+  const { result, partial, hist } = await simulate(plan, engine, { ...opts, exactValues: 'keep' });
   const referenceCell = middleCell(plan);
   const explained = explainPlan(plan).cells[referenceCell]!;
   const cellPlan = planOfCell(plan, referenceCell);

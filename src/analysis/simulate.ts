@@ -51,12 +51,16 @@ export const EXACT_CHUNK_SAMPLE_CELLS = 2 ** 19;
 export const EXACT_BYTES_PER_VALUE = 4;
 
 /**
- * Samples per cell up to which an exact run keeps every value (one engine pass): up to here the
- * values of a (cell, metric) take no more than the 2^16 counters of a streaming pass. Above it
- * the run streams (exactPlan): two engine passes of the same samples, and memory that does not
- * grow with the samples.
+ * An exact run keeps every value (one engine pass) when its cells have at most this many samples
+ * (a (cell, metric)'s values then take no more than the 2^16 counters of a streaming pass) or when
+ * it has at most EXACT_MAX_SAMPLE_CELLS sample-cells (at most 8 MiB of values per metric, less
+ * than a second engine pass costs). Larger runs stream (exactPlan): two engine passes of the same
+ * samples, and memory that does not grow with the samples.
  */
 export const EXACT_KEEP_AT_MOST = COLLECT_AT_MOST;
+
+/** Whether an exact run keeps its values or streams them: 'auto' picks by size (exactPlan). */
+export type ExactValues = 'auto' | 'keep' | 'stream';
 
 /** Order statistics a summary asks of each (cell, metric): two per quantile. */
 const SUMMARY_RANKS = 2 * QUANTILES.length;
@@ -75,12 +79,13 @@ function gib(bytes: number): string {
 }
 
 /**
- * How an exact run of `plan` goes: 'keep' every value (runs of at most EXACT_KEEP_AT_MOST
- * samples per cell, or when the caller reads the values), else 'stream' them through two counting
- * passes (StreamingOrderStatistics).
+ * How an exact run of `plan` goes: 'keep' every value, or 'stream' them through two counting
+ * passes (StreamingOrderStatistics). 'auto' keeps them in runs of at most EXACT_KEEP_AT_MOST
+ * samples per cell or EXACT_MAX_SAMPLE_CELLS sample-cells, and streams larger ones.
  */
-export function exactPlan(plan: Plan, keepValues = false): 'keep' | 'stream' {
-  return keepValues || plan.samples <= EXACT_KEEP_AT_MOST ? 'keep' : 'stream';
+export function exactPlan(plan: Plan, values: ExactValues = 'auto'): 'keep' | 'stream' {
+  if (values !== 'auto') return values;
+  return plan.samples <= EXACT_KEEP_AT_MOST || plan.samples * cellCount(plan) <= EXACT_MAX_SAMPLE_CELLS ? 'keep' : 'stream';
 }
 
 /**
@@ -88,9 +93,9 @@ export function exactPlan(plan: Plan, keepValues = false): 'keep' | 'stream' {
  * metrics x 4 bytes) when it keeps them, else the streaming passes' counters (at most
  * streamingBytesPerPair per cell and metric, for the summary's ranks and `extraRanks` more).
  */
-export function exactMemoryBytes(plan: Plan, keepValues = false, extraRanks = 0): number {
+export function exactMemoryBytes(plan: Plan, values: ExactValues = 'auto', extraRanks = 0): number {
   const pairs = cellCount(plan) * plan.metrics.length;
-  return exactPlan(plan, keepValues) === 'keep'
+  return exactPlan(plan, values) === 'keep'
     ? plan.samples * pairs * EXACT_BYTES_PER_VALUE
     : pairs * streamingBytesPerPair(SUMMARY_RANKS + extraRanks);
 }
@@ -102,14 +107,14 @@ export function exactMemoryBytes(plan: Plan, keepValues = false, extraRanks = 0)
  * whatever the samples; so do exact ones that stream, only more (2 x 256 KiB and more per cell and
  * metric), which many cells can add up to.
  */
-export function checkExactMemory(plan: Plan, quantiles: SimulateOptions['quantiles'], budgetBytes = exactMemoryBudgetBytes(), keepValues = false): void {
+export function checkExactMemory(plan: Plan, quantiles: SimulateOptions['quantiles'], budgetBytes = exactMemoryBudgetBytes(), values: ExactValues = 'auto'): void {
   if (quantiles !== 'exact') return;
   const cells = cellCount(plan);
   const metrics = plan.metrics.length;
-  const need = exactMemoryBytes(plan, keepValues);
+  const need = exactMemoryBytes(plan, values);
   if (need <= budgetBytes) return;
   const what =
-    exactPlan(plan, keepValues) === 'keep'
+    exactPlan(plan, values) === 'keep'
       ? `exact quantiles keep every value here: ${plan.samples.toLocaleString('en-US')} samples x ${cells.toLocaleString('en-US')} ` +
         `cell${cells === 1 ? '' : 's'} x ${metrics} metric${metrics === 1 ? '' : 's'} x ${EXACT_BYTES_PER_VALUE} bytes = ${gib(need)}`
       : `exact quantiles count values per cell and metric: ${cells.toLocaleString('en-US')} cell${cells === 1 ? '' : 's'} x ${metrics} ` +
@@ -139,10 +144,11 @@ export interface SimulateOptions {
   /** Memory exact quantiles may take (default exactMemoryBudgetBytes()); see checkExactMemory. */
   exactBudgetBytes?: number;
   /**
-   * Exact mode: keep every value in the result's partial (for distributions(), which reads them),
-   * in one engine pass, instead of streaming them through two (exactPlan).
+   * Exact mode: 'keep' every value in the result's partial (for distributions(), which reads
+   * them), in one engine pass; 'stream' them through two passes without keeping them; 'auto'
+   * (default): by the run's size (exactPlan).
    */
-  keepValues?: boolean;
+  exactValues?: ExactValues;
   /**
    * Exact mode, streaming: order statistics to find besides the summary's, per (cell, metric)
    * `pair` of `count` values (ranks 0 .. count - 1); Simulation.exact holds them.
@@ -192,12 +198,12 @@ export async function simulate(
   engine: Engine,
   options: SimulateOptions = {},
 ): Promise<Simulation> {
-  checkExactMemory(plan, options.quantiles, options.exactBudgetBytes, options.keepValues);
+  checkExactMemory(plan, options.quantiles, options.exactBudgetBytes, options.exactValues);
   const now = options.now ?? (() => performance.now() / 1000);
   const t0 = now();
   const n = plan.samples;
   const { mode, hist, shift } = await prepareRun(plan, engine, options.quantiles);
-  const stream = mode === 'exact' && exactPlan(plan, options.keepValues) === 'stream';
+  const stream = mode === 'exact' && exactPlan(plan, options.exactValues) === 'stream';
 
   // One engine call by default in histogram mode; exact mode goes in chunks that bound the
   // engine's value buffers. Chunks of whole reduction blocks (of quads when under a block) make
