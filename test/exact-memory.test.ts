@@ -52,11 +52,14 @@ describe('checkExactMemory', () => {
 
   it('counts the streaming passes per cell and metric, whatever the samples, when it streams', () => {
     // Past 2^16 samples per cell and 2^21 sample-cells a run streams.
-    const big = plan(2 ** 20, [1.1, 1.2, 1.3]);
+    const big = plan(2 ** 21, [1.1, 1.2, 1.3]);
     expect(exactPlan(big)).toBe('stream');
     const pairs = 3 * big.metrics.length;
     // 9 quantiles read two order statistics each: 18 buckets at most, and pass 1's counts.
     expect(exactMemoryBytes(big)).toBe(pairs * streamingBytesPerPair(18));
+    expect(streamingBytesPerPair(18)).toBe(19 * 2 ** 18);
+    // Many ranks (CDF points) take at most 4 bytes per value besides pass 1's counts.
+    expect(exactMemoryBytes(big, 'auto', 2000)).toBe(pairs * (2 ** 18 + 4 * 2 ** 21));
     expect(exactMemoryBytes({ ...big, samples: 2 ** 40 })).toBe(exactMemoryBytes(big));
     expect(() => checkExactMemory(big, 'exact', exactMemoryBytes(big) - 1)).toThrow(/count values per cell and metric: 3 cells x \d+ metrics/);
     // Smaller runs keep the values: at most 2^16 samples per cell, or 2^21 sample-cells.

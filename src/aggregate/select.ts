@@ -137,7 +137,7 @@ export function sortedView(stats: OrderStatistics): ArrayLike<number> {
  * - between the passes (`choose`): the ranks wanted, from the count, and the high half (bucket)
  *   that holds each;
  * - pass 2 (`second`): the values of the chosen buckets, kept when a bucket holds at most
- *   COLLECT_AT_MOST of them (then sorted: at most 256 KiB), else counted by their low 16 bits
+ *   COLLECT_AT_MOST of them (then sorted: at most 64 KiB), else counted by their low 16 bits
  *   (256 KiB), and the sum of squared deviations from the mean, in sample order.
  *
  * Memory: 256 KiB per pair plus at most 256 KiB per distinct bucket asked for, whatever the number
@@ -298,15 +298,21 @@ export class StreamingOrderStatistics {
 }
 
 /**
- * Values a chosen bucket may hold and still be kept in pass 2 (4 bytes each, as much as the
- * 2^16 counters of its low digits); a fuller bucket (a constant or nearly constant metric) is
- * counted instead.
+ * Values a chosen bucket may hold and still be kept in pass 2 (4 bytes each, a quarter of the
+ * 2^16 counters of its low digits, and quick to sort: sorting kept buckets of 2^16 values took
+ * as long as a pass over the values); a fuller bucket (a narrow peak, a constant) is counted
+ * instead.
  */
-export const COLLECT_AT_MOST = DIGIT;
+export const COLLECT_AT_MOST = DIGIT / 4;
 
-/** Bytes of StreamingOrderStatistics per pair: pass 1's counts and at most one per bucket asked for. */
-export function streamingBytesPerPair(ranks: number): number {
-  return 4 * DIGIT * (1 + ranks);
+/**
+ * The most bytes StreamingOrderStatistics takes per pair of `values` values with `ranks` ranks
+ * asked for: pass 1's counts (256 KiB), and in pass 2 at most 256 KiB per chosen bucket, which is
+ * also at most 4 bytes per value (a bucket is kept when it holds up to 2^14 values, counted in
+ * 2^16 counters when it holds more).
+ */
+export function streamingBytesPerPair(ranks: number, values = Infinity): number {
+  return 4 * DIGIT + Math.min(4 * DIGIT * ranks, 4 * values);
 }
 
 /** One chosen bucket: the ranks it holds, and its values kept or their low digits counted. */

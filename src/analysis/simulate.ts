@@ -6,7 +6,6 @@ import {
   cdfExact,
   cdfHist,
   cdfProbabilities,
-  COLLECT_AT_MOST,
   HIST_BINS,
   HIST_STRIDE,
   histSpecsFromPilot,
@@ -57,7 +56,7 @@ export const EXACT_BYTES_PER_VALUE = 4;
  * than a second engine pass costs). Larger runs stream (exactPlan): two engine passes of the same
  * samples, and memory that does not grow with the samples.
  */
-export const EXACT_KEEP_AT_MOST = COLLECT_AT_MOST;
+export const EXACT_KEEP_AT_MOST = 2 ** 16;
 
 /** Whether an exact run keeps its values or streams them: 'auto' picks by size (exactPlan). */
 export type ExactValues = 'auto' | 'keep' | 'stream';
@@ -90,35 +89,42 @@ export function exactPlan(plan: Plan, values: ExactValues = 'auto'): 'keep' | 's
 
 /**
  * The most memory an exact run of `plan` takes for its quantiles: every value (samples x cells x
- * metrics x 4 bytes) when it keeps them, else the streaming passes' counters (at most
- * streamingBytesPerPair per cell and metric, for the summary's ranks and `extraRanks` more).
+ * metrics x 4 bytes) when it keeps them, else the streaming passes' counters and kept values
+ * (streamingBytesPerPair per cell and metric, for the summary's order statistics and `extraRanks`
+ * more: CDF points, convergence intervals).
  */
 export function exactMemoryBytes(plan: Plan, values: ExactValues = 'auto', extraRanks = 0): number {
   const pairs = cellCount(plan) * plan.metrics.length;
   return exactPlan(plan, values) === 'keep'
     ? plan.samples * pairs * EXACT_BYTES_PER_VALUE
-    : pairs * streamingBytesPerPair(SUMMARY_RANKS + extraRanks);
+    : pairs * streamingBytesPerPair(SUMMARY_RANKS + extraRanks, plan.samples);
 }
 
 /**
  * Refuses `--quantiles exact` (InputError, exit 2) when the run would take more than
  * `budgetBytes` for its quantiles (exactMemoryBytes): a run that kept every value once grew to
  * 17 GB before it was killed. Quantiles from histograms take a fixed few MB per (cell, metric)
- * whatever the samples; so do exact ones that stream, only more (2 x 256 KiB and more per cell and
- * metric), which many cells can add up to.
+ * whatever the samples; so do exact ones that stream (256 KiB per (cell, metric) and up to
+ * 256 KiB more per order statistic asked for), which many cells can add up to.
  */
-export function checkExactMemory(plan: Plan, quantiles: SimulateOptions['quantiles'], budgetBytes = exactMemoryBudgetBytes(), values: ExactValues = 'auto'): void {
+export function checkExactMemory(
+  plan: Plan,
+  quantiles: SimulateOptions['quantiles'],
+  budgetBytes = exactMemoryBudgetBytes(),
+  values: ExactValues = 'auto',
+  extraRanks = 0,
+): void {
   if (quantiles !== 'exact') return;
   const cells = cellCount(plan);
   const metrics = plan.metrics.length;
-  const need = exactMemoryBytes(plan, values);
+  const need = exactMemoryBytes(plan, values, extraRanks);
   if (need <= budgetBytes) return;
   const what =
     exactPlan(plan, values) === 'keep'
       ? `exact quantiles keep every value here: ${plan.samples.toLocaleString('en-US')} samples x ${cells.toLocaleString('en-US')} ` +
         `cell${cells === 1 ? '' : 's'} x ${metrics} metric${metrics === 1 ? '' : 's'} x ${EXACT_BYTES_PER_VALUE} bytes = ${gib(need)}`
       : `exact quantiles count values per cell and metric: ${cells.toLocaleString('en-US')} cell${cells === 1 ? '' : 's'} x ${metrics} ` +
-        `metric${metrics === 1 ? '' : 's'} x ${gib(streamingBytesPerPair(SUMMARY_RANKS))} = ${gib(need)}`;
+        `metric${metrics === 1 ? '' : 's'} x ${gib(need / (cells * metrics))} = ${gib(need)}`;
   throw new InputError([
     {
       path: '--quantiles',
@@ -198,7 +204,7 @@ export async function simulate(
   engine: Engine,
   options: SimulateOptions = {},
 ): Promise<Simulation> {
-  checkExactMemory(plan, options.quantiles, options.exactBudgetBytes, options.exactValues);
+  checkExactMemory(plan, options.quantiles, options.exactBudgetBytes, options.exactValues, 2 * (options.cdfPoints ?? 0));
   const now = options.now ?? (() => performance.now() / 1000);
   const t0 = now();
   const n = plan.samples;
