@@ -269,7 +269,7 @@ describe('validate lists the defaults that are zero', () => {
     '',
   ].join('\n');
 
-  it('names each zero default the scenario relies on (maintenance, opex, idle power, residual value, prefix cache)', () => {
+  it('names each zero default the scenario relies on (maintenance, opex, idle power, residual value, prefix cache, host time per sequence)', () => {
     const dir = folder({ 'case.yaml': OWNED });
     const r = cli(dir, ['validate', 'case.yaml']);
     expect(r.code, r.stderr).toBe(0);
@@ -283,8 +283,17 @@ describe('validate lists the defaults that are zero', () => {
         'costs.maintenance_fraction_per_year',
         'costs.opex_usd_per_gpu_year',
         'costs.idle_power_fraction',
+        'serving.host_overhead_us_per_seq',
       ].sort(),
     );
+  });
+
+  it('a named serving engine sets the host time per sequence: no longer a default of zero', () => {
+    const dir = folder({ 'case.yaml': OWNED.replace('serving: { gpus_per_replica: 8,', 'serving: { engine: tensorrt-llm, gpus_per_replica: 8,') });
+    const r = cli(dir, ['validate', 'case.yaml']);
+    expect(r.code, r.stderr).toBe(0);
+    expect(r.stdout).toMatch(/defaults of zero .*costs\.idle_power_fraction = 0/);
+    expect(r.stdout).not.toMatch(/host_overhead_us_per_seq/);
   });
 
   it('does not list a zero the file states, nor the fields its configuration does not read', () => {
