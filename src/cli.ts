@@ -50,7 +50,7 @@ import { createEngine, listAdapters, type Backend, type Engine } from './engine/
 import { CptsimError, InputError } from './errors.js';
 import { checkOutput, writeFileOutputSync, writeOutput, type OutputTarget } from './output.js';
 import { flagshipScenario, packageVersion, validationSet } from './paths.js';
-import { buildPlan, cellCount, selectMetrics, type Plan } from './plan/index.js';
+import { buildPlan, cellCount, cellPoint, selectMetrics, type Plan } from './plan/index.js';
 import {
   formatBreakevenJson,
   formatBreakevenText,
@@ -86,7 +86,6 @@ import {
   formatDevicesJson,
   formatDevicesTable,
 } from './report/index.js';
-import { cellPoint } from './plan/index.js';
 import { loadScenario, type Scenario } from './scenario/index.js';
 import { MAX_SAMPLES, type SamplingScheme } from './sampling/index.js';
 
