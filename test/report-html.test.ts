@@ -2,7 +2,8 @@
  * The HTML report (src/report/html.ts, `cptsim report`): one self-contained page with every
  * section the issue lists, built from a real run on the CPU engine.
  */
-import { readFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { gatherReport, middleCell, type ReportData } from '../src/analysis/index.js';
@@ -76,6 +77,19 @@ describe('cptsim report page', () => {
     expect(html).toContain('<td>costs.capex_usd_per_gpu</td><td>triangular 34,000 / 40,000 / 50,000</td>');
     expect(html).toContain('<h2>Why the number is what it is</h2>');
     for (const v of Object.keys(flagship.data.explain.values)) expect(html).toContain(`<td>${v}</td>`);
+  });
+  it('lists rank correlations between inputs when the scenario has them, and none when it has not', async () => {
+    expect(flagship.html).not.toContain('rank correlations between inputs');
+    const dir = mkdtempSync(join(tmpdir(), 'cptsim-report-'));
+    const file = join(dir, 'correlated.yaml');
+    writeFileSync(file, `extends: ${FLAGSHIP}\ncorrelations:\n  - { between: [serving.utilization, serving.mbu_decode], rank: -0.4 }\n`);
+    try {
+      const { html } = await report(file, 2000);
+      expect(html).toContain('Spearman rank correlations between inputs');
+      expect(html).toContain('<td>serving.utilization</td><td>serving.mbu_decode</td><td class="num">-0.4</td>');
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
   it('shows the scenario file, escaped', () => {
     expect(flagship.html).toContain(escapeHtml(readFileSync(FLAGSHIP, 'utf8')));

@@ -88,6 +88,13 @@ function inputsSection(d: ReportData): string {
     '<h2>Inputs</h2>',
     `<p>${d.plan.axes.length} sweep ax${d.plan.axes.length === 1 ? 'is' : 'es'}, ${uncertain.length} uncertain input${uncertain.length === 1 ? '' : 's'}, ${fixed.length} fixed.</p>`,
     tableHtml(['input', 'distribution', 'P10', 'median', 'P90', 'from'], rows, [false, false, true, true, true, false]),
+    d.plan.correlations?.length
+      ? `<p>Drawn together (docs/model.md "Correlated inputs"): Spearman rank correlations between inputs.</p>\n${tableHtml(
+          ['input', 'input', 'rank correlation'],
+          d.plan.correlations.map((c) => [c.between[0], c.between[1], fmt(c.rank)]),
+          [false, false, true],
+        )}`
+      : '',
     fixed.length
       ? `<details open><summary>${fixed.length} fixed input${fixed.length === 1 ? '' : 's'}</summary>\n${tableHtml(
           ['input', 'value', 'from'],
