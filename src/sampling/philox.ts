@@ -24,6 +24,17 @@ const M1_HI16 = PHILOX_M1 >>> 16;
 const M1_LO16 = PHILOX_M1 & 0xffff;
 const TWO_POW_32 = 4294967296;
 
+/** The high 32 bits of the 64-bit product of u32 a and M = mHi 2^16 + mLo (see below), as int32. */
+function mulHi(a: number, mHi: number, mLo: number): number {
+  const a0 = a & 0xffff;
+  const a1 = a >>> 16;
+  const p00 = Math.imul(a0, mLo);
+  const p10 = Math.imul(a1, mLo);
+  const p01 = Math.imul(a0, mHi);
+  const mid = (p00 >>> 16) + (p10 & 0xffff) + (p01 & 0xffff);
+  return (Math.imul(a1, mHi) + (p10 >>> 16) + (p01 >>> 16) + (mid >>> 16)) | 0;
+}
+
 /**
  * Philox4x32 with 10 rounds: counter (c0..c3) and key (k0, k1), all u32, to four u32 words in
  * `out[0..3]`. Allocation-free.
@@ -53,21 +64,9 @@ export function philox4x32_10(
   k0 |= 0;
   k1 |= 0;
   for (let round = 0; round < PHILOX_ROUNDS; round++) {
-    const a0 = c0 & 0xffff;
-    const a1 = c0 >>> 16;
-    const p00 = Math.imul(a0, M0_LO16);
-    const p10 = Math.imul(a1, M0_LO16);
-    const p01 = Math.imul(a0, M0_HI16);
-    const mid0 = (p00 >>> 16) + (p10 & 0xffff) + (p01 & 0xffff);
-    const hi0 = (Math.imul(a1, M0_HI16) + (p10 >>> 16) + (p01 >>> 16) + (mid0 >>> 16)) | 0;
+    const hi0 = mulHi(c0, M0_HI16, M0_LO16);
     const lo0 = Math.imul(c0, PHILOX_M0);
-    const b0 = c2 & 0xffff;
-    const b1 = c2 >>> 16;
-    const q00 = Math.imul(b0, M1_LO16);
-    const q10 = Math.imul(b1, M1_LO16);
-    const q01 = Math.imul(b0, M1_HI16);
-    const mid1 = (q00 >>> 16) + (q10 & 0xffff) + (q01 & 0xffff);
-    const hi1 = (Math.imul(b1, M1_HI16) + (q10 >>> 16) + (q01 >>> 16) + (mid1 >>> 16)) | 0;
+    const hi1 = mulHi(c2, M1_HI16, M1_LO16);
     const lo1 = Math.imul(c2, PHILOX_M1);
     c0 = hi1 ^ c1 ^ k0;
     c1 = lo1;
