@@ -26,6 +26,25 @@ export interface OrderStatistics {
 const word = new Int32Array(1);
 const float = new Float32Array(word.buffer);
 
+/** An f32's bits (as int32) that are a NaN. */
+function isNaNBits(b: number): boolean {
+  return (b & 0x7fffffff) > 0x7f800000;
+}
+
+/** The key of an f32's bits (as int32): unsigned order is the values' ascending order. */
+function keyOf(b: number): number {
+  return b < 0 ? ~b : b | 0x80000000;
+}
+
+/** The distinct ranks asked for, ascending, each checked to be one of `count` values. */
+function checkedRanks(asked: readonly number[], count: number): number[] {
+  const ranks = [...new Set(asked)].sort((x, y) => x - y);
+  for (const r of ranks) {
+    if (!Number.isInteger(r) || r < 0 || r >= count) throw new RangeError(`rank ${r} is outside 0 .. ${count - 1}`);
+  }
+  return ranks;
+}
+
 /** The f32 whose key is (hi << 16) | lo (the inverse of the key map above). */
 function valueOfKey(hi: number, lo: number): number {
   const key = (hi << 16) | lo;
@@ -45,14 +64,11 @@ export function orderStatistics(values: Float32Array, ranksOf: (count: number) =
   let count = 0;
   for (let j = 0; j < n; j++) {
     const b = bits[j]!;
-    if ((b & 0x7fffffff) > 0x7f800000) continue; // NaN
-    high[(b < 0 ? ~b : b | 0x80000000) >>> 16]!++;
+    if (isNaNBits(b)) continue;
+    high[keyOf(b) >>> 16]!++;
     count++;
   }
-  const ranks = [...new Set(ranksOf(count))].sort((x, y) => x - y);
-  for (const r of ranks) {
-    if (!Number.isInteger(r) || r < 0 || r >= count) throw new RangeError(`rank ${r} is outside 0 .. ${count - 1}`);
-  }
+  const ranks = checkedRanks(ranksOf(count), count);
   const at = new Map<number, number>();
   if (ranks.length === 0) return { count, at };
 
@@ -72,8 +88,8 @@ export function orderStatistics(values: Float32Array, ranksOf: (count: number) =
   const low = new Float64Array(slots * DIGIT);
   for (let j = 0; j < n; j++) {
     const b = bits[j]!;
-    if ((b & 0x7fffffff) > 0x7f800000) continue;
-    const key = b < 0 ? ~b : b | 0x80000000;
+    if (isNaNBits(b)) continue;
+    const key = keyOf(b);
     const s = slotOf[key >>> 16]!;
     if (s >= 0) low[s * DIGIT + (key & 0xffff)]!++;
   }
@@ -99,10 +115,7 @@ function bySort(values: Float32Array, ranksOf: (count: number) => readonly numbe
   const sorted = values.filter((v) => !Number.isNaN(v)).sort();
   const count = sorted.length;
   const at = new Map<number, number>();
-  for (const r of ranksOf(count)) {
-    if (!Number.isInteger(r) || r < 0 || r >= count) throw new RangeError(`rank ${r} is outside 0 .. ${count - 1}`);
-    at.set(r, sorted[r]!);
-  }
+  for (const r of checkedRanks(ranksOf(count), count)) at.set(r, sorted[r]!);
   return { count, at };
 }
 
@@ -180,8 +193,8 @@ export class StreamingOrderStatistics {
       let m = 0;
       for (let j = 0; j < bits.length; j++) {
         const b = bits[j]!;
-        if ((b & 0x7fffffff) > 0x7f800000) continue; // NaN
-        high[(b < 0 ? ~b : b | 0x80000000) >>> 16]!++;
+        if (isNaNBits(b)) continue;
+        high[keyOf(b) >>> 16]!++;
         s += v[j]!;
         m++;
       }
@@ -207,10 +220,7 @@ export class StreamingOrderStatistics {
     this.means = Float64Array.from(this.sums, (s, i) => (this.counts[i]! ? s / this.counts[i]! : NaN));
     this.chosen = this.high.map((high, i) => {
       const count = this.counts[i]!;
-      const ranks = [...new Set(ranksOf(i, count))].sort((x, y) => x - y);
-      for (const r of ranks) {
-        if (!Number.isInteger(r) || r < 0 || r >= count) throw new RangeError(`rank ${r} is outside 0 .. ${count - 1}`);
-      }
+      const ranks = checkedRanks(ranksOf(i, count), count);
       const slots: Bucket[] = [];
       let h = 0;
       let below = 0;
@@ -244,11 +254,11 @@ export class StreamingOrderStatistics {
       let m = 0;
       for (let j = 0; j < bits.length; j++) {
         const b = bits[j]!;
-        if ((b & 0x7fffffff) > 0x7f800000) continue;
+        if (isNaNBits(b)) continue;
         const x = v[j]!;
         ss += (x - mean) ** 2;
         m++;
-        const key = b < 0 ? ~b : b | 0x80000000;
+        const key = keyOf(b);
         const s = slotOf[key >>> 16]!;
         if (s === 0) continue;
         const slot = slots[s - 1]!;
