@@ -135,6 +135,13 @@ function nelderMead(f: (x: number[]) => number, x0: number[], step: number, iter
 
 async function main(): Promise<void> {
   const set = await loadValidationSet(process.argv[2] ?? validationSet());
+  // An engine's figure reaches a case through the input its catalog entry set: a set where no case
+  // names that engine would leave the parameter free to wander.
+  for (const p of PARAMS.filter((q) => q.engine)) {
+    if (!set.cases.some((c) => c.scenario.inputs[p.slot]?.origin === `${p.engine}.${p.slot}`)) {
+      throw new Error(`no case of the set takes ${p.slot} from the engine \`${p.engine}\``);
+    }
+  }
   const shipped = await evaluateFidelity(set);
 
   const values = (t: number[]) =>
