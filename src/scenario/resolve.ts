@@ -133,6 +133,11 @@ function whyRequired(slot: SlotName, config: ModelConfig): string {
 
 /** Where a scenario names an entry of each catalog. */
 const CATALOG_FIELD: Record<CatalogKind, string> = { accelerator: 'accelerator.catalog', model: 'model.catalog', engine: 'serving.engine' };
+/**
+ * The section whose missing fields a failed lookup excuses (they would have come from the entry):
+ * an engine's fields all have defaults, so there is nothing to excuse.
+ */
+const EXCUSED_BY_LOOKUP: Record<CatalogKind, string | null> = { accelerator: 'accelerator', model: 'model', engine: null };
 
 function lookup(
   kind: CatalogKind,
@@ -146,7 +151,8 @@ function lookup(
   if (entry) return entry;
   const known = [...entries.keys()];
   issues.add(CATALOG_FIELD[kind], `unknown ${kind} \`${id.value}\`${didYouMean(id.value, known)} (known: ${known.join(', ') || 'none'})`, id.line);
-  raw.broken.add(kind === 'engine' ? CATALOG_FIELD.engine : kind);
+  const excused = EXCUSED_BY_LOOKUP[kind];
+  if (excused) raw.broken.add(excused);
   return undefined;
 }
 
