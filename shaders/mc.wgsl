@@ -56,7 +56,7 @@
 //   2 storage  params: array<u32>      the distribution table (src/sampling/encode.ts)
 //   3 storage  tables: array<u32>      cell constants, random slots, per-(cell, metric) shift and bins
 //   4 storage  partials: array<u32>    per-workgroup partials (f32 bit patterns and u32 counts)
-//   5 storage  hist: array<atomic<u32>> HIST_STRIDE counts per (cell of this pass, metric)
+//   5 storage  hist: array<atomic<u32>> HIST_STRIDE counts per (copy, cell of this pass, metric)
 //   6 storage  exact_out: array<u32>   exact mode: values (f32 bits) then flags
 //
 // Table layouts (word offsets; "pair" = cell * n_metrics + m, with cell the plan's cell index):
@@ -70,7 +70,9 @@
 //     [(c * n_metrics + m) * P + 0..3]            sum, sum of squares, min, max (f32) for local cell c
 //     [(c * n_metrics + m) * P + 4]               (P = 5) feasible samples whose value was not finite (u32)
 //     [cells * n_metrics * P + c * 3 + 0..2]      feasible, infeasible, SLO-miss counts (u32)
-//   hist[(c * n_metrics + m) * HIST_STRIDE + bin]  local cell c
+//   hist[k * cells * n_metrics * HIST_STRIDE + (c * n_metrics + m) * HIST_STRIDE + bin]
+//                                                  local cell c, copy k = w mod mc.hist_copies (the
+//                                                  host adds the copies)
 //   exact_out[(c * n_metrics + m) * exact_stride + s], then flags at
 //   exact_out[cells * n_metrics * exact_stride + c * exact_stride + s], s = 4 * (quad - quad_base) + lane.
 //
@@ -104,6 +106,7 @@ struct McParams {
   random_table: u32,
   swept_table: u32,
   n_swept: u32,             // swept inputs: constant within a cell
+  hist_copies: u32,         // copies of the pass's histograms, a power of two (see hist below)
   metric_ids: array<vec4<u32>, 8>,  // the plan's metrics as METRIC_* ids, 4 per vec4 (32 at most)
 }
 
@@ -121,6 +124,13 @@ var<workgroup> red_min: array<f32, WG_SIZE * MC_N_RED>;
 var<workgroup> red_max: array<f32, WG_SIZE * MC_N_RED>;
 var<workgroup> red_counts: array<atomic<u32>, 3>;
 var<workgroup> red_bad: array<atomic<u32>, MC_N_RED>;
+
+// The first word of the histogram copy workgroup w adds into: workgroups take copies in turn, so
+// that workgroups running at once rarely add into the same bins (on a CPU adapter, two cores
+// adding into one cache line take turns owning it; on a GPU, many adds to one address serialise).
+fn mc_hist_copy(w: u32, pairs: u32) -> u32 {
+  return (w & (mc.hist_copies - 1u)) * pairs * HIST_STRIDE;
+}
 
 fn mc_metric_id(m: u32) -> u32 {
   return mc.metric_ids[m / 4u][m % 4u];
@@ -209,6 +219,7 @@ fn mc_main(
   // With one cell in the pass, each invocation keeps its partial over all tiles and the
   // workgroup reduces once at the end; with several, it reduces each cell after each tile.
   let reduce_per_tile = cells > 1u;
+  let hist_copy = mc_hist_copy(wid.x, pairs);
 
   var x: array<vec4<f32>, N_SLOTS>;
   var xc: array<vec4<f32>, MC_N_XC>;
@@ -307,7 +318,7 @@ fn mc_main(
           t_max[m] = max(t_max[m], max(max(hi.x, hi.y), max(hi.z, hi.w)));
           let local_pair = c * n_metrics + m;
           if (hist_on) {
-            let row = local_pair * HIST_STRIDE;
+            let row = hist_copy + local_pair * HIST_STRIDE;
             let bins = mc_hist_bins(pair, v);
             // Branch-free: an infeasible lane adds 0 (its bin is still a valid index).
             let ones = select(vec4<u32>(0u), vec4<u32>(1u), use_lane);

@@ -173,6 +173,8 @@ describe('results do not depend on chunking or passes', () => {
     ['3 quads per chunk', { chunkQuads: 3 }],
     ['1000 quads per chunk, one cell per pass', { chunkQuads: 1000, maxCellsPerPass: 1 }],
     ['128-invocation workgroups, histograms read back every 5000 samples', { workgroupSize: 128, histFlushSamples: 5000 }],
+    ['one copy of each histogram', { histCopies: 1 }],
+    ['two copies of each histogram, chunks of two blocks', { histCopies: 2, chunkQuads: 2048 }],
   ];
 
   it('gives the same exact values bit for bit, whatever the chunk size, passes and workgroup size', async (ctx) => {

@@ -109,15 +109,16 @@ describe('encodeMcParams and encodeModelConfig', () => {
       randomTable: 888,
       sweptTable: 777,
       swept: 2,
+      histCopies: 8,
       metricIds: [0, 6, 13],
     });
     // metric_ids (array<vec4<u32>>) starts at the next 16-byte boundary, word 20.
-    expect(Array.from(u.subarray(0, 23))).toEqual([17, 3, 100, 2, 3, 5, 7, 11, 13, 4, 1, 400, 0xdeadbeef, 0x01234567, 999, 888, 777, 2, 0, 0, 0, 6, 13]);
+    expect(Array.from(u.subarray(0, 23))).toEqual([17, 3, 100, 2, 3, 5, 7, 11, 13, 4, 1, 400, 0xdeadbeef, 0x01234567, 999, 888, 777, 2, 8, 0, 0, 6, 13]);
     expect(u.byteLength).toBe(208);
   });
 
   it('rejects more metrics than the uniform block holds', () => {
-    const base = { quadBase: 0, nQuads: 1, firstLane: 0, lastLaneEnd: 4, tiles: 1, cellFirst: 0, cells: 1, metrics: 33, random: 0, mode: 1, exactStride: 0, key: [0, 0] as const, pairTable: 0, randomTable: 0, sweptTable: 0, swept: 0 };
+    const base = { quadBase: 0, nQuads: 1, firstLane: 0, lastLaneEnd: 4, tiles: 1, cellFirst: 0, cells: 1, metrics: 33, random: 0, mode: 1, exactStride: 0, key: [0, 0] as const, pairTable: 0, randomTable: 0, sweptTable: 0, swept: 0, histCopies: 1 };
     expect(() => encodeMcParams({ ...base, metricIds: new Array(33).fill(0) })).toThrow(RangeError);
   });
 

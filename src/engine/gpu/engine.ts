@@ -50,7 +50,9 @@ export interface GpuEngineOptions {
   /** The adapter to use (default: findAdapter()'s). */
   adapter?: GPUAdapter;
   /**
-   * Quads (4 samples) per dispatch; default by adapter kind (a whole number of blocks). Counts,
+   * Quads (4 samples) per dispatch; by default a number of quad-cells by adapter kind, shared by
+   * the pass's cells (a whole number of blocks, and enough of them to keep the device's threads
+   * busy). Counts,
    * histograms and values do not depend on it; sums only to f64 rounding when it is a multiple of
    * REDUCTION_BLOCK_SAMPLES / 4, else to f32 rounding (other blocks).
    */
@@ -61,6 +63,12 @@ export interface GpuEngineOptions {
   maxCellsPerPass?: number;
   /** Samples a histogram collects on the device before it is read back (default 2^31); for tests. */
   histFlushSamples?: number;
+  /**
+   * Most copies of each histogram on the device (a power of two, default MAX_HIST_COPIES): the
+   * workgroups of a dispatch add into the copies in turn, the host adds them up. Counts do not
+   * depend on it.
+   */
+  histCopies?: number;
   /**
    * Told before a kernel is built (seconds on a software adapter): on the first run of each plan
    * that needs a kernel not built yet. For progress displays.
@@ -88,14 +96,33 @@ const DEFAULT_WORKGROUP_SIZE = 64;
  */
 const CHUNK_QUADS_SOFTWARE = 1 << 17;
 const CHUNK_QUADS_HARDWARE = 1 << 24;
+/**
+ * Fewest workgroups of a default chunk of a sweep pass (whose quad-cells are shared by many
+ * cells): two cores of lavapipe take workgroups in turn, a datacenter GPU runs a thousand at once.
+ */
+const MIN_CHUNK_WORKGROUPS_SOFTWARE = 16;
+const MIN_CHUNK_WORKGROUPS_HARDWARE = 1024;
 /** The kernel indexes a chunk's samples in u32 (4 * quads + lane). */
 const MAX_CHUNK_QUADS = 1 << 28;
 /** Quads per workgroup of a dispatch (its tiles); a chunk of q quads takes ceil(q / BLOCK_QUADS) workgroups. */
 const BLOCK_QUADS = REDUCTION_BLOCK_SAMPLES / 4;
 const MAX_WORKGROUPS_PER_DIMENSION = 65535;
+/**
+ * Chunks queued at once: the device runs one while the host adds up the one before and waits
+ * for the next (on lavapipe, one at a time left its threads idle while the host worked).
+ */
+const MAX_INFLIGHT = 2;
 /** Device memory the per-workgroup partials and the histograms may take. */
 const PARTIAL_BUDGET_BYTES = 64 << 20;
 const HIST_BUDGET_BYTES = 256 << 20;
+/**
+ * Copies of each histogram (bench/RESULTS.md, "histogram copies"): on lavapipe two cores adding
+ * into one set of bins took 6x the time per add of one core alone, as each add waits for the
+ * cache line the other core owns; with copies taken by workgroups in turn, the workgroups running
+ * at once rarely share one. Copies past the first take at most HIST_COPIES_BUDGET_BYTES.
+ */
+const MAX_HIST_COPIES = 16;
+const HIST_COPIES_BUDGET_BYTES = 64 << 20;
 /** Samples a histogram takes before it is read back: no bin can pass 2^32 - 1. */
 const HIST_FLUSH_SAMPLES = 2 ** 31;
 
@@ -122,6 +149,8 @@ interface RunState {
 interface PassState {
   cellFirst: number;
   cells: number;
+  /** Copies of the pass's histograms on the device (a power of two; mc.wgsl's mc_hist_copy). */
+  histCopies: number;
 }
 
 export async function createGpuEngine(options: GpuEngineOptions = {}): Promise<Engine> {
@@ -155,18 +184,17 @@ class GpuEngine implements Engine {
   private readonly subgroups: boolean;
   private readonly workgroupSize: number;
   private readonly chunkQuads: number;
+  /** Default chunks: chunkQuads is quad-cells, shared by a pass's cells, down to minChunkQuads. */
+  private readonly chunkByCells: boolean;
+  private readonly minChunkQuads: number;
   private readonly maxWorkgroups: number;
   private readonly fault: string | undefined;
   private readonly maxCellsPerPass: number;
   private readonly histFlushSamples: number;
+  private readonly maxHistCopies: number;
   private readonly onCompile: ((what: string) => void) | undefined;
-  /** Exact and histogram chunks cost differently per quad: one pacer each. */
-  private readonly paces = { exact: new Pacer(), hist: new Pacer() };
-  /**
-   * Chunks queued at once. A hardware device gets two, so that the host's work on one overlaps
-   * the next; a software adapter gets one, which lets the pacer time each chunk exactly.
-   */
-  private readonly maxInflight: number;
+  /** Pacers by kernel, for exact and histogram chunks (they cost differently per quad). */
+  private readonly paces = new WeakMap<Kernel, { exact: Pacer; hist: Pacer }>();
   /** Set when the device is lost (or destroyed by dispose): every later run fails with it. */
   private lostMessage: string | null = null;
   /** The first uncaptured error of the run in flight. */
@@ -186,7 +214,6 @@ class GpuEngine implements Engine {
   constructor(device: GPUDevice, summary: AdapterSummary, options: GpuEngineOptions) {
     this.device = device;
     this.info = { kind: 'gpu', adapter: summary.name, software: summary.software };
-    this.maxInflight = summary.software ? 1 : 2;
     this.workgroupSize = options.workgroupSize ?? DEFAULT_WORKGROUP_SIZE;
     if (!Number.isInteger(this.workgroupSize) || this.workgroupSize < 1 || (this.workgroupSize & (this.workgroupSize - 1)) !== 0) {
       throw new RangeError(`workgroupSize must be a power of two, got ${this.workgroupSize}`);
@@ -196,10 +223,17 @@ class GpuEngine implements Engine {
       MAX_CHUNK_QUADS,
       Math.max(1, Math.floor(options.chunkQuads ?? (summary.software ? CHUNK_QUADS_SOFTWARE : CHUNK_QUADS_HARDWARE))),
     );
+    this.chunkByCells = options.chunkQuads === undefined;
+    this.minChunkQuads = (summary.software ? MIN_CHUNK_WORKGROUPS_SOFTWARE : MIN_CHUNK_WORKGROUPS_HARDWARE) * BLOCK_QUADS;
     this.maxWorkgroups = Math.min(MAX_WORKGROUPS_PER_DIMENSION, device.limits.maxComputeWorkgroupsPerDimension);
     this.fault = process.env[FAULT_ENV] || undefined;
     this.maxCellsPerPass = Math.max(1, Math.floor(options.maxCellsPerPass ?? Infinity));
     this.histFlushSamples = Math.min(HIST_FLUSH_SAMPLES, Math.max(1, Math.floor(options.histFlushSamples ?? HIST_FLUSH_SAMPLES)));
+    const copies = options.histCopies ?? MAX_HIST_COPIES;
+    if (!Number.isInteger(copies) || copies < 1 || (copies & (copies - 1)) !== 0) {
+      throw new RangeError(`histCopies must be a power of two, got ${copies}`);
+    }
+    this.maxHistCopies = copies;
     this.onCompile = options.onCompile;
     this.kernelChoice = options.kernel ?? 'auto';
     this.subgroups = device.features.has('subgroups');
@@ -360,14 +394,17 @@ class GpuEngine implements Engine {
     const passCells = this.cellsPerPass(metrics, exact, kernel.pairWords);
     let workDone = 0;
     for (let cellFirst = 0; cellFirst < cells; cellFirst += passCells) {
-      const pass: PassState = { cellFirst, cells: Math.min(passCells, cells - cellFirst) };
-      const histBytes = pass.cells * metrics * HIST_STRIDE * 4;
+      const passCellCount = Math.min(passCells, cells - cellFirst);
+      const copyBytes = passCellCount * metrics * HIST_STRIDE * 4;
+      const chunkQuads = this.chunkQuadsFor(exact, passCellCount, metrics, kernel);
+      const pass: PassState = { cellFirst, cells: passCellCount, histCopies: exact ? 1 : this.histCopiesFor(copyBytes, chunkQuads, request.count) };
+      const histBytes = pass.histCopies * copyBytes;
       if (!exact) {
         const enc = device.createCommandEncoder();
         enc.clearBuffer(this.hist.ensure(histBytes), 0, histBytes);
         queue.submit([enc.finish()]);
       }
-      const chunks = splitChunks(request.start, request.count, this.chunkQuadsFor(exact, pass.cells, metrics, kernel));
+      const chunks = splitChunks(request.start, request.count, chunkQuads);
       // At most two chunks in flight, one per slot; they settle in submission order.
       const inflight: { done: Promise<void>; samples: number }[] = [];
       const settleOldest = async () => {
@@ -384,8 +421,8 @@ class GpuEngine implements Engine {
           await this.flushHist(state, pass, true);
           sinceFlush = 0;
         }
-        if (inflight.length === this.maxInflight) await settleOldest();
-        const done = this.submitChunk(state, pass, chunk, this.slots[j % 2]!);
+        if (inflight.length === MAX_INFLIGHT) await settleOldest();
+        const done = this.submitChunk(state, pass, chunk, this.slots[j % 2]!, inflight.at(-1)?.done ?? Promise.resolve());
         // Handled here so that a failure of a later chunk is not reported as unhandled while an
         // earlier one is awaited; the failure itself surfaces when this chunk is settled.
         done.catch(() => undefined);
@@ -409,6 +446,21 @@ class GpuEngine implements Engine {
     return part;
   }
 
+  /**
+   * Copies of a pass's histograms: MAX_HIST_COPIES (or the engine's option), fewer when the
+   * copies past the first would pass HIST_COPIES_BUDGET_BYTES or the device's binding limit, or
+   * when a chunk has fewer workgroups than copies.
+   */
+  private histCopiesFor(copyBytes: number, chunkQuads: number, samples: number): number {
+    const maxBinding = this.live().limits.maxStorageBufferBindingSize;
+    const workgroups = Math.ceil(Math.min(chunkQuads, Math.ceil(samples / 4) + 1) / BLOCK_QUADS);
+    let copies = this.maxHistCopies;
+    while (copies > 1 && ((copies - 1) * copyBytes > HIST_COPIES_BUDGET_BYTES || copies * copyBytes > maxBinding || copies > workgroups)) {
+      copies /= 2;
+    }
+    return copies;
+  }
+
   /** Cells per pass: the histograms, the exact buffer and one workgroup's partial must fit. */
   private cellsPerPass(metrics: number, exact: boolean, pairWords: number): number {
     const maxBinding = this.live().limits.maxStorageBufferBindingSize;
@@ -419,9 +471,10 @@ class GpuEngine implements Engine {
   }
 
   /**
-   * Quads per dispatch: the engine's chunk size, less when its workgroups (one per block) or,
-   * in exact mode, its values would not fit; a limit of the device's is rounded down to whole
-   * blocks, so that the chunks of a block-aligned range stay block-aligned.
+   * Quads per dispatch: the engine's chunk size (by default shared by the pass's cells, in whole
+   * blocks), less when its workgroups (one per block) or, in exact mode, its values would not
+   * fit; a limit of the device's is rounded down to whole blocks, so that the chunks of a
+   * block-aligned range stay block-aligned.
    */
   private chunkQuadsFor(exact: boolean, cells: number, metrics: number, kernel: Kernel): number {
     const byBudget = Math.floor(PARTIAL_BUDGET_BYTES / (partialWords(cells, metrics, kernel.pairWords) * 4));
@@ -431,7 +484,12 @@ class GpuEngine implements Engine {
       const byBinding = Math.floor(maxBinding / ((cells * (metrics + 1)) * 16));
       limit = Math.min(limit, byBinding >= BLOCK_QUADS ? byBinding - (byBinding % BLOCK_QUADS) : Math.max(1, byBinding));
     }
-    return Math.min(this.chunkQuads, limit);
+    let quads = this.chunkQuads;
+    if (this.chunkByCells && cells > 1) {
+      const shared = Math.floor(this.chunkQuads / cells / BLOCK_QUADS) * BLOCK_QUADS;
+      quads = Math.min(this.chunkQuads, Math.max(this.minChunkQuads, shared));
+    }
+    return Math.min(quads, limit);
   }
 
   /**
@@ -447,7 +505,7 @@ class GpuEngine implements Engine {
   }
 
   /** Encodes and submits one chunk; the promise settles when its results are added in. */
-  private submitChunk(state: RunState, pass: PassState, chunk: Chunk, slot: Slot): Promise<void> {
+  private submitChunk(state: RunState, pass: PassState, chunk: Chunk, slot: Slot, before: Promise<void>): Promise<void> {
     const device = this.live();
     const { metrics } = state.kp;
     const { kernel } = state;
@@ -474,6 +532,7 @@ class GpuEngine implements Engine {
         randomTable: state.randomTable,
         sweptTable: state.sweptTable,
         swept: state.kp.sweptSlots.length,
+        histCopies: pass.histCopies,
         metricIds: state.kp.metricIds,
       }),
     );
@@ -491,7 +550,7 @@ class GpuEngine implements Engine {
         { binding: 2, resource: state.paramsBinding },
         { binding: 3, resource: state.tablesBinding },
         { binding: 4, resource: slot.partials.bindRange(partialBytes) },
-        { binding: 5, resource: exact ? { buffer: this.dummy } : this.hist.bindRange(pass.cells * metrics * HIST_STRIDE * 4) },
+        { binding: 5, resource: exact ? { buffer: this.dummy } : this.hist.bindRange(pass.histCopies * pass.cells * metrics * HIST_STRIDE * 4) },
         { binding: 6, resource: exact ? slot.exact.bindRange(exactBytes) : { buffer: this.dummy } },
       ],
     });
@@ -510,20 +569,21 @@ class GpuEngine implements Engine {
     const validation = device.popErrorScope();
     const oom = device.popErrorScope();
 
-    // The chunk starts when the one before it ends (the queue runs them in order).
-    const pace = exact ? this.paces.exact : this.paces.hist;
-    const started = Math.max(performance.now(), pace.expectedEnd);
+    let paces = this.paces.get(kernel);
+    if (!paces) this.paces.set(kernel, (paces = { exact: new Pacer(), hist: new Pacer() }));
+    const pace = exact ? paces.exact : paces.hist;
     const quads = chunk.nQuads * pass.cells;
-    const expectedEnd = started + pace.msPerQuad * quads;
-    pace.expectedEnd = expectedEnd;
+    const submitted = performance.now();
     return (async () => {
-      await pace.sleepUntil(expectedEnd);
+      // The chunk before this one is waited for first (the queue runs them in order).
+      await before.catch(() => undefined);
+      await pace.sleepUntil(pace.expectedEnd(submitted, quads));
       const [errV, errM] = await Promise.all([validation, oom]);
       const err = errV ?? errM;
       if (err) throw new RuntimeError(`GPU error: ${err.message}`);
       // The partials are copied last in the chunk: once they map, the chunk is done.
-      await mapInBursts(partialsRead, partialBytes);
-      pace.observe(started, quads);
+      await mapInBursts(partialsRead, partialBytes, pace.pollGapMs(quads));
+      pace.observe(submitted, quads);
       if (exactRead) await exactRead.mapAsync(dawnGlobals.GPUMapMode.READ, 0, exactBytes);
       this.checkHealthy();
       try {
@@ -540,11 +600,12 @@ class GpuEngine implements Engine {
     })();
   }
 
-  /** Adds the pass's device histograms into the PartialSums (and clears them when more follow). */
+  /** Adds the pass's device histograms (every copy) into the PartialSums, and clears them when more follow. */
   private async flushHist(state: RunState, pass: PassState, clear: boolean): Promise<void> {
     const device = this.live();
     const { metrics } = state.kp;
-    const bytes = pass.cells * metrics * HIST_STRIDE * 4;
+    const copyWords = pass.cells * metrics * HIST_STRIDE;
+    const bytes = pass.histCopies * copyWords * 4;
     const read = this.histRead.ensure(bytes);
     const enc = device.createCommandEncoder();
     enc.copyBufferToBuffer(this.hist.buffer!, 0, read, 0, bytes);
@@ -556,7 +617,10 @@ class GpuEngine implements Engine {
       const counts = new Uint32Array(read.getMappedRange(0, bytes));
       const hist = state.part.hist!;
       const offset = pass.cellFirst * metrics * HIST_STRIDE;
-      for (let i = 0; i < counts.length; i++) hist[offset + i]! += counts[i]!;
+      for (let k = 0; k < pass.histCopies; k++) {
+        const copy = counts.subarray(k * copyWords, (k + 1) * copyWords);
+        for (let i = 0; i < copyWords; i++) hist[offset + i]! += copy[i]!;
+      }
     } finally {
       read.unmap();
     }

@@ -45,6 +45,8 @@ export interface McParams {
   randomTable: number;
   sweptTable: number;
   swept: number;
+  /** Copies of the pass's histograms, a power of two (mc.wgsl's mc_hist_copy). */
+  histCopies: number;
   metricIds: readonly number[];
 }
 
@@ -74,6 +76,7 @@ export function encodeMcParams(p: McParams): Uint32Array {
   u[15] = p.randomTable;
   u[16] = p.sweptTable;
   u[17] = p.swept;
+  u[18] = p.histCopies;
   // metric_ids is an array of vec4<u32>: 16-byte aligned, at word 20.
   p.metricIds.forEach((id, i) => {
     u[20 + i] = id;

@@ -5,54 +5,73 @@
  */
 import { dawnGlobals } from './device.js';
 
-/** Waiting for a chunk past its expected end: ask Dawn for this long, then pause this long. */
+/**
+ * Waiting for a chunk past its expected end: ask Dawn for POLL_BURST_MS, then pause a tenth of
+ * the chunk's expected time, within these bounds.
+ */
 const POLL_BURST_MS = 1;
-const POLL_GAP_MS = 3;
-/** Longest sleep while waiting for a chunk (the estimate it rests on may be stale). */
-const MAX_PACE_SLEEP_MS = 200;
+const MIN_POLL_GAP_MS = 3;
+const MAX_POLL_GAP_MS = 50;
 
 /**
  * Waits for chunks without polling. Dawn for Node polls for completion for as long as a promise
  * of its own (mapAsync, popErrorScope) is pending, and on a software adapter that polling takes
  * CPU from the very threads that run the shader (on lavapipe, a chunk waited for that way took
- * 1.5x as long as one waited for by sleeping). So the engine sleeps until a chunk should nearly be
- * done, from the measured time per quad, and then asks Dawn in short bursts (mapInBursts).
+ * 1.5x as long as one waited for by sleeping). So the engine sleeps until a chunk should be done,
+ * from the measured time per quad, and then asks Dawn in short bursts (mapInBursts). The engine
+ * keeps the next chunk queued behind the one it waits for, so waking late idles nothing.
+ *
+ * A Pacer serves one kernel in one mode (the time per quad is the kernel's): its first chunk is
+ * waited for by polling, and measures.
  */
 export class Pacer {
   msPerQuad = 0;
-  expectedEnd = 0;
+  /** When the last chunk waited for ended (as far as the host saw). */
+  private lastEnd = 0;
   private woke = 0;
 
+  /**
+   * When a chunk of `quads` queued at `submitted` should end, asked once the chunk before it has
+   * been waited for: it started when it was queued or when that one ended, whichever was later.
+   */
+  expectedEnd(submitted: number, quads: number): number {
+    return Math.max(submitted, this.lastEnd) + this.msPerQuad * quads;
+  }
+
   async sleepUntil(t: number): Promise<void> {
-    // Wake early (polling the last stretch costs little; oversleeping idles the device), and
-    // never sleep long on an estimate that may be stale.
-    const ms = Math.min((t - performance.now()) * 0.85, MAX_PACE_SLEEP_MS);
+    const ms = t - performance.now();
     if (ms > 1) await new Promise((resolve) => setTimeout(resolve, ms));
     this.woke = performance.now();
   }
 
-  /** Records a chunk of `quads` that ended now; it started at its submission or when the one before ended. */
-  observe(started: number, quads: number): void {
+  /** Pause between two polling bursts for a chunk of `quads`: a tenth of its expected time. */
+  pollGapMs(quads: number): number {
+    return Math.min(MAX_POLL_GAP_MS, Math.max(MIN_POLL_GAP_MS, (this.msPerQuad * quads) / 10));
+  }
+
+  /** Records that a chunk of `quads`, queued at `submitted`, ended now. */
+  observe(submitted: number, quads: number): void {
     const end = performance.now();
-    const took = (end - started) / quads;
+    // It started when it was queued or when the chunk before it ended, whichever came later.
+    const started = Math.max(submitted, this.lastEnd);
     if (this.msPerQuad > 0 && end - this.woke < 0.5) {
       // Done before we woke: the true time is below the time slept. Aim well under it, so that
       // the next chunk is still running when we wake, and is measured.
       this.msPerQuad = Math.min(this.msPerQuad, (this.woke - started) / quads) * 0.75;
     } else {
-      // Still running when we woke: we polled to its end, so `took` is its time.
-      this.msPerQuad = took;
+      // Still running when we woke: we polled to its end, so this is its time.
+      this.msPerQuad = (end - started) / quads;
     }
-    this.expectedEnd = end;
+    this.lastEnd = end;
   }
 }
 
 /**
  * Maps a buffer for reading, asking Dawn in short bursts: a pending map keeps Dawn polling, so a
  * map still pending after POLL_BURST_MS is withdrawn (unmap() aborts it) and asked again after
- * POLL_GAP_MS. A map that fails for another reason (a lost device) rejects as usual.
+ * `gapMs`. A map that fails for another reason (a lost device) rejects as usual.
  */
-export async function mapInBursts(buffer: GPUBuffer, bytes: number): Promise<void> {
+export async function mapInBursts(buffer: GPUBuffer, bytes: number, gapMs = MIN_POLL_GAP_MS): Promise<void> {
   const sleep = (ms: number) => new Promise<'waiting'>((resolve) => setTimeout(() => resolve('waiting'), ms));
   for (;;) {
     let withdrawn = false;
@@ -69,7 +88,7 @@ export async function mapInBursts(buffer: GPUBuffer, bytes: number): Promise<voi
     buffer.unmap();
     // Mapped just before the unmap: ask again at once, it will be quick.
     if ((await mapped) === 'mapped') continue;
-    await sleep(POLL_GAP_MS);
+    await sleep(gapMs);
   }
 }
 

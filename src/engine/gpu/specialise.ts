@@ -187,6 +187,7 @@ function generate(plan: Plan, kp: KernelPlan, subgroups: boolean): string {
   line(1, 'let hist_on = (mc.mode & MC_MODE_HIST) != 0u;');
   line(1, 'let exact_on = (mc.mode & MC_MODE_EXACT) != 0u;');
   line(1, 'let reduce_per_tile = cells > 1u;');
+  line(1, 'let hist_copy = mc_hist_copy(wid.x, pairs);');
   line(1, 'var x: array<vec4<f32>, N_SLOTS>;');
   line(1, 'var xc: array<vec4<f32>, MC_N_XC>;');
   line(1, 'var out: array<vec4<f32>, N_METRICS>;');
@@ -197,6 +198,8 @@ function generate(plan: Plan, kp: KernelPlan, subgroups: boolean): string {
     line(1, `${input(s)} = vec4<f32>(${lit(cellTable[s]!)});`);
   }
   line(1, `var mv: array<vec4<f32>, ${nm}>;`);
+  line(1, `var hb: array<vec4<u32>, ${nm}>;`);
+  line(1, `var hn: array<vec4<u32>, ${nm}>;`);
   line(1, `var t_same: array<u32, ${nm}>;`);
   line(1, 'var n_feasible = 0u;');
   line(1, 'var n_infeasible = 0u;');
@@ -211,7 +214,11 @@ function generate(plan: Plan, kp: KernelPlan, subgroups: boolean): string {
   /** The pair table row of metric m of the cell `cellExpr`, read into k{m}_*. */
   const pairReads = (indent: number, cellExpr: string) => {
     for (let m = 0; m < nm; m++) {
-      line(indent, `let k${m}_shift = bitcast<f32>(tables[mc.pair_table + ${PAIR_TABLE_WORDS}u * (${cellExpr} * ${nm}u + ${m}u)]);`);
+      const row = `mc.pair_table + ${PAIR_TABLE_WORDS}u * (${cellExpr} * ${nm}u + ${m}u)`;
+      line(indent, `let k${m}_shift = bitcast<f32>(tables[${row}]);`);
+      line(indent, `let k${m}_origin = bitcast<f32>(tables[${row} + 1u]);`);
+      line(indent, `let k${m}_scale = bitcast<f32>(tables[${row} + 2u]);`);
+      line(indent, `let k${m}_log = tables[${row} + 3u] != 0u;`);
     }
   };
   if (single) pairReads(1, 'mc.cell_first');
@@ -337,26 +344,26 @@ function generate(plan: Plan, kp: KernelPlan, subgroups: boolean): string {
     line(e + 1, 'let hi = select(vec4<f32>(-MC_F32_MAX), v, use_lane);');
     line(e + 1, `t${m}_min = min(t${m}_min, min(min(lo.x, lo.y), min(lo.z, lo.w)));`);
     line(e + 1, `t${m}_max = max(t${m}_max, max(max(hi.x, hi.y), max(hi.z, hi.w)));`);
+    line(e + 1, 'if (hist_on) {');
+    // Values equal to the pair's shift (a metric that was constant in the pilot has that value as
+    // its shift) are counted here and added to their one bin at the reduction, so a constant
+    // metric does not take an atomic per sample on a single bin. The counts are the same.
+    line(e + 2, `let same = use_lane & (v == vec4<f32>(k${m}_shift));`);
+    line(e + 2, `t_same[${m}] += dot(select(vec4<u32>(0u), vec4<u32>(1u), same), vec4<u32>(1u));`);
+    line(e + 2, `hn[${m}] = select(vec4<u32>(0u), vec4<u32>(1u), use_lane & !same);`);
+    line(e + 2, `hb[${m}] = vec4<u32>(hist_copy + (c * ${nm}u + ${m}u) * HIST_STRIDE) + mc_hist_bins_at(k${m}_origin, k${m}_scale, k${m}_log, v);`);
+    line(e + 1, '}');
     line(e, '}');
   });
-  // Histogram bins and exact values in a loop over the metrics (mc.n_metrics, the same number):
-  // their atomics and stores are most of the code, written once so the kernel compiles quickly.
+  // The histograms' atomic adds, most of the code, are written once, in a loop over the metrics
+  // (mc.n_metrics, the same number) that reads the bins and counts the unrolled code above
+  // worked out (hb, hn), so that the kernel compiles quickly.
   line(d + 1, 'if (hist_on) {');
   line(d + 2, 'for (var m = 0u; m < mc.n_metrics; m++) {');
-  line(d + 3, 'let v = mv[m];');
-  line(d + 3, 'let use_lane = feasible & mc_is_finite4(v);');
-  line(d + 3, `let row_t = mc.pair_table + ${PAIR_TABLE_WORDS}u * (cell * ${nm}u + m);`);
-  // Values equal to the pair's shift (a metric that was constant in the pilot has that value as
-  // its shift) are counted here and added to their one bin at the reduction, so a constant
-  // metric does not take an atomic per sample on a single bin. The counts are the same.
-  line(d + 3, 'let same = use_lane & (v == vec4<f32>(bitcast<f32>(tables[row_t])));');
-  line(d + 3, 't_same[m] += dot(select(vec4<u32>(0u), vec4<u32>(1u), same), vec4<u32>(1u));');
-  line(d + 3, 'let rest = use_lane & !same;');
-  line(d + 3, 'if (any(rest)) {');
-  line(d + 4, `let row = (c * ${nm}u + m) * HIST_STRIDE;`);
-  line(d + 4, 'let bins = mc_hist_bins_at(bitcast<f32>(tables[row_t + 1u]), bitcast<f32>(tables[row_t + 2u]), tables[row_t + 3u] != 0u, v);');
-  line(d + 4, 'let ones = select(vec4<u32>(0u), vec4<u32>(1u), rest);');
-  for (const c of ['x', 'y', 'z', 'w']) line(d + 4, `atomicAdd(&hist[row + bins.${c}], ones.${c});`);
+  line(d + 3, 'let n = hn[m];');
+  line(d + 3, 'if (any(n != vec4<u32>(0u))) {');
+  line(d + 4, 'let b = hb[m];');
+  for (const c of ['x', 'y', 'z', 'w']) line(d + 4, `atomicAdd(&hist[b.${c}], n.${c});`);
   line(d + 3, '}');
   line(d + 2, '}');
   line(d + 1, '}');
@@ -402,7 +409,7 @@ function generate(plan: Plan, kp: KernelPlan, subgroups: boolean): string {
   line(r + 1, 'if (t_same[m] != 0u) {');
   line(r + 2, `let row_t = mc.pair_table + ${PAIR_TABLE_WORDS}u * (cell * ${nm}u + m);`);
   line(r + 2, 'let bin = mc_hist_bins_at(bitcast<f32>(tables[row_t + 1u]), bitcast<f32>(tables[row_t + 2u]), tables[row_t + 3u] != 0u, vec4<f32>(bitcast<f32>(tables[row_t]))).x;');
-  line(r + 2, `atomicAdd(&hist[(c * ${nm}u + m) * HIST_STRIDE + bin], t_same[m]);`);
+  line(r + 2, `atomicAdd(&hist[hist_copy + (c * ${nm}u + m) * HIST_STRIDE + bin], t_same[m]);`);
   line(r + 2, 't_same[m] = 0u;');
   line(r + 1, '}');
   line(r, '}');
