@@ -284,3 +284,57 @@ describe('subgroup reductions agree with the barrier tree', () => {
     }
   });
 });
+
+describe('histogram bins counted on the host agree with the device atomics', () => {
+  it('on the flagship, the sweep, and cells whose quads are all, partly or never feasible', SLOW, async (ctx) => {
+    if (!adapter) return ctx.skip();
+    const host = await createGpuEngine({ kernel: 'specialised', hostHistograms: true });
+    const device = await createGpuEngine({ kernel: 'specialised', hostHistograms: false });
+    try {
+      // Feasible iff hbm_usable_fraction >= 0.0643 x 80 / hbm_gb (test/gpu-engine.test.ts): never
+      // at 8 GB, for some samples at 80 GB, always at 141 GB.
+      const memory = makePlan({
+        dists: { hbm_usable_fraction: { kind: 'uniform', min: 0.1, max: 0.12 } },
+        sweeps: [{ slot: 'hbm_gb', values: [8, 80, 141] }],
+        seed: 'host-histograms',
+      });
+      const scenarios = await Promise.all(
+        ['h100-llama70b-fp8-owned.yaml', 'h100-llama70b-sweep.yaml'].map(async (f) => buildPlan(await loadScenario(join(packageRoot(), 'scenarios', f)))),
+      );
+      for (const plan of [memory, ...scenarios]) {
+        const pilot = await device.run(plan, { start: 0, count: 4096, mode: 'exact' });
+        // The memory plan's first cell has no value to shape a histogram: one wide log range for all.
+        const hist = plan === memory ? Array.from(pilot.min, () => ({ lo: 1e-6, hi: 1e9, log: true })) : histSpecs(pilot);
+        const shift = Float64Array.from(pilot.min, (v) => (Number.isFinite(v) ? v : 0));
+        // Several chunks of a sweep pass, and a first and last quad that are partly in range.
+        const req = { start: 3, count: 150_001, mode: 'hist' as const, hist, shift };
+        const [a, b] = [await device.run(plan, req), await host.run(plan, req)];
+        if (plan === memory) {
+          expect(a.infeasible[0]).toBe(req.count);
+          expect(a.infeasible[1]).toBeGreaterThan(0);
+          expect(a.infeasible[1]).toBeLessThan(req.count);
+          expect(a.infeasible[2]).toBe(0);
+        }
+        // The same kernel but for where the bins are counted: everything is identical.
+        expect(b.hist).toEqual(a.hist);
+        expect(b.count).toEqual(a.count);
+        expect(b.infeasible).toEqual(a.infeasible);
+        expect(b.min).toEqual(a.min);
+        expect(b.max).toEqual(a.max);
+        expect(b.sum).toEqual(a.sum);
+        expect(b.sumSq).toEqual(a.sumSq);
+        // Every feasible, finite value is in some bin.
+        const nm = plan.metrics.length;
+        for (let i = 0; i < a.count.length; i++) {
+          let binned = 0;
+          for (let k = 0; k < HIST_STRIDE; k++) binned += b.hist![i * HIST_STRIDE + k]!;
+          expect(binned).toBe(a.count[i]);
+          expect(a.count[i]! + a.nonFinite[i]!).toBe(req.count - a.infeasible[Math.floor(i / nm)]!);
+        }
+      }
+    } finally {
+      await host.dispose();
+      await device.dispose();
+    }
+  });
+});

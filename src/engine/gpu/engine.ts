@@ -28,6 +28,7 @@ import { dawnGlobals, describeAdapter, requireAdapter, requiredLimits, type Adap
 import { KernelCache, kernelSpecFor, type Kernel, type KernelChoice } from './kernels.js';
 import {
   MAX_PLAN_METRICS,
+  MODE_BINS,
   MODE_EXACT,
   MODE_HIST,
   MODEL_CONFIG_BYTES,
@@ -59,7 +60,10 @@ export interface GpuEngineOptions {
   chunkQuads?: number;
   /** Invocations per workgroup, a power of two (default 64). */
   workgroupSize?: number;
-  /** Upper bound on sweep cells per pass (default: what the binding limits allow); for tests. */
+  /**
+   * Upper bound on sweep cells per pass (default: what the binding limits allow, and on a
+   * software adapter MAX_CELLS_PER_PASS_SOFTWARE); for tests.
+   */
   maxCellsPerPass?: number;
   /** Samples a histogram collects on the device before it is read back (default 2^31); for tests. */
   histFlushSamples?: number;
@@ -69,6 +73,13 @@ export interface GpuEngineOptions {
    * depend on it.
    */
   histCopies?: number;
+  /**
+   * Count histogram bins on the host: a kernel generated per plan then writes each sample's bins
+   * (16 bits a metric) instead of adding them into the device's histograms, and the host counts
+   * them. Default: on a software adapter, where the device's memory is the host's and an atomic
+   * add is the kernel's slowest operation (bench/RESULTS.md). Counts are the same either way.
+   */
+  hostHistograms?: boolean;
   /**
    * Told before a kernel is built (seconds on a software adapter): on the first run of each plan
    * that needs a kernel not built yet. For progress displays.
@@ -102,6 +113,13 @@ const CHUNK_QUADS_HARDWARE = 1 << 24;
  */
 const MIN_CHUNK_WORKGROUPS_SOFTWARE = 16;
 const MIN_CHUNK_WORKGROUPS_HARDWARE = 1024;
+/**
+ * Most sweep cells per pass on a software adapter. Each cell's histograms take 14 x 16 KiB for
+ * the flagship's metrics: on lavapipe a pass of 100 cells, whose samples add into all of them
+ * in turn, ran the 100-cell sweep at 4.2 M cell-samples/s, passes of 1 to 10 cells at 5.3 to
+ * 5.7 M/s (bench/RESULTS.md), although each pass draws its random inputs anew.
+ */
+const MAX_CELLS_PER_PASS_SOFTWARE = 8;
 /** The kernel indexes a chunk's samples in u32 (4 * quads + lane). */
 const MAX_CHUNK_QUADS = 1 << 28;
 /** Quads per workgroup of a dispatch (its tiles); a chunk of q quads takes ceil(q / BLOCK_QUADS) workgroups. */
@@ -131,6 +149,8 @@ interface RunState {
   kp: KernelPlan;
   kernel: Kernel;
   mode: number;
+  /** Histogram bins are written per sample and counted on the host (MODE_BINS). */
+  bins: boolean;
   sums: Sums;
   part: PartialSums;
   /** Exact mode: values written so far per cell. */
@@ -192,6 +212,7 @@ class GpuEngine implements Engine {
   private readonly maxCellsPerPass: number;
   private readonly histFlushSamples: number;
   private readonly maxHistCopies: number;
+  private readonly hostHistograms: boolean;
   private readonly onCompile: ((what: string) => void) | undefined;
   /** Pacers by kernel, for exact and histogram chunks (they cost differently per quad). */
   private readonly paces = new WeakMap<Kernel, { exact: Pacer; hist: Pacer }>();
@@ -227,13 +248,14 @@ class GpuEngine implements Engine {
     this.minChunkQuads = (summary.software ? MIN_CHUNK_WORKGROUPS_SOFTWARE : MIN_CHUNK_WORKGROUPS_HARDWARE) * BLOCK_QUADS;
     this.maxWorkgroups = Math.min(MAX_WORKGROUPS_PER_DIMENSION, device.limits.maxComputeWorkgroupsPerDimension);
     this.fault = process.env[FAULT_ENV] || undefined;
-    this.maxCellsPerPass = Math.max(1, Math.floor(options.maxCellsPerPass ?? Infinity));
+    this.maxCellsPerPass = Math.max(1, Math.floor(options.maxCellsPerPass ?? (summary.software ? MAX_CELLS_PER_PASS_SOFTWARE : Infinity)));
     this.histFlushSamples = Math.min(HIST_FLUSH_SAMPLES, Math.max(1, Math.floor(options.histFlushSamples ?? HIST_FLUSH_SAMPLES)));
     const copies = options.histCopies ?? MAX_HIST_COPIES;
     if (!Number.isInteger(copies) || copies < 1 || (copies & (copies - 1)) !== 0) {
       throw new RangeError(`histCopies must be a power of two, got ${copies}`);
     }
     this.maxHistCopies = copies;
+    this.hostHistograms = options.hostHistograms ?? summary.software;
     this.onCompile = options.onCompile;
     this.kernelChoice = options.kernel ?? 'auto';
     this.subgroups = device.features.has('subgroups');
@@ -374,11 +396,13 @@ class GpuEngine implements Engine {
     queue.writeBuffer(this.configBuf!, 0, encodeModelConfig(plan.config));
 
     const exact = request.mode === 'exact';
+    const bins = !exact && this.hostHistograms && kernel.specialised;
     if (exact) part.values = Array.from({ length: pairs }, () => new Float32Array(request.count));
     const state: RunState = {
       kp,
       kernel,
-      mode: exact ? MODE_EXACT : MODE_HIST,
+      mode: exact ? MODE_EXACT : bins ? MODE_BINS : MODE_HIST,
+      bins,
       sums: part,
       part,
       exactFill: exact ? new Int32Array(cells) : null,
@@ -391,15 +415,17 @@ class GpuEngine implements Engine {
       tablesBinding,
     };
 
-    const passCells = this.cellsPerPass(metrics, exact, kernel.pairWords);
+    // The device's histograms: histogram mode, unless the host counts the bins.
+    const deviceHist = !exact && !bins;
+    const passCells = this.cellsPerPass(metrics, !deviceHist, kernel.pairWords);
     let workDone = 0;
     for (let cellFirst = 0; cellFirst < cells; cellFirst += passCells) {
       const passCellCount = Math.min(passCells, cells - cellFirst);
       const copyBytes = passCellCount * metrics * HIST_STRIDE * 4;
-      const chunkQuads = this.chunkQuadsFor(exact, passCellCount, metrics, kernel);
-      const pass: PassState = { cellFirst, cells: passCellCount, histCopies: exact ? 1 : this.histCopiesFor(copyBytes, chunkQuads, request.count) };
+      const chunkQuads = this.chunkQuadsFor(exact, bins, passCellCount, metrics, kernel);
+      const pass: PassState = { cellFirst, cells: passCellCount, histCopies: deviceHist ? this.histCopiesFor(copyBytes, chunkQuads, request.count) : 1 };
       const histBytes = pass.histCopies * copyBytes;
-      if (!exact) {
+      if (deviceHist) {
         const enc = device.createCommandEncoder();
         enc.clearBuffer(this.hist.ensure(histBytes), 0, histBytes);
         queue.submit([enc.finish()]);
@@ -416,7 +442,7 @@ class GpuEngine implements Engine {
       let sinceFlush = 0;
       for (let j = 0; j < chunks.length; j++) {
         const chunk = chunks[j]!;
-        if (!exact && sinceFlush > 0 && sinceFlush + chunk.samples > this.histFlushSamples) {
+        if (deviceHist && sinceFlush > 0 && sinceFlush + chunk.samples > this.histFlushSamples) {
           while (inflight.length > 0) await settleOldest();
           await this.flushHist(state, pass, true);
           sinceFlush = 0;
@@ -434,14 +460,17 @@ class GpuEngine implements Engine {
         }
       }
       while (inflight.length > 0) await settleOldest();
-      if (!exact) await this.flushHist(state, pass, false);
+      if (deviceHist) await this.flushHist(state, pass, false);
     }
     this.checkHealthy();
 
     reshift(part, shift);
     if (part.values && state.exactFill) {
       const fill = state.exactFill;
-      part.values = part.values.map((v, i) => v.slice(0, fill[Math.floor(i / metrics)]!));
+      part.values = part.values.map((v, i) => {
+        const kept = fill[Math.floor(i / metrics)]!;
+        return kept === v.length ? v : v.slice(0, kept);
+      });
     }
     return part;
   }
@@ -461,11 +490,14 @@ class GpuEngine implements Engine {
     return copies;
   }
 
-  /** Cells per pass: the histograms, the exact buffer and one workgroup's partial must fit. */
-  private cellsPerPass(metrics: number, exact: boolean, pairWords: number): number {
+  /**
+   * Cells per pass: the histograms (or the per-sample words of exact values and host-counted
+   * bins: `perSample`), and one workgroup's partial must fit.
+   */
+  private cellsPerPass(metrics: number, perSample: boolean, pairWords: number): number {
     const maxBinding = this.live().limits.maxStorageBufferBindingSize;
     let n = Math.floor(Math.min(maxBinding, PARTIAL_BUDGET_BYTES) / (partialWords(1, metrics, pairWords) * 4));
-    if (exact) n = Math.min(n, Math.floor(maxBinding / ((metrics + 1) * 16)));
+    if (perSample) n = Math.min(n, Math.floor(maxBinding / ((metrics + 1) * 16)));
     else n = Math.min(n, Math.floor(Math.min(maxBinding, HIST_BUDGET_BYTES) / (metrics * HIST_STRIDE * 4)));
     return Math.max(1, Math.min(n, this.maxCellsPerPass));
   }
@@ -476,12 +508,12 @@ class GpuEngine implements Engine {
    * fit; a limit of the device's is rounded down to whole blocks, so that the chunks of a
    * block-aligned range stay block-aligned.
    */
-  private chunkQuadsFor(exact: boolean, cells: number, metrics: number, kernel: Kernel): number {
+  private chunkQuadsFor(exact: boolean, bins: boolean, cells: number, metrics: number, kernel: Kernel): number {
     const byBudget = Math.floor(PARTIAL_BUDGET_BYTES / (partialWords(cells, metrics, kernel.pairWords) * 4));
     let limit = Math.max(1, Math.min(this.maxWorkgroups, byBudget)) * quadsPerWorkgroup(exact, kernel);
-    if (exact) {
+    if (exact || bins) {
       const maxBinding = this.live().limits.maxStorageBufferBindingSize;
-      const byBinding = Math.floor(maxBinding / ((cells * (metrics + 1)) * 16));
+      const byBinding = Math.floor(maxBinding / (exact ? cells * (metrics + 1) * 16 : cells * metrics * 8));
       limit = Math.min(limit, byBinding >= BLOCK_QUADS ? byBinding - (byBinding % BLOCK_QUADS) : Math.max(1, byBinding));
     }
     let quads = this.chunkQuads;
@@ -510,8 +542,10 @@ class GpuEngine implements Engine {
     const { metrics } = state.kp;
     const { kernel } = state;
     const exact = state.mode === MODE_EXACT;
+    const { bins } = state;
     const { workgroups, tiles } = this.workgroupsFor(chunk, exact, kernel);
-    const exactStride = exact ? 4 * chunk.nQuads : 0;
+    // Words per (cell, metric) row of exact_out: a value per sample, or a 16-bit bin per sample.
+    const exactStride = exact ? 4 * chunk.nQuads : bins ? 2 * chunk.nQuads : 0;
     device.queue.writeBuffer(
       slot.uniform,
       0,
@@ -537,11 +571,12 @@ class GpuEngine implements Engine {
       }),
     );
     const partialBytes = workgroups * partialWords(pass.cells, metrics, kernel.pairWords) * 4;
-    const exactBytes = exact ? pass.cells * (metrics + 1) * exactStride * 4 : 0;
+    const exactBytes = (exact ? pass.cells * (metrics + 1) : pass.cells * metrics) * exactStride * 4;
+    const perSample = exactBytes > 0;
     const partials = slot.partials.ensure(partialBytes);
     const partialsRead = slot.partialsRead.ensure(partialBytes);
-    const exactBuf = exact ? slot.exact.ensure(exactBytes) : this.dummy;
-    const exactRead = exact ? slot.exactRead.ensure(exactBytes) : null;
+    const exactBuf = perSample ? slot.exact.ensure(exactBytes) : this.dummy;
+    const exactRead = perSample ? slot.exactRead.ensure(exactBytes) : null;
     const bindGroup = device.createBindGroup({
       layout: this.kernels!.layout,
       entries: [
@@ -550,8 +585,8 @@ class GpuEngine implements Engine {
         { binding: 2, resource: state.paramsBinding },
         { binding: 3, resource: state.tablesBinding },
         { binding: 4, resource: slot.partials.bindRange(partialBytes) },
-        { binding: 5, resource: exact ? { buffer: this.dummy } : this.hist.bindRange(pass.histCopies * pass.cells * metrics * HIST_STRIDE * 4) },
-        { binding: 6, resource: exact ? slot.exact.bindRange(exactBytes) : { buffer: this.dummy } },
+        { binding: 5, resource: perSample ? { buffer: this.dummy } : this.hist.bindRange(pass.histCopies * pass.cells * metrics * HIST_STRIDE * 4) },
+        { binding: 6, resource: perSample ? slot.exact.bindRange(exactBytes) : { buffer: this.dummy } },
       ],
     });
 
@@ -591,7 +626,8 @@ class GpuEngine implements Engine {
         addPartials(state.sums, words, workgroups, pass.cellFirst, pass.cells, metrics, kernel.pairWords);
         if (exactRead) {
           const ex = new Uint32Array(exactRead.getMappedRange(0, exactBytes));
-          compactExact(state, pass, chunk, ex, exactStride);
+          if (bins) countBins(state, pass, chunk, ex, exactStride);
+          else compactExact(state, pass, chunk, ex, exactStride);
         }
       } finally {
         partialsRead.unmap();
@@ -627,7 +663,11 @@ class GpuEngine implements Engine {
   }
 }
 
-/** Appends a chunk's feasible samples, in index order, to each (cell, metric) value list. */
+/**
+ * Appends a chunk's feasible samples, in index order, to each (cell, metric) value list: each run
+ * of consecutive samples that are all kept (feasible, or infeasible ones when they stay) is
+ * copied per metric in one piece.
+ */
 function compactExact(state: RunState, pass: PassState, chunk: Chunk, words: Uint32Array, stride: number): void {
   const { metrics } = state.kp;
   const values = new Float32Array(words.buffer, words.byteOffset, words.length);
@@ -635,21 +675,57 @@ function compactExact(state: RunState, pass: PassState, chunk: Chunk, words: Uin
   const out = state.part.values!;
   const sEnd = 4 * chunk.nQuads - (4 - chunk.lastLaneEnd);
   const flagsBase = pass.cells * metrics * stride;
+  const keepInfeasible = state.keepInfeasible;
   for (let c = 0; c < pass.cells; c++) {
     const cell = pass.cellFirst + c;
     let n = fill[cell]!;
     const lists = out.slice(cell * metrics, (cell + 1) * metrics);
-    for (let s = chunk.firstLane; s < sEnd; s++) {
-      if ((words[flagsBase + c * stride + s]! & 1) === 0) {
-        if (!state.keepInfeasible) continue;
-        for (let m = 0; m < metrics; m++) lists[m]![n] = NaN;
-        n++;
+    const flags = flagsBase + c * stride;
+    let s = chunk.firstLane;
+    while (s < sEnd) {
+      const feasible = (words[flags + s]! & 1) !== 0;
+      if (!feasible && !keepInfeasible) {
+        s++;
         continue;
       }
-      for (let m = 0; m < metrics; m++) lists[m]![n] = values[(c * metrics + m) * stride + s]!;
-      n++;
+      if (!feasible) {
+        // An infeasible sample that stays is NaN in every metric.
+        for (let m = 0; m < metrics; m++) lists[m]![n] = NaN;
+        n++;
+        s++;
+        continue;
+      }
+      let e = s + 1;
+      while (e < sEnd && (words[flags + e]! & 1) !== 0) e++;
+      for (let m = 0; m < metrics; m++) {
+        const row = (c * metrics + m) * stride;
+        lists[m]!.set(values.subarray(row + s, row + e), n);
+      }
+      n += e - s;
+      s = e;
     }
     fill[cell] = n;
+  }
+}
+
+/**
+ * Counts a chunk's histogram bins (MODE_BINS: per (cell, metric) row, a 16-bit bin per sample,
+ * 0xffff for a sample not counted) into the run's histograms.
+ */
+function countBins(state: RunState, pass: PassState, chunk: Chunk, words: Uint32Array, stride: number): void {
+  const { metrics } = state.kp;
+  const bins = new Uint16Array(words.buffer, words.byteOffset, words.length * 2);
+  const hist = state.part.hist!;
+  const samples = 4 * chunk.nQuads;
+  for (let c = 0; c < pass.cells; c++) {
+    for (let m = 0; m < metrics; m++) {
+      const row = (c * metrics + m) * stride * 2;
+      const base = ((pass.cellFirst + c) * metrics + m) * HIST_STRIDE;
+      for (let i = row; i < row + samples; i++) {
+        const b = bins[i]!;
+        if (b !== 0xffff) hist[base + b]! += 1;
+      }
+    }
   }
 }
 

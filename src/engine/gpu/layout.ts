@@ -16,6 +16,8 @@ export const MODEL_CONFIG_BYTES = 64;
 export const MAX_PLAN_METRICS = 32;
 export const MODE_HIST = 1;
 export const MODE_EXACT = 2;
+/** Histogram bins written per sample for the host to count (kernels generated per plan only; shaders/mc.wgsl). */
+export const MODE_BINS = 4;
 /**
  * Words per (cell, metric) in a workgroup's partial: the sums, min and max, and (PAIR_WORDS_CUSTOM,
  * every kernel mc.wgsl builds today) a fifth, the values left out as not finite; and per cell for

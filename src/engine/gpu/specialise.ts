@@ -186,6 +186,7 @@ function generate(plan: Plan, kp: KernelPlan, subgroups: boolean): string {
   line(1, 'let out_base = wid.x * (pairs * MC_PAIR_WORDS + cells * 3u);');
   line(1, 'let hist_on = (mc.mode & MC_MODE_HIST) != 0u;');
   line(1, 'let exact_on = (mc.mode & MC_MODE_EXACT) != 0u;');
+  line(1, 'let bins_on = (mc.mode & MC_MODE_BINS) != 0u;');
   line(1, 'let reduce_per_tile = cells > 1u;');
   line(1, 'let hist_copy = mc_hist_copy(wid.x, pairs);');
   line(1, 'var x: array<vec4<f32>, N_SLOTS>;');
@@ -344,6 +345,12 @@ function generate(plan: Plan, kp: KernelPlan, subgroups: boolean): string {
     line(e + 1, 'let hi = select(vec4<f32>(-MC_F32_MAX), v, use_lane);');
     line(e + 1, `t${m}_min = min(t${m}_min, min(min(lo.x, lo.y), min(lo.z, lo.w)));`);
     line(e + 1, `t${m}_max = max(t${m}_max, max(max(hi.x, hi.y), max(hi.z, hi.w)));`);
+    line(e + 1, 'if (bins_on) {');
+    line(e + 2, `let bins = select(vec4<u32>(0xffffu), mc_hist_bins_at(k${m}_origin, k${m}_scale, k${m}_log, v), use_lane);`);
+    line(e + 2, `let w = (c * ${nm}u + ${m}u) * mc.exact_stride + 2u * rel;`);
+    line(e + 2, 'exact_out[w] = bins.x | (bins.y << 16u);');
+    line(e + 2, 'exact_out[w + 1u] = bins.z | (bins.w << 16u);');
+    line(e + 1, '}');
     line(e + 1, 'if (hist_on) {');
     // Values equal to the pair's shift (a metric that was constant in the pilot has that value as
     // its shift) are counted here and added to their one bin at the reduction, so a constant
@@ -375,6 +382,13 @@ function generate(plan: Plan, kp: KernelPlan, subgroups: boolean): string {
   line(d + 4, `exact_out[(c * ${nm}u + m) * mc.exact_stride + sample0 + lane] = select(0x7fc00000u, bitcast<u32>(v[lane]), finite[lane]);`);
   line(d + 3, '}');
   line(d + 2, '}');
+  line(d + 1, '}');
+  line(d, '} else if (bins_on && has_quad) {');
+  // No sample of the quad is counted: its words are written all the same (the host reads them all).
+  line(d + 1, 'for (var m = 0u; m < mc.n_metrics; m++) {');
+  line(d + 2, `let w = (c * ${nm}u + m) * mc.exact_stride + 2u * rel;`);
+  line(d + 2, 'exact_out[w] = 0xffffffffu;');
+  line(d + 2, 'exact_out[w + 1u] = 0xffffffffu;');
   line(d + 1, '}');
   line(d, '}');
 
