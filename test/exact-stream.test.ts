@@ -195,6 +195,30 @@ describe.each(testEngines('test/exact-stream.test.ts', ['cpu2', 'gpu']))('exact 
     expect(streamed.result.cells[0]!.metrics['k']!.p50).toBe(3.25);
   }, 120_000);
 
+  it('let the engine call in flight finish before an error of the counting goes up', async (ctx) => {
+    if (!engine) return ctx.skip();
+    const n = 2 * EXACT_KEEP_AT_MOST + 4096;
+    const plan: Plan = buildPlan(parseScenario(SCENARIO, 'ties.yaml', { catalog }), { samples: n });
+    let started = 0;
+    let finished = 0;
+    const counting: Engine = {
+      ...engine,
+      run: (p: Plan, r: RunRequest) => (started++, engine!.run(p, r).finally(() => finished++)),
+    };
+    const options = {
+      quantiles: 'exact' as const,
+      exactValues: 'stream' as const,
+      chunkSamples: 40_000,
+      exactRanks: (): number[] => {
+        throw new Error('no ranks here');
+      },
+    };
+    await expect(simulate(plan, counting, options)).rejects.toThrow('no ranks here');
+    // The ranks are chosen after pass 1's last call, while pass 2's first call runs.
+    expect(started).toBe(Math.ceil(n / 36_864) + 1);
+    expect(finished).toBe(started);
+  }, 120_000);
+
   it('converge to the same rounds and intervals as runs that keep their values', async (ctx) => {
     if (!engine) return ctx.skip();
     const plan = buildPlan(parseScenario(SCENARIO, 'ties.yaml', { catalog }), { samples: EXACT_KEEP_AT_MOST + 4096 });

@@ -41,8 +41,10 @@ export const PILOT_SAMPLES = 16384;
 
 /**
  * Sample-cells per engine call of an exact run: the engines hold a call's values once more while
- * they hand them over, so calls of this size keep that to a few tens of MB while the run's values
- * collect in arrays sized once (PartialMerger), or stream through the counting passes.
+ * they hand them over, and the next call's while this one's are read (the CPU engine: two sets of
+ * arrays that a streaming run reads in place), so calls of this size keep that to a few tens of MB
+ * while the run's values collect in arrays sized once (PartialMerger), or stream through the
+ * counting passes.
  */
 export const EXACT_CHUNK_SAMPLE_CELLS = 2 ** 19;
 
@@ -223,18 +225,37 @@ export async function simulate(
         : Math.max(4, Math.floor(asked / 4) * 4);
   // A streaming run goes over the samples twice: progress counts both passes.
   const passes = stream ? 2 : 1;
-  const pass = async (k: number, take: (part: PartialSums) => void): Promise<void> => {
-    for (let start = 0, first = true; start < n || first; start += chunk, first = false) {
-      const count = Math.min(chunk, n - start);
-      const part: PartialSums = await engine.run(plan, {
-        start,
-        count,
-        mode,
-        ...(hist ? { hist } : {}),
-        ...(shift ? { shift } : {}),
-        onProgress: (done) => options.onProgress?.(k * n + start + done, passes * n),
-      });
-      take(part);
+  const starts: number[] = [];
+  for (let start = 0, first = true; start < n || first; start += chunk, first = false) starts.push(start);
+  const calls = Array.from({ length: passes }, (_, k) => starts.map((start) => ({ k, start, count: Math.min(chunk, n - start) }))).flat();
+  const call = ({ k, start, count }: (typeof calls)[number]): Promise<PartialSums> =>
+    engine.run(plan, {
+      start,
+      count,
+      mode,
+      // A streaming run is done with a call's values before it starts the call after the next
+      // one: they may be views of the engine's buffers (RunRequest.valueViews).
+      ...(stream ? { valueViews: true } : {}),
+      ...(hist ? { hist } : {}),
+      ...(shift ? { shift } : {}),
+      onProgress: (done) => options.onProgress?.(k * n + start + done, passes * n),
+    });
+  // Every call in order, each handed to `take`; the next call starts before `take` reads this
+  // one, so that the engine (the CPU engine's worker threads) runs it while this thread counts.
+  const runAll = async (take: (k: number, part: PartialSums, lastOfPass: boolean) => void): Promise<void> => {
+    let next = call(calls[0]!);
+    for (let i = 0; i < calls.length; i++) {
+      const part = await next;
+      if (i + 1 < calls.length) next = call(calls[i + 1]!);
+      const { k, start, count } = calls[i]!;
+      try {
+        take(k, part, calls[i + 1]?.k !== k);
+      } catch (e) {
+        // Let the call in flight finish before the error goes up (no unhandled rejection, no
+        // engine still busy when the caller disposes of it).
+        await next.catch(() => undefined);
+        throw e;
+      }
       options.onProgress?.(k * n + start + count, passes * n);
     }
   };
@@ -243,24 +264,26 @@ export async function simulate(
   if (stream) {
     // Pass 1 counts, pass 2 runs the same samples again (the same values: engine runs are
     // deterministic) and keeps or counts only those near the ranks wanted (src/aggregate/select.ts).
+    // The ranks are chosen once pass 1's last call is counted, while pass 2's first one runs.
     const nm = plan.metrics.length;
     const below = thresholdsOf(plan, options.probabilityBelow);
     const select = new StreamingOrderStatistics(cellCount(plan) * nm, below);
-    await pass(0, (part) => {
-      select.first(part.values!);
-      merger.add({ ...part, values: null });
-    });
     const points = options.cdfPoints ?? 0;
     const cdf = points >= 2 ? cdfProbabilities(points) : [];
-    select.choose((i, count) => [
-      ...quantileRanks(count, QUANTILES),
-      ...quantileRanks(count, cdf),
-      ...(options.exactRanks?.(i, count) ?? []),
-    ]);
-    await pass(1, (part) => select.second(part.values!));
+    await runAll((k, part, lastOfPass) => {
+      if (k === 1) return select.second(part.values!);
+      select.first(part.values!);
+      merger.add({ ...part, values: null });
+      if (!lastOfPass) return;
+      select.choose((i, count) => [
+        ...quantileRanks(count, QUANTILES),
+        ...quantileRanks(count, cdf),
+        ...(options.exactRanks?.(i, count) ?? []),
+      ]);
+    });
     exact = select.result();
   } else {
-    await pass(0, (part) => merger.add(part));
+    await runAll((_k, part) => merger.add(part));
   }
   const partial = merger.result()!;
 

@@ -24,6 +24,14 @@ export interface RunRequest {
    * the same indices line up sample by sample (Sobol indices pair them up).
    */
   keepInfeasible?: boolean;
+  /**
+   * 'exact' mode: the values may be views of the engine's own buffers instead of copies. They
+   * stay valid while the caller starts and awaits one more run (so it can read them while that
+   * run goes), and no longer: the run after that may overwrite them. Only for a caller that is
+   * done with a call's values by then (a streaming exact run, src/analysis/simulate.ts); an
+   * engine may ignore it and return copies.
+   */
+  valueViews?: boolean;
   hist?: HistSpec[];
   /**
    * Per (cell, metric) reference values subtracted before summing, so that sum and sum of

@@ -41,9 +41,12 @@ type WorkerMessage =
 export function createCpuEngine(options: CpuEngineOptions = {}): Engine {
   const threads = Math.max(1, Math.floor(options.threads ?? availableParallelism()));
   let workers: Worker[] = [];
-  // Exact mode: per (cell, metric) the array the threads write an engine call's values into,
-  // reused from call to call.
-  let shared: SharedArrayBuffer[] = [];
+  // Exact mode: two sets of arrays, per (cell, metric) the one the threads write an engine call's
+  // values into, reused from call to call. A call lends its set (RunRequest.valueViews) until the
+  // call after the next one: the next one writes into the other set.
+  const shared: SharedArrayBuffer[][] = [[], []];
+  // The set whose arrays the last call lent out as views, or -1.
+  let lent = -1;
 
   const runOn = (worker: Worker, job: WorkerJob, progress: (done: number) => void) =>
     new Promise<{ partial: PartialSums; blocks: BlockSums[]; filled?: Int32Array }>((resolve, reject) => {
@@ -69,9 +72,10 @@ export function createCpuEngine(options: CpuEngineOptions = {}): Engine {
     unsupported: () => null,
 
     async run(plan: Plan, request: RunRequest): Promise<PartialSums> {
-      const { onProgress, ...req } = request;
-      // Small ranges are not worth a thread hop.
+      const { onProgress, valueViews, ...req } = request;
+      // Small ranges are not worth a thread hop (their values are fresh arrays, never lent).
       if (threads === 1 || req.count < 4096 * threads) {
+        lent = -1;
         return runRange(plan, req, onProgress);
       }
       if (workers.length === 0) {
@@ -90,10 +94,17 @@ export function createCpuEngine(options: CpuEngineOptions = {}): Engine {
       // Exact mode: the threads write their values straight into shared arrays, each from the
       // position of its first sample, instead of posting copies back to be concatenated.
       const pairs = cellCount(plan) * plan.metrics.length;
-      if (req.mode === 'exact' && (shared.length < pairs || shared[0]!.byteLength < 4 * req.count)) {
-        shared = Array.from({ length: pairs }, () => new SharedArrayBuffer(4 * req.count));
+      let buffers: SharedArrayBuffer[] | null = null;
+      if (req.mode === 'exact') {
+        const set = lent === 0 ? 1 : 0;
+        if (shared[set]!.length < pairs || shared[set]![0]!.byteLength < 4 * req.count) {
+          shared[set] = Array.from({ length: pairs }, () => new SharedArrayBuffer(4 * req.count));
+        }
+        buffers = shared[set]!.slice(0, pairs);
+        lent = valueViews ? set : -1;
+      } else {
+        lent = -1;
       }
-      const buffers = req.mode === 'exact' ? shared.slice(0, pairs) : null;
       const jobs = workers.map((w, t) => {
         const start = cut(t);
         const stop = cut(t + 1);
@@ -117,9 +128,10 @@ export function createCpuEngine(options: CpuEngineOptions = {}): Engine {
             if (p.offset !== length) values.copyWithin(length, p.offset, p.offset + n);
             length += n;
           }
-          // A copy of the values' own size: the shared arrays are the next call's, and a worker
-          // thread that seldom collects garbage would otherwise keep fresh ones alive.
-          return values.slice(0, length);
+          // Lent: a view, valid until the call after the next one (valueViews). Else a copy of
+          // the values' own size: the shared arrays are a later call's, and a worker thread that
+          // seldom collects garbage would otherwise keep fresh ones alive.
+          return valueViews ? values.subarray(0, length) : values.slice(0, length);
         });
       }
       merged.sum.fill(0);
@@ -138,7 +150,9 @@ export function createCpuEngine(options: CpuEngineOptions = {}): Engine {
     async dispose(): Promise<void> {
       const ws = workers;
       workers = [];
-      shared = [];
+      shared[0] = [];
+      shared[1] = [];
+      lent = -1;
       await Promise.all(ws.map((w) => w.terminate()));
     },
   };
