@@ -12,6 +12,12 @@ import { dawnGlobals } from './device.js';
 const POLL_BURST_MS = 1;
 const MIN_POLL_GAP_MS = 3;
 const MAX_POLL_GAP_MS = 50;
+/**
+ * The longest one sleep for a chunk: an estimate too high (the device slower for a while, a time
+ * per quad taken in a busy moment) costs at most this before the chunk is polled for in bursts,
+ * which take POLL_BURST_MS of every gap of at most MAX_POLL_GAP_MS.
+ */
+export const MAX_SLEEP_MS = 1000;
 
 /**
  * Waits for chunks without polling. Dawn for Node polls for completion for as long as a promise
@@ -29,6 +35,8 @@ export class Pacer {
   /** When the last chunk waited for ended (as far as the host saw). */
   private lastEnd = 0;
   private woke = 0;
+  /** The most quads of a chunk measured so far. */
+  private measuredQuads = 0;
 
   /**
    * When a chunk of `quads` queued at `submitted` should end, asked once the chunk before it has
@@ -38,8 +46,9 @@ export class Pacer {
     return Math.max(submitted, this.lastEnd) + this.msPerQuad * quads;
   }
 
+  /** Sleeps until `t`, or for MAX_SLEEP_MS if that is sooner. */
   async sleepUntil(t: number): Promise<void> {
-    const ms = t - performance.now();
+    const ms = Math.min(t - performance.now(), MAX_SLEEP_MS);
     if (ms > 1) await new Promise((resolve) => setTimeout(resolve, ms));
     this.woke = performance.now();
   }
@@ -59,8 +68,13 @@ export class Pacer {
       // the next chunk is still running when we wake, and is measured.
       this.msPerQuad = Math.min(this.msPerQuad, (this.woke - started) / quads) * 0.75;
     } else {
-      // Still running when we woke: we polled to its end, so this is its time.
-      this.msPerQuad = (end - started) / quads;
+      // Still running when we woke: we polled to its end, so this is its time. A chunk smaller
+      // than one measured before (the last of a range: a few quads) takes mostly the fixed time of
+      // a dispatch and a map, which per quad would make the next full chunk's wait minutes long:
+      // it may lower the time per quad, not raise it.
+      const measured = (end - started) / quads;
+      this.msPerQuad = quads >= this.measuredQuads ? measured : Math.min(this.msPerQuad, measured);
+      this.measuredQuads = Math.max(this.measuredQuads, quads);
     }
     this.lastEnd = end;
   }
