@@ -127,6 +127,17 @@ async function agree(plan: Plan): Promise<Comparison> {
   return result;
 }
 
+/**
+ * Two arrays bit for bit (Object.is per element, so NaN equals NaN and 0 is not -0). Written out
+ * because toEqual takes tens of seconds on the millions of bins of a sweep's histograms.
+ */
+function expectSame(actual: ArrayLike<number>, expected: ArrayLike<number>, what: string): void {
+  expect(actual.length, `${what}: length`).toBe(expected.length);
+  for (let i = 0; i < expected.length; i++) {
+    if (!Object.is(actual[i], expected[i])) expect(actual[i], `${what}[${i}]`).toBe(expected[i]);
+  }
+}
+
 /** f32 unit roundoff. */
 const U32F = 2 ** -24;
 
@@ -276,11 +287,54 @@ describe('subgroup reductions agree with the barrier tree', () => {
         expect(b.nonFinite).toEqual(a.nonFinite);
         expect(b.min).toEqual(a.min);
         expect(b.max).toEqual(a.max);
-        expect(b.hist).toEqual(a.hist);
+        expectSame(b.hist!, a.hist!, 'histograms');
         for (let i = 0; i < a.count.length; i++) expectSumsClose(a, b, i, a, shift, 0);
       }
     } finally {
       await tree.dispose();
+    }
+  });
+});
+
+/** One call after another (engines run one at a time, as the CLI runs them). */
+async function runEach<T, R>(items: readonly T[], f: (item: T) => Promise<R>): Promise<R[]> {
+  const out: R[] = [];
+  for (const item of items) out.push(await f(item));
+  return out;
+}
+
+describe('a sweep reduced once per group of tiles agrees with a reduction per tile', () => {
+  it('in histogram mode (sums within f32 summation error, the rest exact) and exact mode (bit for bit)', SLOW, async (ctx) => {
+    if (!adapter) return ctx.skip();
+    // 1: a reduction after every tile; 3: groups that do not divide a workgroup's 16 tiles; 16: one a workgroup.
+    const engines = await runEach([1, 3, 16], (tileGroup) => createGpuEngine({ kernel: 'specialised', tileGroup }));
+    try {
+      const plan = buildPlan(await loadScenario(join(packageRoot(), 'scenarios', 'h100-llama70b-sweep.yaml')));
+      const pilot = await engines[0]!.run(plan, { start: 0, count: 4096, mode: 'exact' });
+      const hist = histSpecs(pilot);
+      const shift = Float64Array.from(pilot.min, (v) => (Number.isFinite(v) ? v : 0));
+      // Several workgroups a chunk, a last workgroup with fewer tiles than a group, a partial last quad.
+      const req = { start: 5, count: 70_003, mode: 'hist' as const, hist, shift };
+      const [a, ...rest] = await runEach(engines, (e) => e.run(plan, req));
+      for (const b of rest) {
+        expect(b!.count).toEqual(a!.count);
+        expect(b!.infeasible).toEqual(a!.infeasible);
+        expect(b!.sloMiss).toEqual(a!.sloMiss);
+        expect(b!.nonFinite).toEqual(a!.nonFinite);
+        expect(b!.min).toEqual(a!.min);
+        expect(b!.max).toEqual(a!.max);
+        expectSame(b!.hist!, a!.hist!, 'histograms');
+        for (let i = 0; i < a!.count.length; i++) expectSumsClose(a!, b!, i, a!, shift, 0);
+      }
+      const exactReq = { start: 5, count: 20_001, mode: 'exact' as const };
+      const [x, ...others] = await runEach(engines, (e) => e.run(plan, exactReq));
+      for (const y of others) {
+        expect(y!.count).toEqual(x!.count);
+        expect(y!.values!.length).toBe(x!.values!.length);
+        for (let i = 0; i < x!.values!.length; i++) expectSame(y!.values![i]!, x!.values![i]!, `values of pair ${i}`);
+      }
+    } finally {
+      for (const e of engines) await e.dispose();
     }
   });
 });
@@ -316,7 +370,7 @@ describe('histogram bins counted on the host agree with the device atomics', () 
           expect(a.infeasible[2]).toBe(0);
         }
         // The same kernel but for where the bins are counted: everything is identical.
-        expect(b.hist).toEqual(a.hist);
+        expectSame(b.hist!, a.hist!, 'histograms');
         expect(b.count).toEqual(a.count);
         expect(b.infeasible).toEqual(a.infeasible);
         expect(b.min).toEqual(a.min);

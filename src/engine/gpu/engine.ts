@@ -1,8 +1,9 @@
 /**
  * The GPU engine's run loop: shaders/mc.wgsl on a WebGPU device. Buffers are reused (and grown)
  * across runs and chunks (./buffers.ts), kernels built once per generated source (./kernels.ts),
- * chunks waited for by the pacer (./pacing.ts); two chunks in flight on a hardware device, so that
- * the host sums one chunk's partials while the device runs the next.
+ * chunks waited for by the pacer (./pacing.ts); two chunks in flight, so that the host sums one
+ * chunk's partials (and, on a software adapter, counts its histogram bins) while the device runs
+ * the next.
  *
  * A run goes: cells in passes (so that histograms and partials fit the binding limits), each pass
  * in chunks of at most `chunkQuads` quads (one dispatch each, its workgroup count under the
@@ -96,6 +97,12 @@ export interface GpuEngineOptions {
    * false: the barrier tree everywhere. Results agree within f32 summation error.
    */
   subgroups?: boolean;
+  /**
+   * Tiles a specialised kernel runs between two reductions of a sweep pass (SpecialiseOptions
+   * tileGroup; default TILE_GROUP_SOFTWARE on a software adapter, 1 on a hardware one). Sums
+   * agree within f32 summation error; counts and histograms are the same.
+   */
+  tileGroup?: number;
 }
 
 const FAULT_ENV = 'CPTSIM_GPU_FAULT';
@@ -120,6 +127,14 @@ const MIN_CHUNK_WORKGROUPS_HARDWARE = 1024;
  * 5.7 M/s (bench/RESULTS.md), although each pass draws its random inputs anew.
  */
 const MAX_CELLS_PER_PASS_SOFTWARE = 8;
+/**
+ * Tiles between two reductions of a sweep pass on a software adapter: a workgroup's
+ * BLOCK_QUADS / workgroup-size = 16 tiles, so a cell is reduced once per workgroup. lavapipe runs
+ * a workgroup's invocations on one thread, and a reduction after every tile (two barriers and the
+ * subgroup operations of every metric, per cell) took about 40% of a 100-cell sweep: 232 ns per
+ * cell-sample with 1 tile a group, 163 with 4, 140 with 16 (bench/RESULTS.md).
+ */
+const TILE_GROUP_SOFTWARE = 16;
 /** The kernel indexes a chunk's samples in u32 (4 * quads + lane). */
 const MAX_CHUNK_QUADS = 1 << 28;
 /** Quads per workgroup of a dispatch (its tiles); a chunk of q quads takes ceil(q / BLOCK_QUADS) workgroups. */
@@ -202,6 +217,7 @@ class GpuEngine implements Engine {
   private readonly kernelChoice: KernelChoice;
   /** The device has subgroups: specialised kernels reduce with them. */
   private readonly subgroups: boolean;
+  private readonly tileGroup: number;
   private readonly workgroupSize: number;
   private readonly chunkQuads: number;
   /** Default chunks: chunkQuads is quad-cells, shared by a pass's cells, down to minChunkQuads. */
@@ -259,6 +275,7 @@ class GpuEngine implements Engine {
     this.onCompile = options.onCompile;
     this.kernelChoice = options.kernel ?? 'auto';
     this.subgroups = device.features.has('subgroups');
+    this.tileGroup = Math.max(1, Math.floor(options.tileGroup ?? (summary.software ? TILE_GROUP_SOFTWARE : 1)));
 
     const U = dawnGlobals.GPUBufferUsage;
     const storage = U.STORAGE | U.COPY_DST;
@@ -377,7 +394,7 @@ class GpuEngine implements Engine {
     const pairs = cells * metrics;
     const why = this.unsupported(plan);
     if (why !== null) throw new RuntimeError(`${why}; use --backend cpu (or --backend auto, which falls back to it)`);
-    const kernel = await this.kernels!.get(kernelSpecFor(plan, kp, this.kernelChoice, this.subgroups));
+    const kernel = await this.kernels!.get(kernelSpecFor(plan, kp, this.kernelChoice, { subgroups: this.subgroups, tileGroup: this.tileGroup }));
     const device = this.live();
     if (request.mode === 'hist' && (!request.hist || request.hist.length !== pairs)) {
       throw new RangeError(`hist mode needs ${pairs} histogram specs`);
@@ -708,23 +725,36 @@ function compactExact(state: RunState, pass: PassState, chunk: Chunk, words: Uin
   }
 }
 
+/** Per-row bin counts of countBins, indexed by the 16-bit bin itself (0xffff: not counted). */
+const binScratch = new Uint32Array(0x10000);
+
 /**
  * Counts a chunk's histogram bins (MODE_BINS: per (cell, metric) row, a 16-bit bin per sample,
- * 0xffff for a sample not counted) into the run's histograms.
+ * 0xffff for a sample not counted) into the run's histograms. A row is counted two samples a u32
+ * word into binScratch, without a branch per sample, and then added to its histogram.
  */
 function countBins(state: RunState, pass: PassState, chunk: Chunk, words: Uint32Array, stride: number): void {
   const { metrics } = state.kp;
-  const bins = new Uint16Array(words.buffer, words.byteOffset, words.length * 2);
   const hist = state.part.hist!;
-  const samples = 4 * chunk.nQuads;
+  const scratch = binScratch;
+  const rowWords = 2 * chunk.nQuads;
   for (let c = 0; c < pass.cells; c++) {
     for (let m = 0; m < metrics; m++) {
-      const row = (c * metrics + m) * stride * 2;
-      const base = ((pass.cellFirst + c) * metrics + m) * HIST_STRIDE;
-      for (let i = row; i < row + samples; i++) {
-        const b = bins[i]!;
-        if (b !== 0xffff) hist[base + b]! += 1;
+      const row = (c * metrics + m) * stride;
+      for (let i = row; i < row + rowWords; i++) {
+        const w = words[i]!;
+        scratch[w & 0xffff]!++;
+        scratch[w >>> 16]!++;
       }
+      const base = ((pass.cellFirst + c) * metrics + m) * HIST_STRIDE;
+      for (let b = 0; b < HIST_STRIDE; b++) {
+        const n = scratch[b]!;
+        if (n !== 0) {
+          hist[base + b]! += n;
+          scratch[b] = 0;
+        }
+      }
+      scratch[0xffff] = 0;
     }
   }
 }

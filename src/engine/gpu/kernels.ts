@@ -16,7 +16,7 @@ import { customKernel, PLAIN_KERNEL, plainKernel, type KernelSpec } from './cust
 import { dawnGlobals } from './device.js';
 import type { KernelPlan } from './layout.js';
 import { mcShaderSource } from './shaders.js';
-import { specialisedKernel } from './specialise.js';
+import { specialisedKernel, type SpecialiseOptions } from './specialise.js';
 
 /** A compiled kernel and the layout facts the host needs for it. */
 export interface Kernel {
@@ -51,14 +51,14 @@ export function workgroupBytes(workgroupSize: number, reductionMetrics: number):
 }
 
 /**
- * The generated part of the kernel a plan runs on; `subgroups`: the device has the feature and a
- * specialised kernel may reduce with it.
+ * The generated part of the kernel a plan runs on; `options` shape a specialised kernel
+ * (SpecialiseOptions: subgroups when the device has the feature, tiles a reduction).
  */
-export function kernelSpecFor(plan: Plan, kp: KernelPlan, choice: KernelChoice, subgroups = false): KernelSpec {
+export function kernelSpecFor(plan: Plan, kp: KernelPlan, choice: KernelChoice, options: SpecialiseOptions = {}): KernelSpec {
   const layout = customLayout(plan);
   if (choice === 'specialised' || (choice === 'auto' && plan.samples * cellCount(plan) >= SPECIALISE_MIN_SAMPLE_CELLS)) {
     const base = layout ? customKernel(layout, kp.metrics) : plainKernel(kp.metrics);
-    const spec = specialisedKernel(plan, kp, base, { subgroups });
+    const spec = specialisedKernel(plan, kp, base, options);
     if (spec) return spec;
   }
   return layout ? customKernel(layout, kp.metrics) : PLAIN_KERNEL;
