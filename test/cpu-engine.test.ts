@@ -7,7 +7,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { PartialSums } from '../src/aggregate/index.js';
 import { createCpuEngine } from '../src/engine/cpu/index.js';
 import type { Engine } from '../src/engine/index.js';
-import { MEASURED_CLOUD, makePlan } from './helpers/plans.js';
+import { HALF_FEASIBLE_INPUTS, MEASURED_CLOUD, makePlan } from './helpers/plans.js';
 
 /**
  * 50e9 parameters at 16 bits on one GPU of U(50, 150) GB: about half the samples are infeasible
@@ -17,28 +17,9 @@ import { MEASURED_CLOUD, makePlan } from './helpers/plans.js';
 const plan = makePlan({
   config: { ...MEASURED_CLOUD, throughput: 0 },
   inputs: {
-    peak_tflops: 1000,
-    hbm_gb: { kind: 'uniform', min: 50, max: 150 },
-    hbm_tb_per_s: 3,
-    it_power_kw_per_gpu: 1,
-    params_total: 50e9,
-    params_active: 50e9,
-    layers: 10,
-    heads: 8,
-    kv_heads: 8,
-    head_dim: 64,
-    weight_bits: 16,
-    kv_bits: 16,
-    input_tokens: 1000,
+    ...HALF_FEASIBLE_INPUTS,
     output_tokens: { kind: 'uniform', min: 50, max: 500 },
-    gpus_per_replica: 1,
-    utilization: 0.5,
-    mfu_prefill: 0.5,
-    mfu_decode: 0.5,
     mbu_decode: { kind: 'uniform', min: 0.4, max: 0.8 },
-    hbm_usable_fraction: 1,
-    cloud_usd_per_gpu_hour: 2,
-    pue: 1,
   },
   sweep: { batch_size: [4, 8] },
   samples: 400_000,

@@ -8,7 +8,7 @@ import { simulate, type SimulateOptions } from '../src/analysis/index.js';
 import type { Plan } from '../src/plan/index.js';
 import type { Engine } from '../src/engine/index.js';
 import { testEngines } from './gpu-device.js';
-import { MEASURED_CLOUD, makePlan } from './helpers/plans.js';
+import { HALF_FEASIBLE_INPUTS, MEASURED_CLOUD, makePlan } from './helpers/plans.js';
 
 const engines = testEngines('test/engine-suite.test.ts');
 
@@ -143,31 +143,7 @@ describe.each(engines)('engine: %s', (_name, factory) => {
     const n = 100_000;
     const plan = makePlan({
       config: { ...MEASURED_CLOUD, throughput: 0 },
-      inputs: {
-        peak_tflops: 1000,
-        hbm_gb: { kind: 'uniform', min: 50, max: 150 },
-        hbm_tb_per_s: 3,
-        it_power_kw_per_gpu: 1,
-        params_total: 50e9,
-        params_active: 50e9,
-        layers: 10,
-        heads: 8,
-        kv_heads: 8,
-        head_dim: 64,
-        weight_bits: 16,
-        kv_bits: 16,
-        input_tokens: 1000,
-        output_tokens: 100,
-        gpus_per_replica: 1,
-        batch_size: 8,
-        utilization: 0.5,
-        mfu_prefill: 0.5,
-        mfu_decode: 0.5,
-        mbu_decode: 0.6,
-        hbm_usable_fraction: 1,
-        cloud_usd_per_gpu_hour: 2,
-        pue: 1,
-      },
+      inputs: { ...HALF_FEASIBLE_INPUTS, output_tokens: 100, batch_size: 8, mbu_decode: 0.6 },
       samples: n,
     });
     const r = await run(plan);

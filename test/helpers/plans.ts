@@ -49,4 +49,32 @@ export function makePlan(opts: {
   };
 }
 
+/**
+ * A dense model of 50e9 parameters at 16 bits (100 GB of weights) on one GPU of U(50, 150) GB
+ * with a cloud price: infeasible when hbm_gb < 100 + its KV cache (a few MB), so with
+ * probability about 0.5. Tests add the inputs they vary (output_tokens, batch_size, mbu_decode).
+ */
+export const HALF_FEASIBLE_INPUTS = {
+  peak_tflops: 1000,
+  hbm_gb: { kind: 'uniform', min: 50, max: 150 },
+  hbm_tb_per_s: 3,
+  it_power_kw_per_gpu: 1,
+  params_total: 50e9,
+  params_active: 50e9,
+  layers: 10,
+  heads: 8,
+  kv_heads: 8,
+  head_dim: 64,
+  weight_bits: 16,
+  kv_bits: 16,
+  input_tokens: 1000,
+  gpus_per_replica: 1,
+  utilization: 0.5,
+  mfu_prefill: 0.5,
+  mfu_decode: 0.5,
+  hbm_usable_fraction: 1,
+  cloud_usd_per_gpu_hour: 2,
+  pue: 1,
+} satisfies Partial<Record<SlotName, Dist | number>>;
+
 export { SLOT };

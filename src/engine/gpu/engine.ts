@@ -1,9 +1,9 @@
 /**
  * The GPU engine's run loop: shaders/mc.wgsl on a WebGPU device. Buffers are reused (and grown)
  * across runs and chunks (./buffers.ts), kernels built once per generated source (./kernels.ts),
- * chunks waited for by the pacer (./pacing.ts); two chunks in flight, so that the host sums one
- * chunk's partials (and, on a software adapter, counts its histogram bins) while the device runs
- * the next.
+ * chunks waited for by the pacer (./pacing.ts), per-sample words read back compacted or counted
+ * by ./readback.ts; two chunks in flight, so that the host sums one chunk's partials (and, on a
+ * software adapter, counts its histogram bins) while the device runs the next.
  *
  * A run goes: cells in passes (so that histograms and partials fit the binding limits), each pass
  * in chunks of at most `chunkQuads` quads (one dispatch each, its workgroup count under the
@@ -47,6 +47,7 @@ import {
   type Sums,
 } from './layout.js';
 import { mapInBursts, Pacer } from './pacing.js';
+import { compactExact, countBins } from './readback.js';
 
 export interface GpuEngineOptions {
   /** The adapter to use (default: findAdapter()'s). */
@@ -643,8 +644,9 @@ class GpuEngine implements Engine {
         addPartials(state.sums, words, workgroups, pass.cellFirst, pass.cells, metrics, kernel.pairWords);
         if (exactRead) {
           const ex = new Uint32Array(exactRead.getMappedRange(0, exactBytes));
-          if (bins) countBins(state, pass, chunk, ex, exactStride);
-          else compactExact(state, pass, chunk, ex, exactStride);
+          const rows = { cellFirst: pass.cellFirst, cells: pass.cells, metrics, stride: exactStride, chunk };
+          if (bins) countBins(state.part.hist!, rows, ex);
+          else compactExact({ values: state.part.values!, fill: state.exactFill!, keepInfeasible: state.keepInfeasible }, rows, ex);
         }
       } finally {
         partialsRead.unmap();
@@ -676,85 +678,6 @@ class GpuEngine implements Engine {
       }
     } finally {
       read.unmap();
-    }
-  }
-}
-
-/**
- * Appends a chunk's feasible samples, in index order, to each (cell, metric) value list: each run
- * of consecutive samples that are all kept (feasible, or infeasible ones when they stay) is
- * copied per metric in one piece.
- */
-function compactExact(state: RunState, pass: PassState, chunk: Chunk, words: Uint32Array, stride: number): void {
-  const { metrics } = state.kp;
-  const values = new Float32Array(words.buffer, words.byteOffset, words.length);
-  const fill = state.exactFill!;
-  const out = state.part.values!;
-  const sEnd = 4 * chunk.nQuads - (4 - chunk.lastLaneEnd);
-  const flagsBase = pass.cells * metrics * stride;
-  const keepInfeasible = state.keepInfeasible;
-  for (let c = 0; c < pass.cells; c++) {
-    const cell = pass.cellFirst + c;
-    let n = fill[cell]!;
-    const lists = out.slice(cell * metrics, (cell + 1) * metrics);
-    const flags = flagsBase + c * stride;
-    let s = chunk.firstLane;
-    while (s < sEnd) {
-      const feasible = (words[flags + s]! & 1) !== 0;
-      if (!feasible && !keepInfeasible) {
-        s++;
-        continue;
-      }
-      if (!feasible) {
-        // An infeasible sample that stays is NaN in every metric.
-        for (let m = 0; m < metrics; m++) lists[m]![n] = NaN;
-        n++;
-        s++;
-        continue;
-      }
-      let e = s + 1;
-      while (e < sEnd && (words[flags + e]! & 1) !== 0) e++;
-      for (let m = 0; m < metrics; m++) {
-        const row = (c * metrics + m) * stride;
-        lists[m]!.set(values.subarray(row + s, row + e), n);
-      }
-      n += e - s;
-      s = e;
-    }
-    fill[cell] = n;
-  }
-}
-
-/** Per-row bin counts of countBins, indexed by the 16-bit bin itself (0xffff: not counted). */
-const binScratch = new Uint32Array(0x10000);
-
-/**
- * Counts a chunk's histogram bins (MODE_BINS: per (cell, metric) row, a 16-bit bin per sample,
- * 0xffff for a sample not counted) into the run's histograms. A row is counted two samples a u32
- * word into binScratch, without a branch per sample, and then added to its histogram.
- */
-function countBins(state: RunState, pass: PassState, chunk: Chunk, words: Uint32Array, stride: number): void {
-  const { metrics } = state.kp;
-  const hist = state.part.hist!;
-  const scratch = binScratch;
-  const rowWords = 2 * chunk.nQuads;
-  for (let c = 0; c < pass.cells; c++) {
-    for (let m = 0; m < metrics; m++) {
-      const row = (c * metrics + m) * stride;
-      for (let i = row; i < row + rowWords; i++) {
-        const w = words[i]!;
-        scratch[w & 0xffff]!++;
-        scratch[w >>> 16]!++;
-      }
-      const base = ((pass.cellFirst + c) * metrics + m) * HIST_STRIDE;
-      for (let b = 0; b < HIST_STRIDE; b++) {
-        const n = scratch[b]!;
-        if (n !== 0) {
-          hist[base + b]! += n;
-          scratch[b] = 0;
-        }
-      }
-      scratch[0xffff] = 0;
     }
   }
 }
