@@ -276,7 +276,8 @@ class GpuEngine implements Engine {
     this.onCompile = options.onCompile;
     this.kernelChoice = options.kernel ?? 'auto';
     this.subgroups = device.features.has('subgroups');
-    this.tileGroup = Math.max(1, Math.floor(options.tileGroup ?? (summary.software ? TILE_GROUP_SOFTWARE : 1)));
+    this.tileGroup = options.tileGroup ?? (summary.software ? TILE_GROUP_SOFTWARE : 1);
+    if (!Number.isInteger(this.tileGroup) || this.tileGroup < 1) throw new RangeError(`tileGroup must be a positive integer, got ${this.tileGroup}`);
 
     const U = dawnGlobals.GPUBufferUsage;
     const storage = U.STORAGE | U.COPY_DST;

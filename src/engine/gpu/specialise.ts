@@ -113,7 +113,7 @@ export function specialisedEntry(plan: Plan, kp: KernelPlan, options: Specialise
   // Correlated inputs (a copula block in the parameter table) run on the generic kernel.
   if (kp.params[PARAM_COPULA_WORD] !== 0) return null;
   try {
-    return generate(plan, kp, options.subgroups === true, Math.max(1, Math.floor(options.tileGroup ?? 1)));
+    return generate(plan, kp, options.subgroups === true, options.tileGroup ?? 1);
   } catch (e) {
     if (e instanceof NotSpecialisable) return null;
     throw e;
@@ -129,7 +129,8 @@ export interface SpecialiseOptions {
    */
   subgroups?: boolean;
   /**
-   * Tiles an invocation runs between two reductions of a plan of several cells (default 1): its
+   * Tiles (a positive integer) an invocation runs between two reductions of a plan of several
+   * cells (default 1): its
    * quads' random inputs are drawn first and kept, then each cell evaluates all of them and
    * reduces once. More tiles a group mean fewer reductions (two workgroup barriers and the
    * subgroup operations of every metric, per cell) at the cost of keeping the draws; a software
@@ -236,7 +237,8 @@ function generate(plan: Plan, kp: KernelPlan, subgroups: boolean, tileGroupOptio
   const nr = kp.randomSlots.length;
   /**
    * The quad of invocation lid in tile `tile` (a u32 in scope): rel, has_quad, and the lanes of
-   * the quad that are samples of the chunk (lane_lo up to lane_hi; none without a quad).
+   * the quad that are samples of the chunk (lane_lo up to lane_hi, as a mask `valid`; none
+   * without a quad).
    * Workgroup w takes the tiles * WG_SIZE consecutive quads from w * tiles * WG_SIZE (mc.wgsl).
    */
   const quadHead = (i: number) => {
@@ -248,6 +250,8 @@ function generate(plan: Plan, kp: KernelPlan, subgroups: boolean, tileGroupOptio
     line(i + 1, 'lane_lo = select(0u, mc.first_lane, rel == 0u);');
     line(i + 1, 'lane_hi = select(4u, mc.last_lane_end, rel + 1u == mc.n_quads);');
     line(i, '}');
+    line(i, 'let lanes = vec4<u32>(0u, 1u, 2u, 3u);');
+    line(i, 'let valid = (lanes >= vec4<u32>(lane_lo)) & (lanes < vec4<u32>(lane_hi));');
   };
   /** The quad's random inputs, drawn into their slots (within `if (has_quad)`). */
   const draws = (i: number) => {
@@ -459,8 +463,6 @@ function generate(plan: Plan, kp: KernelPlan, subgroups: boolean, tileGroupOptio
     line(2, 'if (has_quad) {');
     draws(3);
     line(2, '}');
-    line(2, 'let lanes = vec4<u32>(0u, 1u, 2u, 3u);');
-    line(2, 'let valid = (lanes >= vec4<u32>(lane_lo)) & (lanes < vec4<u32>(lane_hi));');
     line(2, '{');
     line(3, 'let c = 0u;');
     line(3, 'let cell = mc.cell_first;');
@@ -492,8 +494,6 @@ function generate(plan: Plan, kp: KernelPlan, subgroups: boolean, tileGroupOptio
     line(4, 'if (tile < mc.tiles) {');
     quadHead(5);
     kp.randomSlots.forEach((slot, r) => line(5, `${input(slot)} = xs[g * ${nr}u + ${r}u];`));
-    line(5, 'let lanes = vec4<u32>(0u, 1u, 2u, 3u);');
-    line(5, 'let valid = (lanes >= vec4<u32>(lane_lo)) & (lanes < vec4<u32>(lane_hi));');
     quadBody(5);
     line(4, '}');
     line(3, '}');
